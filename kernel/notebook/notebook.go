@@ -1,0 +1,461 @@
+package notebook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Notebook is an nbformat 4 notebook.
+type Notebook struct {
+	NBFormat      int
+	NBFormatMinor int
+	// Metadata is the notebook-level metadata (kernelspec, language_info, ...).
+	Metadata map[string]any
+	Cells    []*Cell
+	// Extra holds unknown top-level fields, written back unchanged.
+	Extra map[string]json.RawMessage
+}
+
+// Cell is one notebook cell.
+type Cell struct {
+	// ID is the cell id (nbformat >= 4.5), may be empty.
+	ID string
+	// Type is "code", "markdown" or "raw".
+	Type string
+	// Source is the cell text (lists of lines are joined on read).
+	Source   string
+	Metadata map[string]any
+	// ExecutionCount is nil when the cell has not run (code cells only).
+	ExecutionCount *int
+	// Outputs of a code cell.
+	Outputs []*Output
+	// Extra holds unknown fields (attachments, ...), written back unchanged.
+	Extra map[string]json.RawMessage
+}
+
+// Output is one output of a code cell.
+type Output struct {
+	// Type is "stream", "display_data", "execute_result", "error" (or "update_display_data"
+	// transiently; it is never written).
+	Type string
+	// Name is the stream name ("stdout" or "stderr") of a stream output.
+	Name string
+	// Text is the text of a stream output.
+	Text string
+	// Data is the MIME bundle of display_data and execute_result outputs.
+	Data     map[string]any
+	Metadata map[string]any
+	// ExecutionCount of an execute_result.
+	ExecutionCount *int
+	// Ename, Evalue and Traceback describe an error output.
+	Ename     string
+	Evalue    string
+	Traceback []string
+	// Extra holds unknown fields, written back unchanged.
+	Extra map[string]json.RawMessage
+}
+
+// Tags returns the cell's metadata.tags.
+func (c *Cell) Tags() []string {
+	raw, _ := c.Metadata["tags"].([]any)
+	var tags []string
+	for _, t := range raw {
+		if s, ok := t.(string); ok {
+			tags = append(tags, s)
+		}
+	}
+	return tags
+}
+
+// HasTag reports whether the cell is tagged tag.
+func (c *Cell) HasTag(tag string) bool {
+	for _, t := range c.Tags() {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstLine returns the first non-blank line of the cell's source, trimmed.
+func (c *Cell) FirstLine() string {
+	for _, l := range strings.Split(c.Source, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// ReadFile reads and validates the notebook at path. Errors name the file and what is wrong.
+func ReadFile(path string) (*Notebook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("notebook: %s: file does not exist", path)
+		}
+		return nil, fmt.Errorf("notebook: %w", err)
+	}
+	nb, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("notebook: %s: %w", path, err)
+	}
+	return nb, nil
+}
+
+// Parse parses and validates nbformat 4 JSON. Errors do not name a file; [ReadFile]'s do.
+func Parse(data []byte) (*Notebook, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("file is empty; expected nbformat 4 notebook JSON")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, jsonError(data, err)
+	}
+	nb := &Notebook{Extra: map[string]json.RawMessage{}}
+	for k, v := range top {
+		var err error
+		switch k {
+		case "nbformat":
+			err = json.Unmarshal(v, &nb.NBFormat)
+		case "nbformat_minor":
+			err = json.Unmarshal(v, &nb.NBFormatMinor)
+		case "metadata":
+			err = json.Unmarshal(v, &nb.Metadata)
+		case "cells":
+			continue
+		default:
+			nb.Extra[k] = v
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %v", k, err)
+		}
+	}
+	if _, ok := top["nbformat"]; !ok {
+		return nil, errors.New(`not a Jupyter notebook: no "nbformat" field`)
+	}
+	if nb.NBFormat != 4 {
+		return nil, fmt.Errorf("nbformat %d is not supported, only nbformat 4 (convert it with `jupyter nbconvert --to notebook --nbformat 4`)", nb.NBFormat)
+	}
+	if nb.Metadata == nil {
+		nb.Metadata = map[string]any{}
+	}
+	rawCells, ok := top["cells"]
+	if !ok {
+		return nil, errors.New(`nbformat 4 notebook has no "cells" list`)
+	}
+	var cells []json.RawMessage
+	if err := json.Unmarshal(rawCells, &cells); err != nil {
+		return nil, fmt.Errorf(`"cells" is not a list: %v`, err)
+	}
+	for i, rc := range cells {
+		c, err := parseCell(rc)
+		if err != nil {
+			return nil, fmt.Errorf("cell %d: %v", i+1, err)
+		}
+		nb.Cells = append(nb.Cells, c)
+	}
+	return nb, nil
+}
+
+// jsonError turns a JSON decoding error into one that says where (line:column) and whether the
+// file looks truncated.
+func jsonError(data []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := lineCol(data, se.Offset)
+		if se.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
+			return fmt.Errorf("malformed JSON, the file looks truncated (ends at line %d column %d): %v", line, col, err)
+		}
+		return fmt.Errorf("malformed JSON at line %d column %d: %v", line, col, err)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("not a Jupyter notebook: the top level is a JSON %s, expected an object", te.Value)
+	}
+	return fmt.Errorf("malformed JSON: %v", err)
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// multiline decodes nbformat's "multiline string": a string or a list of strings.
+func multiline(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return "", errors.New("expected a string or a list of strings")
+	}
+	return strings.Join(list, ""), nil
+}
+
+// splitLines splits s into lines that keep their "\n", as nbformat writes multiline strings.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if lines == nil {
+		lines = []string{}
+	}
+	return lines
+}
+
+func parseCell(raw json.RawMessage) (*Cell, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errors.New("not a JSON object")
+	}
+	c := &Cell{Extra: map[string]json.RawMessage{}}
+	for k, v := range m {
+		var err error
+		switch k {
+		case "id":
+			err = json.Unmarshal(v, &c.ID)
+		case "cell_type":
+			err = json.Unmarshal(v, &c.Type)
+		case "source":
+			c.Source, err = multiline(v)
+		case "metadata":
+			err = json.Unmarshal(v, &c.Metadata)
+		case "execution_count":
+			err = json.Unmarshal(v, &c.ExecutionCount)
+		case "outputs":
+			var outs []json.RawMessage
+			if err = json.Unmarshal(v, &outs); err != nil {
+				break
+			}
+			for j, ro := range outs {
+				o, oerr := parseOutput(ro)
+				if oerr != nil {
+					return nil, fmt.Errorf("output %d: %v", j+1, oerr)
+				}
+				c.Outputs = append(c.Outputs, o)
+			}
+		default:
+			c.Extra[k] = v
+		}
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %v", k, err)
+		}
+	}
+	switch c.Type {
+	case "code", "markdown", "raw":
+	case "":
+		return nil, errors.New(`missing "cell_type"`)
+	default:
+		return nil, fmt.Errorf("unknown cell_type %q (expected code, markdown or raw)", c.Type)
+	}
+	if _, ok := m["source"]; !ok {
+		return nil, errors.New(`missing "source"`)
+	}
+	if c.Metadata == nil {
+		c.Metadata = map[string]any{}
+	}
+	return c, nil
+}
+
+func parseOutput(raw json.RawMessage) (*Output, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errors.New("not a JSON object")
+	}
+	o := &Output{Extra: map[string]json.RawMessage{}}
+	for k, v := range m {
+		var err error
+		switch k {
+		case "output_type":
+			err = json.Unmarshal(v, &o.Type)
+		case "name":
+			err = json.Unmarshal(v, &o.Name)
+		case "text":
+			o.Text, err = multiline(v)
+		case "data":
+			err = json.Unmarshal(v, &o.Data)
+		case "metadata":
+			err = json.Unmarshal(v, &o.Metadata)
+		case "execution_count":
+			err = json.Unmarshal(v, &o.ExecutionCount)
+		case "ename":
+			err = json.Unmarshal(v, &o.Ename)
+		case "evalue":
+			err = json.Unmarshal(v, &o.Evalue)
+		case "traceback":
+			err = json.Unmarshal(v, &o.Traceback)
+		default:
+			o.Extra[k] = v
+		}
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %v", k, err)
+		}
+	}
+	switch o.Type {
+	case "stream", "display_data", "execute_result", "error":
+	case "":
+		return nil, errors.New(`missing "output_type"`)
+	default:
+		return nil, fmt.Errorf("unknown output_type %q", o.Type)
+	}
+	return o, nil
+}
+
+// MarshalJSON encodes the notebook as nbformat 4 JSON.
+func (nb *Notebook) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range nb.Extra {
+		m[k] = v
+	}
+	m["nbformat"] = nb.NBFormat
+	m["nbformat_minor"] = nb.NBFormatMinor
+	md := nb.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	m["metadata"] = md
+	cells := nb.Cells
+	if cells == nil {
+		cells = []*Cell{}
+	}
+	m["cells"] = cells
+	return marshal(m)
+}
+
+// MarshalJSON encodes the cell with the fields nbformat requires for its type.
+func (c *Cell) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range c.Extra {
+		m[k] = v
+	}
+	if c.ID != "" {
+		m["id"] = c.ID
+	}
+	m["cell_type"] = c.Type
+	m["source"] = splitLines(c.Source)
+	md := c.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	m["metadata"] = md
+	if c.Type == "code" {
+		m["execution_count"] = c.ExecutionCount
+		outs := c.Outputs
+		if outs == nil {
+			outs = []*Output{}
+		}
+		m["outputs"] = outs
+	}
+	return marshal(m)
+}
+
+// MarshalJSON encodes the output with the fields nbformat requires for its type.
+func (o *Output) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range o.Extra {
+		m[k] = v
+	}
+	m["output_type"] = o.Type
+	switch o.Type {
+	case "stream":
+		m["name"] = o.Name
+		m["text"] = splitLines(o.Text)
+	case "display_data", "execute_result":
+		data := o.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		md := o.Metadata
+		if md == nil {
+			md = map[string]any{}
+		}
+		m["data"], m["metadata"] = data, md
+		if o.Type == "execute_result" {
+			m["execution_count"] = o.ExecutionCount
+		}
+	case "error":
+		tb := o.Traceback
+		if tb == nil {
+			tb = []string{}
+		}
+		m["ename"], m["evalue"], m["traceback"] = o.Ename, o.Evalue, tb
+	}
+	return marshal(m)
+}
+
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// Encode returns the notebook as indented JSON (one-space indent, sorted keys, like Jupyter).
+func (nb *Notebook) Encode() ([]byte, error) {
+	compact, err := nb.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, compact, "", " "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// WriteFile writes the notebook to path atomically: to a temporary file in the same directory,
+// then renamed over path.
+func (nb *Notebook) WriteFile(path string) error {
+	data, err := nb.Encode()
+	if err != nil {
+		return fmt.Errorf("notebook: encoding %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("notebook: writing %s: %w", path, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("notebook: writing %s: %w", path, werr)
+	}
+	return nil
+}

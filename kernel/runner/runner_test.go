@@ -1,0 +1,318 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/labnotes/labnotes/kernel/notebook"
+	"github.com/labnotes/labnotes/kernel/spec"
+)
+
+// findSpec returns the installed Labnotes kernelspec, or skips the test.
+func findSpec(t *testing.T) *spec.Spec {
+	t.Helper()
+	s, err := spec.Find(spec.Name)
+	if err != nil {
+		t.Skipf("labnotes kernel not installed: %v", err)
+	}
+	if _, err := os.Stat(s.Argv[0]); err != nil {
+		t.Skipf("labnotes kernel binary missing: %v", err)
+	}
+	return s
+}
+
+// kernelPIDs lists the running processes whose command line mentions dir (the kernels started
+// by a test have their connection file in a fresh temp dir, so we look for gonb processes whose
+// argv names a labnotes-kernel- directory created after the test started).
+func gonbProcesses(t *testing.T) map[int]string {
+	t.Helper()
+	procs := map[int]string{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		var pid int
+		if _, err := fmtSscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		c := string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
+		if strings.Contains(c, "labnotes-kernel-") {
+			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			if strings.Contains(string(stat), ") Z ") {
+				continue // zombie of another test's process
+			}
+			procs[pid] = c
+		}
+	}
+	return procs
+}
+
+type runCase struct {
+	name        string
+	notebook    string
+	params      []string
+	timeout     time.Duration
+	wantErr     []string // substrings of the error; nil means success
+	wantOutputs func(t *testing.T, nb *notebook.Notebook, res *Result)
+	maxDuration time.Duration
+}
+
+func TestRun(t *testing.T) {
+	s := findSpec(t)
+	cases := []runCase{
+		{
+			name: "good", notebook: "good.ipynb",
+			params:      []string{"epochs=3", "scale=gpu x", "lr=1e-3", "verbose=true"},
+			maxDuration: 90 * time.Second,
+			wantOutputs: func(t *testing.T, nb *notebook.Notebook, res *Result) {
+				if res.Backend != "go (test backend)" {
+					t.Errorf("backend = %q", res.Backend)
+				}
+				if res.Parameters["epochs"] != int64(3) || res.Parameters["scale"] != "gpu x" {
+					t.Errorf("parameters = %v", res.Parameters)
+				}
+				var injected *notebook.Cell
+				for i, c := range nb.Cells {
+					if c.HasTag("injected-parameters") {
+						injected = c
+						if !nb.Cells[i-1].HasTag("parameters") {
+							t.Errorf("injected cell is not right after the parameters cell")
+						}
+					}
+				}
+				if injected == nil || injected.ExecutionCount == nil {
+					t.Fatalf("no executed injected-parameters cell")
+				}
+				c := cellWith(t, nb, "backend: go")
+				out := streamText(c, "stdout")
+				if !strings.Contains(out, "scale=gpu x epochs=3 lr=0.001 verbose=true") {
+					t.Errorf("parameters not applied, stdout = %q", out)
+				}
+				if !strings.Contains(streamText(c, "stderr"), "to stderr") {
+					t.Errorf("stderr not recorded: %+v", c.Outputs)
+				}
+				if len(c.Outputs) != 2 {
+					t.Errorf("want 2 stream outputs (stdout, stderr), got %d", len(c.Outputs))
+				}
+				exec, _ := c.Metadata["execution"].(map[string]any)
+				for _, k := range []string{"iopub.execute_input", "iopub.status.busy", "iopub.status.idle", "shell.execute_reply"} {
+					if _, ok := exec[k]; !ok {
+						t.Errorf("cell metadata.execution lacks %q: %v", k, exec)
+					}
+				}
+				// Consecutive stream chunks are merged into one output.
+				loop := cellWith(t, nb, "line 0")
+				if len(loop.Outputs) != 1 || loop.Outputs[0].Text != "line 0\nline 1\nline 2\n" {
+					t.Errorf("loop cell outputs: %+v", loop.Outputs)
+				}
+				// The empty cell is skipped.
+				for _, c := range nb.Cells {
+					if c.Type == "code" && strings.TrimSpace(c.Source) == "" && c.ExecutionCount != nil {
+						t.Errorf("empty cell was executed")
+					}
+				}
+				// display_data and update_display_data.
+				var html []string
+				for _, c := range nb.Cells {
+					for _, o := range c.Outputs {
+						if o.Type == "display_data" {
+							h, _ := o.Data["text/html"].(string)
+							html = append(html, h)
+						}
+					}
+				}
+				if strings.Join(html, "|") != "<b>hello</b>|<i>second</i>" {
+					t.Errorf("display outputs = %q, want <b>hello</b>|<i>second</i>", html)
+				}
+				// Execution counts increase.
+				last := 0
+				for _, c := range nb.Cells {
+					if c.ExecutionCount != nil {
+						if *c.ExecutionCount <= last {
+							t.Errorf("execution counts not increasing")
+						}
+						last = *c.ExecutionCount
+					}
+				}
+			},
+		},
+		{
+			name: "compile error", notebook: "compile_error.ipynb",
+			wantErr: []string{"cell 2 of 3", "undefinedThing", "x := undefinedThing + 1"},
+		},
+		{
+			name: "panic", notebook: "panic.ipynb",
+			wantErr: []string{"cell 2 of 3", "exit status 2", "assignment to entry in nil map"},
+		},
+		{
+			name: "os.Exit", notebook: "exit.ipynb",
+			wantErr: []string{"cell 2 of 3", "exit status 3"},
+		},
+		{
+			name: "endless loop", notebook: "loop.ipynb", timeout: 8 * time.Second,
+			wantErr:     []string{"cell 2 of 3", "timed out after 8s", "for {"},
+			maxDuration: 45 * time.Second,
+		},
+		{
+			name: "huge output", notebook: "huge.ipynb",
+			wantErr: nil, maxDuration: 90 * time.Second,
+			wantOutputs: func(t *testing.T, nb *notebook.Notebook, res *Result) {
+				c := nb.Cells[0]
+				out := streamText(c, "stdout")
+				if len(out) > DefaultMaxStreamBytes+200 {
+					t.Errorf("stored %d bytes of stdout, want <= %d", len(out), DefaultMaxStreamBytes+200)
+				}
+				if !strings.Contains(out, "[labnotes: output truncated, 207618048 bytes dropped]") {
+					t.Errorf("no truncation note in the tail: %q", out[max(0, len(out)-200):])
+				}
+				if !strings.Contains(streamText(nb.Cells[1], "stdout"), "after huge") {
+					t.Errorf("cell after the huge output did not run")
+				}
+			},
+		},
+		{
+			name: "kernel killed", notebook: "kill.ipynb",
+			wantErr:     []string{"kernel died while running cell 2 of 3", "signal: killed"},
+			maxDuration: 60 * time.Second,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := filepath.Join("testdata", tc.notebook)
+			before, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out.ipynb")
+			var log bytes.Buffer
+			maxDur := tc.maxDuration
+			if maxDur == 0 {
+				maxDur = 60 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*maxDur)
+			defer cancel()
+			start := time.Now()
+			res, err := Run(ctx, Options{Path: in, Output: out, Params: tc.params, CellTimeout: tc.timeout,
+				Spec: s, Log: &log, InterruptGrace: 5 * time.Second})
+			took := time.Since(start)
+			t.Logf("%s: %.1fs, log:\n%s", tc.name, took.Seconds(), log.String())
+			if took > maxDur {
+				t.Errorf("run took %s, want < %s", took, maxDur)
+			}
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Run failed: %v", err)
+				}
+				if !res.OK {
+					t.Errorf("Result.OK is false")
+				}
+			} else {
+				if err == nil {
+					t.Fatalf("Run succeeded, want an error with %q", tc.wantErr)
+				}
+				t.Logf("error: %v", err)
+				msg := err.Error()
+				for _, w := range append([]string{in}, tc.wantErr...) {
+					if !strings.Contains(msg, w) {
+						t.Errorf("error does not contain %q:\n%s", w, msg)
+					}
+				}
+				if strings.Contains(msg, "\x1b[") {
+					t.Errorf("error has ANSI escapes")
+				}
+				if res.OK || res.FailedCell != 2 || res.Error == "" {
+					t.Errorf("Result = %+v, want failed cell 2", res)
+				}
+			}
+			after, _ := os.ReadFile(in)
+			if !bytes.Equal(before, after) {
+				t.Errorf("input notebook was modified")
+			}
+			nb, rerr := notebook.ReadFile(out)
+			if rerr != nil {
+				t.Fatalf("output notebook: %v", rerr)
+			}
+			md, _ := nb.Metadata["labnotes"].(map[string]any)
+			if md == nil || md["ok"] != (tc.wantErr == nil) {
+				t.Errorf("metadata.labnotes = %v", md)
+			}
+			if tc.wantErr != nil {
+				if md["failed_cell"] != float64(2) {
+					t.Errorf("metadata.labnotes.failed_cell = %v", md["failed_cell"])
+				}
+				failed := codeCells(nb)[1]
+				if !hasErrorOutput(failed) {
+					t.Errorf("failing cell has no error output: %+v", failed.Outputs)
+				}
+				if c := codeCells(nb)[2]; c.ExecutionCount != nil || len(c.Outputs) > 0 {
+					t.Errorf("cell after the failure ran")
+				}
+			}
+			if tc.wantOutputs != nil {
+				tc.wantOutputs(t, nb, res)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		// Every kernel is gone once Run returns.
+		time.Sleep(200 * time.Millisecond)
+		if procs := gonbProcesses(t); len(procs) > 0 {
+			for pid, c := range procs {
+				t.Errorf("kernel process left running: %d %s", pid, c)
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+func codeCells(nb *notebook.Notebook) []*notebook.Cell {
+	var cs []*notebook.Cell
+	for _, c := range nb.Cells {
+		if c.Type == "code" {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+func hasErrorOutput(c *notebook.Cell) bool {
+	for _, o := range c.Outputs {
+		if o.Type == "error" {
+			return true
+		}
+	}
+	return false
+}
+
+func streamText(c *notebook.Cell, name string) string {
+	var b strings.Builder
+	for _, o := range c.Outputs {
+		if o.Type == "stream" && o.Name == name {
+			b.WriteString(o.Text)
+		}
+	}
+	return b.String()
+}
+
+func cellWith(t *testing.T, nb *notebook.Notebook, text string) *notebook.Cell {
+	t.Helper()
+	for _, c := range nb.Cells {
+		if strings.Contains(streamText(c, "stdout"), text) {
+			return c
+		}
+	}
+	t.Fatalf("no cell printed %q", text)
+	return nil
+}
+
+func fmtSscan(s string, pid *int) (int, error) { return fmt.Sscan(s, pid) }
