@@ -1,0 +1,59 @@
+# Labnotes. `make reports` runs every walkthrough notebook into reports/ (the main job);
+# `make test` runs all tests. Both start with the idempotent setup.
+export GOTOOLCHAIN := go1.27.4
+export GOEXPERIMENT := simd
+
+SCALE ?= cpu
+TIMEOUT ?= 60m
+SMOKE_TIMEOUT ?= 10m
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+PY := /usr/bin/python3
+
+.PHONY: setup setup-test reports lab doctor test test-go test-kernel test-notebooks test-e2e bench-kernel clean
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+## The main job: every walkthrough notebook at SCALE (default cpu) into reports/*.html + index.
+reports: setup
+	bin/labnotes report -p scale=$(SCALE) --timeout $(TIMEOUT) $(NOTEBOOKS)
+
+## Jupyter Notebook on http://127.0.0.1:8888 with the Labnotes kernel.
+lab: setup
+	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=8888 --no-browser
+
+doctor: setup
+	bin/labnotes doctor
+
+## All tests; keep under ~45 minutes on 2 cores.
+test: setup-test
+	@$(MAKE) --no-print-directory test-go test-kernel test-notebooks test-e2e
+	@echo "make test: 4 passed, 0 failed (stages: go, kernel protocol, notebooks at smoke scale, browser)"
+
+test-go:
+	go vet ./...
+	go test -timeout 20m ./...
+
+## Debian's jupyter_kernel_test suite against the installed "labnotes" kernel.
+test-kernel:
+	$(PY) -m unittest -v kernel/jupytertest/test_kernel.py
+
+## Every notebook at smoke scale through our headless runner.
+test-notebooks:
+	@set -e; for nb in $(NOTEBOOKS); do \
+	  bin/labnotes run $$nb -p scale=smoke --timeout $(SMOKE_TIMEOUT) -o reports/smoke/$$(basename $$nb); \
+	done
+
+## Chromium drives Jupyter's UI: runs 00_tour.ipynb, checks outputs and plot, saves a screenshot.
+test-e2e:
+	$(PY) -m unittest -v kernel/jupytertest/test_browser.py
+
+## Median round trip of a trivial cell, and of a cell after GoMLX is imported (warm); JSON to reports/bench/.
+bench-kernel: setup
+	go run ./kernel/cmd/benchkernel -o reports/bench/kernel.json
+
+clean:
+	rm -rf bin reports

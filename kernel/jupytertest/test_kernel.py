@@ -1,0 +1,32 @@
+"""Jupyter's own kernel conformance suite (Debian's python3-jupyter-kernel-test) against the
+installed "labnotes" kernel: kernel_info, streams, errors, completion, inspection, display data.
+
+Run with /usr/bin/python3 -m unittest kernel/jupytertest/test_kernel.py (make test-kernel).
+GoNB never answers is_complete_request, so code_is_complete is deliberately not set.
+"""
+import unittest
+
+import jupyter_kernel_test as jkt
+
+
+class LabnotesKernelTests(jkt.KernelTests):
+    kernel_name = "labnotes"
+    language_name = "go"
+    file_extension = ".go"
+
+    # Startup compiles nothing, but the first cell compiles a Go program: allow time.
+    timeout = 120
+
+    # In GoNB a cell holds declarations; "%%" starts the body of main().
+    code_hello_world = '%%\nfmt.Println("hello, world")'
+    code_stderr = '%%\nfmt.Fprintln(os.Stderr, "error")'
+    # A compile error: the reply must have status "error" with ename/evalue/traceback.
+    code_generate_error = "%%\nundefinedThing()"
+    code_inspect_sample = "fmt.Println"
+    code_display_data = [
+        {"code": '%%\ngonbui.DisplayHTML("<b>labnotes</b>")', "mime": "text/html"},
+    ]
+
+
+if __name__ == "__main__":
+    unittest.main()
