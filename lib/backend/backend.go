@@ -1,0 +1,115 @@
+package backend
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/pkg/errors"
+
+	// Link in both backends, without go-xla's auto-installer.
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+)
+
+// stdout receives the "backend: ..." line; tests replace it.
+var stdout io.Writer = os.Stdout
+
+var (
+	mu        sync.Mutex
+	created   compute.Backend
+	chosen    Choice
+	createErr error
+	tried     bool
+)
+
+// New returns the process-wide backend, creating it on the first call: it
+// applies [Choose]'s choice (setting its Env with os.Setenv), creates the
+// backend and prints one line to stdout:
+//
+//	backend: <name> (<reason>)
+//
+// Later calls return the same backend (or the same error) and print nothing.
+func New() (compute.Backend, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if tried {
+		return created, createErr
+	}
+	tried = true
+	chosen = Choose()
+	created, createErr = create(chosen)
+	if createErr == nil {
+		fmt.Fprintf(stdout, "backend: %s\n", chosen)
+	}
+	return created, createErr
+}
+
+// MustNew is like [New] but panics on error.
+func MustNew() compute.Backend {
+	b, err := New()
+	if err != nil {
+		panic(fmt.Sprintf("backend: %+v", err))
+	}
+	return b
+}
+
+// create applies c.Env and creates the backend c.Config names.
+func create(c Choice) (b compute.Backend, err error) {
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
+		if err := os.Setenv(k, c.Env[k]); err != nil {
+			return nil, errors.Wrapf(err, "setting %s", k)
+		}
+	}
+	if _, ok := os.LookupEnv(NoAutoInstallEnv); ok {
+		// go-xla reads the variable when its package is initialized, which
+		// is before we set it.
+		xla.EnableAutoInstall(false)
+	}
+	defer func() {
+		// compute.NewWithConfig panics on unknown backend names.
+		if r := recover(); r != nil {
+			b, err = nil, errors.Errorf("creating backend %q: %v", c.Config, r)
+		}
+	}()
+	b, err = compute.NewWithConfig(c.Config)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "creating backend %q (%s)", c.Config, c.Reason)
+	}
+	return b, nil
+}
+
+// Describe returns a multi-line report of the backend choice, for a
+// doctor command: the choice, the environment it sets, what was searched,
+// the compiled-in backends and, if [New] already created the backend in
+// this process, its description.
+func Describe() string {
+	c, notes := systemChooser().choose()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "backend: %s\n", c)
+	fmt.Fprintf(&sb, "  config: %s\n", c.Config)
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
+		fmt.Fprintf(&sb, "  env: %s=%s\n", k, c.Env[k])
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&sb, "  %s\n", n)
+	}
+	fmt.Fprintf(&sb, "  compiled in: %s\n", strings.Join(slices.Sorted(slices.Values(compute.List())), ", "))
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case created != nil:
+		fmt.Fprintf(&sb, "  created: %s\n", created.Description())
+		for i := range created.NumDevices() {
+			fmt.Fprintf(&sb, "  device %d: %s\n", i, created.DeviceDescription(compute.DeviceNum(i)))
+		}
+	case createErr != nil:
+		fmt.Fprintf(&sb, "  error: %v\n", createErr)
+	}
+	return sb.String()
+}

@@ -1,0 +1,24 @@
+// Package backend is the one place where Labnotes notebooks, commands and
+// libraries get their GoMLX compute backend.
+//
+// [Choose] decides, without side effects, which backend to use:
+//
+//  1. $GOMLX_BACKEND, when set, is used as is.
+//  2. Otherwise XLA on CUDA, when an NVIDIA GPU is plausibly present
+//     (/dev/nvidia0 or /proc/driver/nvidia) and a CUDA PJRT plugin is found:
+//     first in go-xla's own search places ($PJRT_PLUGIN_LIBRARY_PATH, or
+//     ~/.local/lib/go-xla, /usr/local/lib/go-xla, their nvidia/ subfolders,
+//     the older .../gomlx/pjrt folders, $LD_LIBRARY_PATH and /etc/ld.so.conf),
+//     then the plugin JAX installs in a Python site-packages folder
+//     (jax_plugins/xla_cuda*/xla_cuda_plugin.so), for which it also points
+//     XLA at the CUDA libraries that pip installed next to it.
+//  3. Otherwise the pure-Go backend ("go").
+//
+// [New] applies the choice (environment variables included), creates the
+// backend once per process and prints a single line to stdout:
+//
+//	backend: go (no NVIDIA GPU: neither /dev/nvidia0 nor /proc/driver/nvidia exists)
+//
+// Nothing is ever downloaded: GOMLX_NO_AUTO_INSTALL is set and go-xla's
+// auto-installer is disabled.
+package backend

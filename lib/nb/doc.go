@@ -1,0 +1,26 @@
+// Package nb holds helpers for Labnotes notebooks: run scales, progress
+// bars, line plots, tables and claims.
+//
+// Every helper renders rich output when it runs inside a GoNB notebook
+// (gonbui.IsNotebook) and plain text on stdout otherwise, so the same code
+// works in Jupyter, in `go test` and in command-line tools. The HTML and SVG
+// they produce are self-contained (inline styles, no JavaScript, nothing
+// fetched from the network), so they also show in offline nbconvert HTML
+// reports.
+//
+// A typical cell:
+//
+//	// Parameters cell (the runner overrides it, e.g. scale = "smoke"):
+//	var scale = "cpu"
+//
+//	steps := nb.Pick(nb.MustScale(scale), 20, 2_000, 20_000)
+//	p := nb.NewProgress(steps, "train")
+//	for i := range steps {
+//		loss := trainStep()
+//		p.Update(i+1, "loss", loss)
+//	}
+//	p.Done()
+//	(&nb.LinePlot{Title: "Loss", XLabel: "step", LogY: true}).Add("train", nil, losses).Show()
+//	nb.Table([]string{"model", "loss"}, [][]any{{"mlp", losses[len(losses)-1]}})
+//	nb.ClaimLess("final loss", losses[len(losses)-1], 0.5)
+package nb
