@@ -5,8 +5,9 @@
 #
 #   scripts/setup.sh [--test] [--no-apt]
 #
-#   --test    also install what the tests need (jupyter_kernel_test, Chromium, Selenium)
-#   --no-apt  never call apt-get; fail naming the missing Debian packages instead
+#   --test           also install what the tests need (jupyter_kernel_test, Chromium, Selenium)
+#   --no-apt         never call apt-get; fail naming the missing Debian packages instead
+#   --packages-only  only the Debian packages (the root step of the Dockerfiles)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,12 +16,13 @@ RUNTIME_PKGS=(jupyter-notebook jupyter-nbconvert jupyter-client dataset-fashion-
   gcc libc6-dev ca-certificates curl unzip)
 TEST_PKGS=(python3-jupyter-kernel-test chromium chromium-driver python3-selenium)
 
-with_tests=0 apt=1
+with_tests=0 apt=1 packages_only=0
 for a in "$@"; do
   case "$a" in
     --test) with_tests=1 ;;
     --no-apt) apt=0 ;;
-    *) echo "setup: unknown option $a (expected --test or --no-apt)" >&2; exit 2 ;;
+    --packages-only) packages_only=1 ;;
+    *) echo "setup: unknown option $a (expected --test, --no-apt or --packages-only)" >&2; exit 2 ;;
   esac
 done
 
@@ -51,6 +53,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   say "Debian packages present (${#pkgs[@]})"
 fi
+
+[ "$packages_only" = 1 ] && exit 0
 
 # 2. Go. Any go >= 1.21 fetches $GO_TOOLCHAIN through the module proxy; with none at all,
 # bootstrap $GO_TOOLCHAIN itself from the proxy (the same zip go would fetch).
