@@ -190,7 +190,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			if cell.ID != "" {
 				desc += fmt.Sprintf(" (id %s)", cell.ID)
 			}
-			if fl := cell.FirstLine(); fl != "" {
+			if fl := firstCodeLine(cell.Source); fl != "" {
 				if len(fl) > 80 {
 					fl = fl[:77] + "..."
 				}
@@ -204,6 +204,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	return finish(nil)
+}
+
+// firstCodeLine returns the first line of src that is neither blank nor GoNB's "%%" marker.
+func firstCodeLine(src string) string {
+	for _, l := range strings.Split(src, "\n") {
+		if l = strings.TrimSpace(l); l != "" && l != "%%" && l != "%main" {
+			return l
+		}
+	}
+	return ""
 }
 
 // backendOf returns the first "backend: ..." line in the cell's stream outputs.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ type runCase struct {
 	wantErr     []string // substrings of the error; nil means success
 	wantOutputs func(t *testing.T, nb *notebook.Notebook, res *Result)
 	maxDuration time.Duration
+	// interruptMode overrides the kernelspec's interrupt_mode.
+	interruptMode string
 }
 
 func TestRun(t *testing.T) {
@@ -159,8 +162,14 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "endless loop", notebook: "loop.ipynb", timeout: 8 * time.Second,
-			wantErr:     []string{"cell 2 of 3", "timed out after 8s", "for {"},
+			wantErr:     []string{"cell 2 of 3", "timed out after 8s", `fmt.Println("looping")`},
 			maxDuration: 45 * time.Second,
+		},
+		{
+			name: "endless loop, message interrupt", notebook: "loop.ipynb", timeout: 8 * time.Second,
+			interruptMode: "message",
+			wantErr:       []string{"cell 2 of 3", "timed out after 8s"},
+			maxDuration:   45 * time.Second,
 		},
 		{
 			name: "huge output", notebook: "huge.ipynb",
@@ -188,6 +197,12 @@ func TestRun(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			s := s
+			if tc.interruptMode != "" {
+				cp := *s
+				cp.InterruptMode = tc.interruptMode
+				s = &cp
+			}
 			in := filepath.Join("testdata", tc.notebook)
 			before, err := os.ReadFile(in)
 			if err != nil {
@@ -316,3 +331,84 @@ func cellWith(t *testing.T, nb *notebook.Notebook, text string) *notebook.Cell {
 }
 
 func fmtSscan(s string, pid *int) (int, error) { return fmt.Sscan(s, pid) }
+
+// TestRunCancel cancels the context (as the CLI does on SIGINT) while a cell loops forever.
+func TestRunCancel(t *testing.T) {
+	s := findSpec(t)
+	in := filepath.Join("testdata", "loop.ipynb")
+	out := filepath.Join(t.TempDir(), "out.ipynb")
+	ctx, cancel := context.WithCancel(context.Background())
+	log := &syncWriter{w: &bytes.Buffer{}}
+	go func() {
+		// Cancel once the loop cell runs.
+		for !strings.Contains(log.String(), "[1/3]") {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		cancel()
+	}()
+	start := time.Now()
+	_, err := Run(ctx, Options{Path: in, Output: out, Spec: s, Log: log, InterruptGrace: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "cancelled") || !strings.Contains(err.Error(), "cell 2 of 3") {
+		t.Fatalf("want a cancellation error naming cell 2, got %v", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("cancellation took %s", took)
+	}
+	if _, err := notebook.ReadFile(out); err != nil {
+		t.Errorf("output not written: %v", err)
+	}
+}
+
+// TestStartupFailure checks that a kernel exiting during startup is reported with its stderr.
+func TestStartupFailure(t *testing.T) {
+	in := filepath.Join("testdata", "exit.ipynb")
+	out := filepath.Join(t.TempDir(), "out.ipynb")
+	s := &spec.Spec{Argv: []string{"/bin/sh", "-c", "echo something went wrong >&2; exit 7", "{connection_file}"}}
+	start := time.Now()
+	_, err := Run(context.Background(), Options{Path: in, Output: out, Spec: s})
+	if err == nil {
+		t.Fatal("Run succeeded with a kernel that exits")
+	}
+	for _, w := range []string{in, "exited during startup", "exit status 7", "something went wrong"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("startup failure took %s", took)
+	}
+}
+
+// TestStartupTimeout checks a kernel that never answers.
+func TestStartupTimeout(t *testing.T) {
+	in := filepath.Join("testdata", "exit.ipynb")
+	out := filepath.Join(t.TempDir(), "out.ipynb")
+	s := &spec.Spec{Argv: []string{"/bin/sh", "-c", "exec sleep 60", "{connection_file}"}}
+	start := time.Now()
+	_, err := Run(context.Background(), Options{Path: in, Output: out, Spec: s, StartupTimeout: 2 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "connecting to the kernel") {
+		t.Fatalf("want a connection timeout, got %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("startup timeout took %s", took)
+	}
+}
+
+// syncWriter is an io.Writer safe for concurrent use.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
