@@ -169,7 +169,7 @@ func Parse(data []byte) (*Notebook, error) {
 func jsonError(data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line, col := lineCol(data, se.Offset)
+		line, col := lineCol(data, se.Offset-1)
 		if se.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
 			return fmt.Errorf("malformed JSON, the file looks truncated (ends at line %d column %d): %v", line, col, err)
 		}
@@ -183,6 +183,9 @@ func jsonError(data []byte, err error) error {
 }
 
 func lineCol(data []byte, off int64) (int, int) {
+	if off < 0 {
+		off = 0
+	}
 	if off > int64(len(data)) {
 		off = int64(len(data))
 	}
