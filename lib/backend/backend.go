@@ -17,8 +17,8 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 )
 
-// stdout receives the "backend: ..." line; tests replace it.
-var stdout io.Writer = os.Stdout
+// stdout, if not nil, receives the "backend: ..." line instead of os.Stdout.
+var stdout io.Writer
 
 var (
 	mu        sync.Mutex
@@ -45,7 +45,11 @@ func New() (compute.Backend, error) {
 	chosen = Choose()
 	created, createErr = create(chosen)
 	if createErr == nil {
-		fmt.Fprintf(stdout, "backend: %s\n", chosen)
+		w := stdout
+		if w == nil {
+			w = os.Stdout
+		}
+		fmt.Fprintf(w, "backend: %s\n", chosen)
 	}
 	return created, createErr
 }

@@ -16,7 +16,7 @@ func TestNew(t *testing.T) {
 	t.Setenv(ConfigEnv, "go")
 	var out bytes.Buffer
 	stdout = &out
-	defer func() { stdout = os.Stdout }()
+	defer func() { stdout = nil }()
 
 	b := MustNew()
 	t.Logf("backend %q: %s", b.Name(), b.Description())

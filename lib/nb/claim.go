@@ -14,7 +14,7 @@ func Claim(ok bool, format string, args ...any) {
 		if inNotebook() {
 			displayHTML(`<div style="color:#1a7f37;font-family:sans-serif;margin:2px 0">✓ claim: ` + esc(msg) + `</div>`)
 		} else {
-			fmt.Fprintf(stdout, "✓ claim: %s\n", msg)
+			fmt.Fprintf(outW(), "✓ claim: %s\n", msg)
 		}
 		return
 	}
@@ -22,9 +22,9 @@ func Claim(ok bool, format string, args ...any) {
 		displayHTML(`<div style="color:#cf222e;font-weight:bold;font-family:sans-serif;margin:2px 0">✗ claim failed: ` + esc(msg) + `</div>`)
 		syncDisplay()
 	} else {
-		fmt.Fprintf(stdout, "✗ claim failed: %s\n", msg)
+		fmt.Fprintf(outW(), "✗ claim failed: %s\n", msg)
 	}
-	fmt.Fprintf(stderr, "nb: claim failed: %s\n", msg)
+	fmt.Fprintf(errW(), "nb: claim failed: %s\n", msg)
 	exit(1)
 }
 

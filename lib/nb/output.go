@@ -25,10 +25,25 @@ var (
 	// newID returns a unique display id.
 	newID = gonbui.UniqueId
 
-	stdout io.Writer = os.Stdout
-	stderr io.Writer = os.Stderr
-	exit             = os.Exit
+	stdout, stderr io.Writer // nil: os.Stdout and os.Stderr at the time of writing.
+	exit           = os.Exit
 )
+
+// outW returns the writer for text output.
+func outW() io.Writer {
+	if stdout != nil {
+		return stdout
+	}
+	return os.Stdout
+}
+
+// errW returns the writer for error messages.
+func errW() io.Writer {
+	if stderr != nil {
+		return stderr
+	}
+	return os.Stderr
+}
 
 // esc escapes text for HTML.
 func esc(s string) string { return html.EscapeString(s) }

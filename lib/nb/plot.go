@@ -181,13 +181,13 @@ func (p *LinePlot) Save(path string) error {
 // of the series to stdout. Errors are shown instead of the plot.
 func (p *LinePlot) Show() {
 	if !inNotebook() {
-		fmt.Fprintln(stdout, p.summary())
+		fmt.Fprintln(outW(), p.summary())
 		return
 	}
 	svg, err := p.SVG()
 	if err != nil {
 		displayHTML(`<pre style="color:#cf222e">` + esc(err.Error()) + `</pre>`)
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(errW(), err)
 		return
 	}
 	// Drop the XML prolog: the SVG is inlined in HTML.

@@ -159,7 +159,7 @@ func (p *Progress) showText(now time.Time) {
 	for _, m := range p.metrics {
 		sb.WriteString(" " + m)
 	}
-	fmt.Fprintln(stdout, sb.String())
+	fmt.Fprintln(outW(), sb.String())
 }
 
 // showHTML shows (or replaces) the notebook output.

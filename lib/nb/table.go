@@ -14,7 +14,7 @@ func Table(header []string, rows [][]any) {
 		displayHTML(TableHTML(header, rows))
 		return
 	}
-	fmt.Fprint(stdout, TableText(header, rows))
+	fmt.Fprint(outW(), TableText(header, rows))
 }
 
 // tableCells formats every cell and notes which columns are numeric.
