@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -257,6 +258,7 @@ func TestRun(t *testing.T) {
 			if rerr != nil {
 				t.Fatalf("output notebook: %v", rerr)
 			}
+			validateWithNbformat(t, out)
 			md, _ := nb.Metadata["labnotes"].(map[string]any)
 			if md == nil || md["ok"] != (tc.wantErr == nil) {
 				t.Errorf("metadata.labnotes = %v", md)
@@ -411,4 +413,21 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.String()
+}
+
+// validateWithNbformat validates path with Python's nbformat (the reference validator) when it
+// is installed (Debian's python3-nbformat); otherwise it does nothing.
+func validateWithNbformat(t *testing.T, path string) {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		return
+	}
+	if exec.Command(py, "-c", "import nbformat").Run() != nil {
+		return
+	}
+	out, err := exec.Command(py, "-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", path).CombinedOutput()
+	if err != nil {
+		t.Errorf("nbformat rejects the output notebook: %v\n%s", err, out)
+	}
 }
