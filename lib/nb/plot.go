@@ -81,6 +81,7 @@ func (p *LinePlot) build() (*plot.Plot, error) {
 		*ts = font.From(sansFont, ts.Size)
 	}
 	pl.Title.TextStyle.Font.Size = vg.Points(13)
+	pl.Title.Padding = vg.Points(6)
 	if p.LogX {
 		pl.X.Scale = plot.LogScale{}
 		pl.X.Tick.Marker = plot.LogTicks{Prec: -1}

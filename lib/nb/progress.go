@@ -66,25 +66,23 @@ func (p *Progress) SetTotal(total int) {
 // as name, value pairs, e.g. p.Update(i+1, "loss", loss, "lr", lr), and
 // refreshes the display if it is due. Values are formatted with [Format].
 func (p *Progress) Update(step int, metrics ...any) {
+	p.update(step, metrics, nil)
+}
+
+// update records step and the metrics kv, or, when the display is due,
+// those lazy returns (if not nil), and shows them if due.
+func (p *Progress) update(step int, kv []any, lazy func() []any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
 		return
 	}
 	p.step = step
-	if len(metrics) > 0 {
-		p.metrics = p.metrics[:0]
-		for i := 0; i < len(metrics); i += 2 {
-			if i+1 == len(metrics) {
-				p.metrics = append(p.metrics, "?="+Format(metrics[i]))
-				break
-			}
-			p.metrics = append(p.metrics, Format(metrics[i])+"="+Format(metrics[i+1]))
-		}
-	}
+	p.setMetrics(kv)
 	now := p.now()
 	if inNotebook() {
 		if !p.shown || now.Sub(p.lastShow) >= notebookInterval {
+			p.setLazyMetrics(lazy)
 			p.showHTML(now)
 		}
 		return
@@ -95,7 +93,31 @@ func (p *Progress) Update(step int, metrics ...any) {
 	}
 	if tenth > p.lastTenth || (p.total <= 0 && !p.shown) || now.Sub(p.lastText) >= textInterval {
 		p.lastTenth = max(p.lastTenth, tenth)
+		p.setLazyMetrics(lazy)
 		p.showText(now)
+	}
+}
+
+// setMetrics replaces the metrics shown with the name, value pairs kv, if
+// there are any.
+func (p *Progress) setMetrics(kv []any) {
+	if len(kv) == 0 {
+		return
+	}
+	p.metrics = p.metrics[:0]
+	for i := 0; i < len(kv); i += 2 {
+		if i+1 == len(kv) {
+			p.metrics = append(p.metrics, "?="+Format(kv[i]))
+			break
+		}
+		p.metrics = append(p.metrics, Format(kv[i])+"="+Format(kv[i+1]))
+	}
+}
+
+// setLazyMetrics sets the metrics lazy returns, if lazy is not nil.
+func (p *Progress) setLazyMetrics(lazy func() []any) {
+	if lazy != nil {
+		p.setMetrics(lazy())
 	}
 }
 
