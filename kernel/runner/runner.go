@@ -281,6 +281,10 @@ type cellRun struct {
 	errOut      *cellError
 }
 
+// idleTimeout is how long, after the execute_reply, the runner waits without any iopub message
+// of the cell before it stops waiting for the kernel's idle status.
+const idleTimeout = 5 * time.Second
+
 func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z") }
 
 func msgTime(m *wire.Message) string {
@@ -313,6 +317,7 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 		reply     *wire.Message
 		idle      bool
 		idleWait  <-chan time.Time // after the reply, how long to wait for status idle
+		idleTimer *time.Timer      // idleWait's timer, restarted by every message of the cell
 		grace     <-chan time.Time // after an interrupt, how long until the kernel is killed
 		failure   *cellError       // timeout or cancellation
 		iopub     = e.k.client.IOPub()
@@ -337,6 +342,10 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 			}
 			if m.Parent.MsgID != id {
 				continue
+			}
+			if idleTimer != nil {
+				// Output is still arriving: keep waiting for idle (as nbclient does).
+				idleTimer.Reset(idleTimeout)
 			}
 			if m.Header.MsgType == "status" {
 				var st struct {
@@ -363,7 +372,9 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 			}
 			reply = m
 			timing["shell.execute_reply"] = msgTime(m)
-			idleWait = time.After(5 * time.Second)
+			idleTimer = time.NewTimer(idleTimeout)
+			defer idleTimer.Stop()
+			idleWait = idleTimer.C
 		case <-idleWait:
 			idle = true // a kernel that never reports idle must not hang the run
 		case <-e.k.exited:
