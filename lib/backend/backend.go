@@ -89,11 +89,17 @@ func create(c Choice) (b compute.Backend, err error) {
 }
 
 // Describe returns a multi-line report of the backend choice, for a
-// doctor command: the choice, the environment it sets, what was searched,
-// the compiled-in backends and, if [New] already created the backend in
-// this process, its description.
+// doctor command: the choice, the environment it sets, what was searched
+// and the compiled-in backends. Once [New] ran in this process it reports
+// New's choice and the created backend (or the error) instead of searching
+// again (New's own settings would otherwise show as a set $GOMLX_BACKEND).
 func Describe() string {
-	c, notes := systemChooser().choose()
+	mu.Lock()
+	defer mu.Unlock()
+	c, notes := chosen, []string(nil)
+	if !tried {
+		c, notes = systemChooser().choose()
+	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "backend: %s\n", c)
 	fmt.Fprintf(&sb, "  config: %s\n", c.Config)
@@ -104,8 +110,6 @@ func Describe() string {
 		fmt.Fprintf(&sb, "  %s\n", n)
 	}
 	fmt.Fprintf(&sb, "  compiled in: %s\n", strings.Join(slices.Sorted(slices.Values(compute.List())), ", "))
-	mu.Lock()
-	defer mu.Unlock()
 	switch {
 	case created != nil:
 		fmt.Fprintf(&sb, "  created: %s\n", created.Description())
