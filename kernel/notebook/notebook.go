@@ -462,3 +462,13 @@ func (nb *Notebook) WriteFile(path string) error {
 	}
 	return nil
 }
+
+// NewCodeCell returns a code cell with source src, not yet executed.
+func NewCodeCell(src string) *Cell {
+	return &Cell{Type: "code", Source: src, Metadata: map[string]any{}, Extra: map[string]json.RawMessage{}}
+}
+
+// NewMarkdownCell returns a markdown cell with source src.
+func NewMarkdownCell(src string) *Cell {
+	return &Cell{Type: "markdown", Source: src, Metadata: map[string]any{}, Extra: map[string]json.RawMessage{}}
+}

@@ -27,6 +27,9 @@ type kernelProc struct {
 	exited  chan struct{} // closed when the process has exited
 	waitErr error         // valid once exited is closed
 	info    map[string]any
+
+	groupsMu sync.Mutex
+	groups   map[int]uint64 // process groups started by the kernel: leader pid -> start time
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -155,6 +158,7 @@ func startKernel(ctx context.Context, s *spec.Spec, timeout time.Duration) (*ker
 				}
 				if m.Header.MsgType == "kernel_info_reply" && m.Parent.MsgID == req.Header.MsgID {
 					_ = m.Decode(&k.info)
+					k.trackGroups()
 					return k, nil
 				}
 			case <-k.client.IOPub():
@@ -182,7 +186,13 @@ func (k *kernelProc) interrupt() error {
 
 // kill kills the kernel's process group and waits (briefly) for the process to be reaped.
 func (k *kernelProc) kill() {
+	select {
+	case <-k.exited:
+	default:
+		k.trackGroups()
+	}
 	_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+	k.killGroups()
 	select {
 	case <-k.exited:
 	case <-time.After(5 * time.Second):
@@ -196,6 +206,7 @@ func (k *kernelProc) kill() {
 // shutdown asks the kernel to shut down (shutdown_request on control), waits up to grace for it
 // to exit, then kills its process group, which also ends any cell program it left behind.
 func (k *kernelProc) shutdown(grace time.Duration) {
+	k.trackGroups()
 	select {
 	case <-k.exited:
 	default:

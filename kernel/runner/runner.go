@@ -297,6 +297,7 @@ func msgTime(m *wire.Message) string {
 func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 	cell := e.nb.Cells[ci]
 	cr := &cellRun{e: e, ci: ci, cell: cell, dropped: map[string]int{}}
+	e.k.trackGroups()
 	timing := map[string]any{}
 	cell.Metadata["execution"] = timing
 	req, err := e.k.client.Request(wire.Shell, "execute_request", map[string]any{

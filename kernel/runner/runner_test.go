@@ -2,11 +2,12 @@ package runner
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,30 +31,41 @@ func findSpec(t *testing.T) *spec.Spec {
 	return s
 }
 
-// kernelPIDs lists the running processes whose command line mentions dir (the kernels started
-// by a test have their connection file in a fresh temp dir, so we look for gonb processes whose
-// argv names a labnotes-kernel- directory created after the test started).
-func gonbProcesses(t *testing.T) map[int]string {
-	t.Helper()
+// testMarker is put in the environment of every kernel this test binary starts, so leftover
+// processes (the kernel, its cell programs, gopls) can be found without touching processes of
+// other runs on the machine.
+var testMarker = fmt.Sprintf("LABNOTES_RUNNER_TEST=%d-%d", os.Getpid(), time.Now().UnixNano())
+
+// markedSpec returns a copy of s that marks its processes with testMarker.
+func markedSpec(s *spec.Spec) *spec.Spec {
+	cp := *s
+	cp.Env = map[string]string{}
+	for k, v := range s.Env {
+		cp.Env[k] = v
+	}
+	k, v, _ := strings.Cut(testMarker, "=")
+	cp.Env[k] = v
+	return &cp
+}
+
+// markedProcesses lists the live processes carrying testMarker in their environment.
+func markedProcesses() map[int]string {
 	procs := map[int]string{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		var pid int
-		if _, err := fmtSscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		c := string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
-		if strings.Contains(c, "labnotes-kernel-") {
-			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-			if strings.Contains(string(stat), ") Z ") {
-				continue // zombie of another test's process
-			}
-			procs[pid] = c
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(env, []byte(testMarker)) {
+			continue
 		}
+		if _, ok := readProcStat(pid); !ok {
+			continue // zombie
+		}
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		procs[pid] = string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
 	}
 	return procs
 }
@@ -71,7 +83,7 @@ type runCase struct {
 }
 
 func TestRun(t *testing.T) {
-	s := findSpec(t)
+	s := markedSpec(findSpec(t))
 	cases := []runCase{
 		{
 			name: "good", notebook: "good.ipynb",
@@ -287,7 +299,7 @@ func TestRun(t *testing.T) {
 	t.Cleanup(func() {
 		// Every kernel is gone once Run returns.
 		time.Sleep(200 * time.Millisecond)
-		if procs := gonbProcesses(t); len(procs) > 0 {
+		if procs := markedProcesses(); len(procs) > 0 {
 			for pid, c := range procs {
 				t.Errorf("kernel process left running: %d %s", pid, c)
 				_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -336,11 +348,9 @@ func cellWith(t *testing.T, nb *notebook.Notebook, text string) *notebook.Cell {
 	return nil
 }
 
-func fmtSscan(s string, pid *int) (int, error) { return fmt.Sscan(s, pid) }
-
 // TestRunCancel cancels the context (as the CLI does on SIGINT) while a cell loops forever.
 func TestRunCancel(t *testing.T) {
-	s := findSpec(t)
+	s := markedSpec(findSpec(t))
 	in := filepath.Join("testdata", "loop.ipynb")
 	out := filepath.Join(t.TempDir(), "out.ipynb")
 	ctx, cancel := context.WithCancel(context.Background())
