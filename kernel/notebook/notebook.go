@@ -2,6 +2,8 @@ package notebook
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -328,7 +330,18 @@ func parseOutput(raw json.RawMessage) (*Output, error) {
 }
 
 // MarshalJSON encodes the notebook as nbformat 4 JSON.
+//
+// nbformat 4.5 requires cell ids: cells without one get a fresh random id.
 func (nb *Notebook) MarshalJSON() ([]byte, error) {
+	if nb.NBFormat == 4 && nb.NBFormatMinor >= 5 {
+		for _, c := range nb.Cells {
+			if c.ID == "" {
+				var b [8]byte
+				_, _ = rand.Read(b[:])
+				c.ID = hex.EncodeToString(b[:])
+			}
+		}
+	}
 	m := map[string]any{}
 	for k, v := range nb.Extra {
 		m[k] = v

@@ -241,3 +241,21 @@ func TestNoParamsIsNoop(t *testing.T) {
 		t.Errorf("InjectParameters(nil) = %v, %v, %d cells", v, err, len(nb.Cells))
 	}
 }
+
+func TestNewCellsGetIDs(t *testing.T) {
+	nb := &Notebook{NBFormat: 4, NBFormatMinor: 5, Cells: []*Cell{NewMarkdownCell("# x"), NewCodeCell("%%\nfmt.Println(1)")}}
+	out := filepath.Join(t.TempDir(), "new.ipynb")
+	if err := nb.WriteFile(out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Cells[0].ID == "" || back.Cells[1].ID == "" || back.Cells[0].ID == back.Cells[1].ID {
+		t.Errorf("cell ids = %q, %q", back.Cells[0].ID, back.Cells[1].ID)
+	}
+	if back.Cells[1].Source != "%%\nfmt.Println(1)" || back.Cells[1].ExecutionCount != nil {
+		t.Errorf("code cell = %+v", back.Cells[1])
+	}
+}
