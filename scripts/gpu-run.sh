@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (no network, no Go): unpacks .device/bundle.tar.xz made by
+# scripts/gpu-bundle.sh, installs the kernel, prints `labnotes doctor` and runs the given
+# notebooks with `labnotes run` into $OUT (or reports/gpu/).
+#
+#   scripts/gpu-run.sh [-p name=value ...] NOTEBOOK...
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT=${OUT:-reports/gpu}
+mkdir -p "$OUT" /tmp/labnotes-gpu
+tar -C /tmp/labnotes-gpu -xJf .device/bundle.tar.xz
+B=/tmp/labnotes-gpu/bundle
+export PATH="$B/go/bin:$PATH" GOTOOLCHAIN=local GOEXPERIMENT=simd GOMODCACHE="$B/mod" GOPROXY=off \
+  GOSUMDB=off GOCACHE=/tmp/labnotes-gpu/cache GOFLAGS=-buildvcs=false
+mkdir -p bin && cp "$B"/bin/* bin/
+# GoNB only uses gopls for completion; a headless run needs none.
+[ -x bin/gopls ] || printf '#!/bin/sh\necho "gopls: not carried to this machine" >&2\nexit 1\n' > bin/gopls
+chmod +x bin/gopls
+bin/labnotes install
+bin/labnotes doctor | tee "$OUT/doctor.txt" || true
+params=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p) params+=(-p "$2"); shift 2 ;;
+    *) nb=$1; shift
+       bin/labnotes run "$nb" "${params[@]}" --timeout 9m -o "$OUT/$(basename "$nb")" ;;
+  esac
+done
