@@ -300,6 +300,9 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 	e.k.trackGroups()
 	timing := map[string]any{}
 	cell.Metadata["execution"] = timing
+	// The runner's own clock, at microseconds (GoNB's message dates have whole seconds):
+	// request sent and reply received, as a client sees the round trip.
+	timing["labnotes.request_sent"] = now()
 	req, err := e.k.client.Request(wire.Shell, "execute_request", map[string]any{
 		"code": cell.Source, "silent": false, "store_history": true,
 		"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true,
@@ -373,6 +376,7 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 			}
 			reply = m
 			timing["shell.execute_reply"] = msgTime(m)
+			timing["labnotes.reply_received"] = now()
 			idleTimer = time.NewTimer(idleTimeout)
 			defer idleTimer.Stop()
 			idleWait = idleTimer.C

