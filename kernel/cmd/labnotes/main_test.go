@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunArgumentErrors(t *testing.T) {
+	dir := t.TempDir()
+	nb := filepath.Join(dir, "in.ipynb")
+	if err := os.WriteFile(nb, []byte(`{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+	}{
+		{"no notebook", []string{}, true, "exactly one NOTEBOOK"},
+		{"two notebooks", []string{nb, nb}, true, "exactly one NOTEBOOK"},
+		{"bad parameter", []string{nb, "-p", "scale"}, true, "expected name=value"},
+		{"unknown flag", []string{nb, "--bogus"}, true, "bogus"},
+		{"output is input", []string{nb, "-o", nb}, false, "is the input notebook"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), tc.args)
+			var u usageErr
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.As(err, &u) != tc.usage {
+				t.Fatalf("run(%q) = %v; want an error containing %q (usage error: %v)", tc.args, err, tc.want, tc.usage)
+			}
+		})
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	var ps params
+	fsArgs := []string{"-p", "a=1", "nb.ipynb", "-p", "b=x=y", "other.ipynb"}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.Var(&ps, "p", "parameter")
+	pos, err := parseInterleaved(fs, fsArgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(pos, ",") != "nb.ipynb,other.ipynb" || strings.Join(ps, ",") != "a=1,b=x=y" {
+		t.Fatalf("positional %q, params %q", pos, ps)
+	}
+}
