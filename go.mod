@@ -1,6 +1,6 @@
 module github.com/labnotes/labnotes
 
-go 1.27
+go 1.27.0
 
 toolchain go1.27.4
 
