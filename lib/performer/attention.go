@@ -1,0 +1,284 @@
+package performer
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
+	"github.com/gomlx/gomlx/ml/layers/activation"
+)
+
+// DefaultChunkSize is the default number of tokens per chunk of causal
+// attention (the slim_performer reference uses 64).
+const DefaultChunkSize = 64
+
+// Config configures [Attention], FAVOR attention on tensors shaped
+// [batch, heads, length, dim]. The zero value (plus a projection) is FAVOR+
+// bidirectional softmax attention with the reference's stabilizers.
+type Config struct {
+	// Kernel selects the features (default KernelSoftmax). KernelExact runs
+	// [ExactAttention].
+	Kernel Kernel
+	// Fn is the function of KernelGeneralized.
+	Fn func(*Node) *Node
+	// Scale is the softmax temperature: the kernel approximated is
+	// exp(Scale · q·k). Default 1/sqrt(d). Queries and keys are each
+	// multiplied by sqrt(Scale) (d^-1/4 by default: the data normalizer).
+	Scale float64
+	// Causal makes query i attend only to keys j <= i (self-attention:
+	// queries and keys must have the same length).
+	Causal bool
+	// ChunkSize is the number of tokens per chunk of causal attention
+	// (default DefaultChunkSize). Inside a chunk attention is computed
+	// quadratically on the features; across chunks by a prefix sum of
+	// per-chunk states [m, dv+1]. Memory O(L·m + (L/C)·m·dv), never [L, m, dv].
+	ChunkSize int
+	// FeatureEpsilon is added to the features (default DefaultSoftmaxEpsilon
+	// for softmax kernels, DefaultReLUEpsilon for generalized ones); negative
+	// means none.
+	FeatureEpsilon float64
+	// DenominatorEpsilon guards the normalizer (default
+	// DefaultDenominatorEpsilon); negative means none.
+	DenominatorEpsilon float64
+	// NoMaxSubtraction turns the max-subtraction stabilizer off.
+	NoMaxSubtraction bool
+	// KeyMask (bool, [batch, lengthK] or [batch, heads, lengthK]): false keys
+	// are removed from both numerator and denominator.
+	KeyMask *Node
+	// QueryMask (bool, [batch, lengthQ] or [batch, heads, lengthQ]): false
+	// queries get zero output rows.
+	QueryMask *Node
+}
+
+// featureMap returns the FeatureMap of the configuration.
+func (c Config) featureMap(projection *Node) FeatureMap {
+	eps := c.FeatureEpsilon
+	if eps == 0 {
+		switch c.Kernel {
+		case KernelReLU, KernelReLURandom, KernelGeneralized:
+			eps = DefaultReLUEpsilon
+		case KernelSoftmaxTrig:
+			eps = 0
+		default:
+			eps = DefaultSoftmaxEpsilon
+		}
+	} else if eps < 0 {
+		eps = 0
+	}
+	fn := c.Fn
+	if c.Kernel == KernelReLU || c.Kernel == KernelReLURandom {
+		fn = activation.Relu
+	}
+	return FeatureMap{Kernel: c.kernel(), Projection: projection, Fn: fn, Epsilon: eps, NoMaxSubtraction: c.NoMaxSubtraction}
+}
+
+func (c Config) kernel() Kernel {
+	if c.Kernel == "" {
+		return KernelSoftmax
+	}
+	return c.Kernel
+}
+
+func (c Config) denominatorEpsilon() float64 {
+	switch {
+	case c.DenominatorEpsilon == 0:
+		return DefaultDenominatorEpsilon
+	case c.DenominatorEpsilon < 0:
+		return 0
+	}
+	return c.DenominatorEpsilon
+}
+
+// scaleInputs multiplies x by sqrt(scale) (default scale 1/sqrt(d)).
+func (c Config) scaleInputs(x *Node) *Node {
+	s := c.Scale
+	if s == 0 {
+		s = 1 / math.Sqrt(float64(x.Shape().Dim(-1)))
+	}
+	return MulScalar(x, math.Sqrt(s))
+}
+
+// Attention computes FAVOR attention of queries q [batch, heads, lengthQ, d],
+// keys k [batch, heads, lengthK, d] and values v [batch, heads, lengthK, dv],
+// returning [batch, heads, lengthQ, dv]:
+//
+//	out = D^-1 (Q' (K'^T V)),  D = diag(Q' (K'^T 1))
+//
+// with Q' = phi(q·sqrt(scale)), K' = phi(k·sqrt(scale)) (see [FeatureMap]),
+// in O(L·m·d) time and O(L·m + L·d + m·d) memory. projection [m, d] is the
+// random projection (see [Projection]); nil for deterministic kernels.
+// With cfg.Causal the prefix sums are computed in chunks ([CausalLinearAttention]).
+func Attention(q, k, v, projection *Node, cfg Config) *Node {
+	checkQKV(q, k, v)
+	if cfg.kernel() == KernelExact {
+		return ExactAttention(q, k, v, cfg)
+	}
+	fm := cfg.featureMap(projection)
+	qp := fm.Query(cfg.scaleInputs(q))
+	kp := fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
+	var out *Node
+	if cfg.Causal {
+		out = CausalLinearAttention(qp, kp, v, cfg.ChunkSize, cfg.denominatorEpsilon())
+	} else {
+		out = LinearAttention(qp, kp, v, cfg.denominatorEpsilon())
+	}
+	return applyQueryMask(out, cfg.QueryMask)
+}
+
+// applyQueryMask zeroes the rows of out [batch, heads, length, dv] whose
+// query mask is false.
+func applyQueryMask(out, queryMask *Node) *Node {
+	if queryMask == nil {
+		return out
+	}
+	m := broadcastKeyMask(queryMask, out)
+	return Mul(out, ConvertDType(ExpandAxes(m, -1), out.DType()))
+}
+
+func checkQKV(q, k, v *Node) {
+	if q.Rank() != 4 || k.Rank() != 4 || v.Rank() != 4 {
+		panicf("attention needs q, k, v shaped [batch, heads, length, dim], got %s, %s, %s", q.Shape(), k.Shape(), v.Shape())
+	}
+	if q.Shape().Dim(-1) != k.Shape().Dim(-1) || k.Shape().Dim(2) != v.Shape().Dim(2) ||
+		q.Shape().Dim(0) != k.Shape().Dim(0) || q.Shape().Dim(1) != k.Shape().Dim(1) {
+		panicf("incompatible q %s, k %s, v %s", q.Shape(), k.Shape(), v.Shape())
+	}
+}
+
+// guardDenominator returns D + 2 eps where |D| <= eps.
+func guardDenominator(den *Node, eps float64) *Node {
+	if eps <= 0 {
+		return den
+	}
+	small := ConvertDType(LessOrEqual(Abs(den), Scalar(den.Graph(), den.DType(), eps)), den.DType())
+	return Add(den, MulScalar(small, 2*eps))
+}
+
+// LinearAttention is bidirectional attention on features: qPrime
+// [batch, heads, lengthQ, m], kPrime [batch, heads, lengthK, m], v
+// [batch, heads, lengthK, dv] → D^-1 (Q' (K'^T V)) [batch, heads, lengthQ, dv],
+// with the denominator guard eps. It never forms an [L, L] matrix.
+func LinearAttention(qPrime, kPrime, v *Node, eps float64) *Node {
+	kv := Einsum("bhlm,bhld->bhmd", kPrime, v)        // [b, h, m, dv]
+	num := Einsum("bhlm,bhmd->bhld", qPrime, kv)      // [b, h, lq, dv]
+	kSum := ReduceSum(kPrime, 2)                      // [b, h, m]
+	den := Einsum("bhlm,bhm->bhl", qPrime, kSum)      // [b, h, lq]
+	den = guardDenominator(den, eps)
+	return Div(num, ExpandAxes(den, -1))
+}
+
+// CausalLinearAttention is unidirectional (causal) attention on features:
+// out_i = (sum_{j<=i} (Q'_i·K'_j) v_j) / (sum_{j<=i} Q'_i·K'_j), with
+// shapes as in [LinearAttention] (lengthQ == lengthK = L).
+//
+// It works in chunks of chunkSize (C) tokens (0: DefaultChunkSize): inside
+// a chunk the [C, C] matrix of feature products is masked lower-triangular;
+// across chunks each chunk's state K'_c^T [V_c, 1] ([m, dv+1]) is summed by an
+// exclusive prefix sum over chunks. Peak memory is O(L·C + L·m + (L/C)·m·dv)
+// per batch and head: no [L, m, dv] tensor is formed. L is padded to a
+// multiple of C (padded keys have zero features).
+func CausalLinearAttention(qPrime, kPrime, v *Node, chunkSize int, eps float64) *Node {
+	g := qPrime.Graph()
+	dtype := qPrime.DType()
+	b, h, l, m := qPrime.Shape().Dim(0), qPrime.Shape().Dim(1), qPrime.Shape().Dim(2), qPrime.Shape().Dim(3)
+	dv := v.Shape().Dim(-1)
+	if kPrime.Shape().Dim(2) != l {
+		panicf("causal attention needs queries and keys of the same length, got %s and %s", qPrime.Shape(), kPrime.Shape())
+	}
+	c := chunkSize
+	if c <= 0 {
+		c = DefaultChunkSize
+	}
+	c = min(c, l)
+	n := (l + c - 1) / c
+	pad := func(x *Node) *Node {
+		if n*c == l {
+			return x
+		}
+		return Pad(x, ScalarZero(g, x.DType()), PadAxis{}, PadAxis{}, PadAxis{End: n*c - l})
+	}
+	// Values get a column of ones: the last output column is the denominator.
+	ones := Ones(g, shapes.Make(dtype, b, h, l, 1))
+	v1 := Concatenate([]*Node{v, ones}, -1)
+	qc := Reshape(pad(qPrime), b, h, n, c, m)
+	kc := Reshape(pad(kPrime), b, h, n, c, m)
+	vc := Reshape(pad(v1), b, h, n, c, dv+1)
+
+	// Within chunks: masked quadratic attention on features.
+	scores := Einsum("bhncm,bhnkm->bhnck", qc, kc) // [b, h, n, c, c]
+	tri := ConvertDType(LowerTriangular(g, c), dtype)
+	scores = Mul(scores, Reshape(tri, 1, 1, 1, c, c))
+	intra := Einsum("bhnck,bhnkd->bhncd", scores, vc) // [b, h, n, c, dv+1]
+
+	// Across chunks: exclusive prefix sum of chunk states.
+	states := Einsum("bhnkm,bhnkd->bhnmd", kc, vc) // [b, h, n, m, dv+1]
+	prefix := CumSum(states, 2, &CumSumOptions{Exclusive: true})
+	inter := Einsum("bhncm,bhnmd->bhncd", qc, prefix) // [b, h, n, c, dv+1]
+
+	out := Reshape(Add(intra, inter), b, h, n*c, dv+1)
+	if n*c != l {
+		out = Slice(out, AxisRange(), AxisRange(), AxisRange(0, l), AxisRange())
+	}
+	num := Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, dv))
+	den := Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(dv, dv+1))
+	return Div(num, guardDenominator(den, eps))
+}
+
+// QuadraticKernelAttention computes the same attention as [LinearAttention]
+// (or [CausalLinearAttention] if causal) the quadratic way: it forms the
+// approximate attention matrix A' = Q' K'^T [batch, heads, lengthQ, lengthK]
+// (lower-triangular if causal), normalizes its rows and multiplies by v. It
+// returns the output [batch, heads, lengthQ, dv] and the normalized matrix.
+// For tests and for measuring the approximation of the attention matrix.
+func QuadraticKernelAttention(qPrime, kPrime, v *Node, causal bool, eps float64) (out, matrix *Node) {
+	a := Einsum("bhqm,bhkm->bhqk", qPrime, kPrime)
+	if causal {
+		lq := a.Shape().Dim(2)
+		a = Mul(a, ConvertDType(Reshape(LowerTriangular(a.Graph(), lq), 1, 1, lq, lq), a.DType()))
+	}
+	den := guardDenominator(ReduceAndKeep(a, ReduceSum, -1), eps)
+	matrix = Div(a, den)
+	return Einsum("bhqk,bhkd->bhqd", matrix, v), matrix
+}
+
+// ExactAttention is the exact softmax attention on [batch, heads, length,
+// dim] tensors, written plainly (the naive O(L²) reference): scores
+// cfg.Scale·q·k (default 1/sqrt(d)), cfg.KeyMask / cfg.Causal remove keys,
+// cfg.QueryMask zeroes rows. It returns [batch, heads, lengthQ, dv]. Rows
+// whose keys are all masked are zero.
+func ExactAttention(q, k, v *Node, cfg Config) *Node {
+	out, _ := ExactAttentionMatrix(q, k, v, cfg)
+	return out
+}
+
+// ExactAttentionMatrix is [ExactAttention] that also returns the attention
+// matrix [batch, heads, lengthQ, lengthK].
+func ExactAttentionMatrix(q, k, v *Node, cfg Config) (out, matrix *Node) {
+	g := q.Graph()
+	scale := cfg.Scale
+	if scale == 0 {
+		scale = 1 / math.Sqrt(float64(q.Shape().Dim(-1)))
+	}
+	scores := MulScalar(Einsum("bhqd,bhkd->bhqk", q, k), scale)
+	lq, lk := q.Shape().Dim(2), k.Shape().Dim(2)
+	var mask *Node
+	if cfg.KeyMask != nil {
+		mask = ExpandAxes(broadcastKeyMask(cfg.KeyMask, k), 2) // [b, h, 1, lk]
+	}
+	if cfg.Causal {
+		tri := Reshape(LowerTriangular(g, lq), 1, 1, lq, lk)
+		if mask == nil {
+			mask = tri
+		} else {
+			mask = LogicalAnd(mask, tri)
+		}
+	}
+	if mask != nil {
+		mask = BroadcastToDims(mask, scores.Shape().Dimensions...)
+		matrix = MaskedSoftmax(scores, mask, -1)
+	} else {
+		matrix = Softmax(scores, -1)
+	}
+	out = Einsum("bhqk,bhkd->bhqd", matrix, v)
+	return applyQueryMask(out, cfg.QueryMask), matrix
+}

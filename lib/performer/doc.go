@@ -1,0 +1,39 @@
+// Package performer implements Performer attention (FAVOR+, Choromanski et
+// al., "Rethinking Attention with Performers", ICLR 2021) for GoMLX:
+// attention in time and memory linear in the sequence length, by random
+// feature maps phi with softmax(Q K^T) ≈ D^-1 phi(Q) phi(K)^T.
+//
+// Two levels:
+//
+//   - A functional core on tensors shaped [batch, heads, length, dim]:
+//     [Projection] (iid or block-orthogonal random projections W [m, d], chi
+//     or sqrt(d) row norms, drawn on the host or in the graph), [FeatureMap]
+//     (positive softmax features, hyperbolic, trigonometric for comparison,
+//     ReLU and generalized kernels with a user function; max subtraction with
+//     stopped gradients and an epsilon), [Attention] (bidirectional
+//     [LinearAttention], and causal [CausalLinearAttention] in chunks, memory
+//     O(L·m + (L/C)·m·d), never an [L, m, d] tensor; key masks remove padded
+//     keys from numerator and denominator), and the references
+//     [ExactAttention] and [QuadraticKernelAttention] used by tests.
+//
+//   - A layer, [MultiHeadAttention] / [SelfAttention], with the call shape,
+//     options and variable scopes of GoMLX's attention.MultiHeadAttention, so
+//     a checkpoint trained with exact attention loads unchanged, plus options
+//     for the kernel, the number of features, orthogonality, row norms, the
+//     feature redraw policy (fixed, every N steps, every call; seeded
+//     deterministically) and the causal chunk size. Defaults come from the
+//     Param... hyperparameters of the scope (model.GetParamOr).
+//
+// Typical use, switching a Transformer block to FAVOR+:
+//
+//	x = performer.SelfAttention(scope.In("layer_0"), x, numHeads, headDim).
+//		WithCausalMask(true).
+//		WithNumFeatures(256).
+//		Done()
+//
+// Numerics follow the JAX reference (data normalizer d^-1/4 on q and k, query
+// max per row, key max over features and positions, eps 1e-6, denominator
+// guard D + 2 eps where |D| <= eps), with padding fixed: padded keys are
+// excluded from the max and have zero features. Errors panic with messages
+// prefixed "performer: ".
+package performer
