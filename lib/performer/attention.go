@@ -195,7 +195,8 @@ func CausalLinearAttention(qPrime, kPrime, v *Node, chunkSize int, eps float64) 
 		if n*c == l {
 			return x
 		}
-		return Pad(x, ScalarZero(g, x.DType()), PadAxis{}, PadAxis{}, PadAxis{End: n*c - l})
+		// (Concatenate, not Pad: GoMLX v0.28.16's Pad gradient is wrong here.)
+		return Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), b, h, n*c-l, x.Shape().Dim(-1)))}, 2)
 	}
 	// Values get a column of ones: the last output column is the denominator.
 	ones := Ones(g, shapes.Make(dtype, b, h, l, 1))

@@ -55,6 +55,8 @@ const (
 	// are drawn from (seed, scope path, s/N), where s is the optimizer's global
 	// step (model.Store variable "global_step", saved with checkpoints), so
 	// replicas and restarts agree and inference uses the latest features.
+	// (Inference graphs on backends that bake variables in as constants, like
+	// GoMLX's Go backend, keep the features of the step they were compiled at.)
 	RedrawEverySteps Redraw = "steps"
 	// RedrawEveryCall draws new features at every execution from the model
 	// store's random number generator (deterministic when the store's RNG is
@@ -400,7 +402,9 @@ func (b *Builder) projection(dtype dtypes.DType) *Node {
 		step := optimizer.GetGlobalStepVar(b.scope.Store()).NodeValue(b.g)
 		epoch := ConvertDType(Div(step, Scalar(b.g, step.DType(), b.redrawEvery)), dtypes.Uint64)
 		base := RNGStateFromSeedForGraph(b.g, int64(seed))
-		state := Add(base, Concatenate([]*Node{Reshape(epoch, 1), Zeros(b.g, shapes.Make(dtypes.Uint64, RNGStateShape.Size()-1))}, 0))
+		// Offset every word of the state by a multiple of the epoch.
+		mult := Const(b.g, []uint64{0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9, 0x94d049bb133111eb}[:RNGStateShape.Size()])
+		state := Add(base, Mul(BroadcastToDims(epoch, RNGStateShape.Size()), mult))
 		_, w := p.Graph(state, dtype)
 		return w
 	default:
