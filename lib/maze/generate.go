@@ -1,0 +1,162 @@
+package maze
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// Options controls generated mazes.
+type Options struct {
+	// N is the side, 10..30 for HRM-like mazes (default 30; 4..MaxN accepted).
+	N int
+	// MinSteps is the minimum length in steps of the shortest S->G path
+	// (Maze-Hard: 111, i.e. more than 110). Default 0.
+	MinSteps int
+	// Loops is the fraction of the walls between two open corridor cells
+	// that are knocked down after carving a perfect maze, creating loops
+	// and several routes (default 0: a perfect maze, one route).
+	Loops float64
+	// MaxTries bounds the attempts per maze (default 1000).
+	MaxTries int
+}
+
+// Generated is a generated maze and its solution.
+type Generated struct {
+	Puzzle, Solution Maze
+	Steps            int
+	Tries            int
+}
+
+// Generate returns maze number index of the stream (opts, seed): a
+// depth-first ("recursive backtracker") maze carved on the odd cells, with
+// opts.Loops of its inner walls removed, and S and G placed on open cells
+// at least opts.MinSteps apart (G is drawn among the cells far enough from
+// a random S). The result depends only on (opts, seed, index).
+func Generate(opts Options, seed uint64, index int) (Generated, error) {
+	n := opts.N
+	if n == 0 {
+		n = 30
+	}
+	if n < 4 || n > MaxN {
+		return Generated{}, fmt.Errorf("maze: side %d out of range 4..%d", n, MaxN)
+	}
+	tries := opts.MaxTries
+	if tries <= 0 {
+		tries = 1000
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(index)*0x9E3779B97F4A7C15+7))
+	for try := 1; try <= tries; try++ {
+		m := carve(n, rng, opts.Loops)
+		var open []int
+		for i, ch := range m.Cells {
+			if ch == Open {
+				open = append(open, i)
+			}
+		}
+		si := open[rng.IntN(len(open))]
+		s := Point{si / n, si % n}
+		dist := m.Distances(s)
+		var far []int
+		for _, i := range open {
+			if dist[i] >= max(opts.MinSteps, 1) {
+				far = append(far, i)
+			}
+		}
+		if len(far) == 0 {
+			continue
+		}
+		gi := far[rng.IntN(len(far))]
+		m.Cells[si], m.Cells[gi] = Start, Goal
+		sol, steps, err := Solve(m)
+		if err != nil {
+			return Generated{}, err
+		}
+		return Generated{Puzzle: m, Solution: sol, Steps: steps, Tries: try}, nil
+	}
+	return Generated{}, fmt.Errorf("maze: no %dx%d maze with a %d-step path in %d tries", n, n, opts.MinSteps, tries)
+}
+
+// carve makes a perfect maze on the cells with odd coordinates, then
+// removes a fraction loops of the remaining walls between two cells.
+func carve(n int, rng *rand.Rand, loops float64) Maze {
+	m := New(n)
+	k := n / 2 // lattice cells at 2i+1 < n
+	if 2*k+1 > n {
+		k--
+	}
+	k = max(k, 1)
+	visited := make([]bool, k*k)
+	type cell struct{ r, c int }
+	stack := []cell{{rng.IntN(k), rng.IntN(k)}}
+	visited[stack[0].r*k+stack[0].c] = true
+	m.Set(Point{2*stack[0].r + 1, 2*stack[0].c + 1}, Open)
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		var nbrs [4]cell
+		nn := 0
+		for _, d := range dirs {
+			r, c := cur.r+d.R, cur.c+d.C
+			if r >= 0 && c >= 0 && r < k && c < k && !visited[r*k+c] {
+				nbrs[nn] = cell{r, c}
+				nn++
+			}
+		}
+		if nn == 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		nx := nbrs[rng.IntN(nn)]
+		visited[nx.r*k+nx.c] = true
+		m.Set(Point{cur.r + nx.r + 1, cur.c + nx.c + 1}, Open)
+		m.Set(Point{2*nx.r + 1, 2*nx.c + 1}, Open)
+		stack = append(stack, nx)
+	}
+	if loops > 0 {
+		for r := 1; r < n-1; r++ {
+			for c := 1; c < n-1; c++ {
+				p := Point{r, c}
+				if m.At(p) != Wall {
+					continue
+				}
+				horiz := m.At(Point{r, c - 1}) == Open && m.At(Point{r, c + 1}) == Open
+				vert := m.At(Point{r - 1, c}) == Open && m.At(Point{r + 1, c}) == Open
+				if (horiz != vert) && rng.Float64() < loops {
+					m.Set(p, Open)
+				}
+			}
+		}
+	}
+	return m
+}
+
+// GenerateN returns mazes 0..n-1 of the stream (opts, seed) using workers
+// goroutines (0: GOMAXPROCS); the result does not depend on workers.
+func GenerateN(opts Options, seed uint64, n, workers int) ([]Generated, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	out := make([]Generated, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = Generate(opts, seed, i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
