@@ -159,10 +159,12 @@ func guardDenominator(den *Node, eps float64) *Node {
 // [batch, heads, lengthK, dv] → D^-1 (Q' (K'^T V)) [batch, heads, lengthQ, dv],
 // with the denominator guard eps. It never forms an [L, L] matrix.
 func LinearAttention(qPrime, kPrime, v *Node, eps float64) *Node {
-	kv := Einsum("bhlm,bhld->bhmd", kPrime, v)        // [b, h, m, dv]
-	num := Einsum("bhlm,bhmd->bhld", qPrime, kv)      // [b, h, lq, dv]
-	kSum := ReduceSum(kPrime, 2)                      // [b, h, m]
-	den := Einsum("bhlm,bhm->bhl", qPrime, kSum)      // [b, h, lq]
+	// Operand orders chosen so GoMLX's Go backend needs no transpose of the
+	// large [L, m] operands (its matmul wants the lhs contracting axis last).
+	kvT := Einsum("bhld,bhlm->bhdm", v, kPrime)   // [b, h, dv, m]
+	num := Einsum("bhlm,bhdm->bhld", qPrime, kvT) // [b, h, lq, dv]
+	kSum := ReduceSum(kPrime, 2)                  // [b, h, m]
+	den := Einsum("bhlm,bhm->bhl", qPrime, kSum)  // [b, h, lq]
 	den = guardDenominator(den, eps)
 	return Div(num, ExpandAxes(den, -1))
 }

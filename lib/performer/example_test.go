@@ -45,7 +45,9 @@ func ExampleAttention() {
 	// m=256: relative error below 0.10: true
 }
 
-func reshape(x *graph.Node) *graph.Node { return graph.Reshape(x, 1, 1, x.Shape().Dim(0), x.Shape().Dim(1)) }
+func reshape(x *graph.Node) *graph.Node {
+	return graph.Reshape(x, 1, 1, x.Shape().Dim(0), x.Shape().Dim(1))
+}
 
 // The layer is a drop-in for GoMLX's attention.MultiHeadAttention: same call
 // shape and variables, FAVOR+ by default.

@@ -74,7 +74,6 @@ func TestVariableNamesMatchGoMLX(t *testing.T) {
 	}
 }
 
-
 // layerCase is a layer configuration checked against the naive reference.
 type layerCase struct {
 	name   string

@@ -1,0 +1,243 @@
+// Command benchattention times forward+backward and measures the peak
+// memory of exact attention vs FAVOR+ (softmax and ReLU kernels) over
+// sequence lengths, on the current backend (lib/backend's choice), and writes
+// JSON (default reports/bench/attention_<backend>.json).
+//
+// Each configuration runs in a child process of its own, so its peak
+// resident memory (getrusage's maxrss, minus the child's baseline before the
+// graph is built) is its own. With -torch it also runs
+// cmd/benchattention/torch_bench.py (PyTorch: the same FAVOR+ and exact
+// attention, and scaled_dot_product_attention on a GPU) on the same shapes.
+//
+//	go run ./cmd/benchattention -lengths 256,512,1024,2048,4096,8192 -torch
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/performer"
+)
+
+var (
+	flagLengths   = flag.String("lengths", "256,512,1024,2048,4096,8192,16384", "comma-separated sequence lengths")
+	flagMethods   = flag.String("methods", "exact,favor_softmax,favor_relu", "comma-separated methods: exact, exact_causal, favor_softmax, favor_softmax_causal, favor_relu")
+	flagBatch     = flag.Int("batch", 1, "batch size")
+	flagHeads     = flag.Int("heads", 8, "number of heads")
+	flagDim       = flag.Int("dim", 64, "head dimension")
+	flagFeatures  = flag.Int("features", 256, "number of random features m")
+	flagMaxExact  = flag.Int("max-exact", 8192, "longest sequence for exact attention (its memory is quadratic)")
+	flagMinRuns   = flag.Int("min-runs", 3, "minimum timed runs")
+	flagMinTime   = flag.Duration("min-time", 2*time.Second, "minimum total timed duration per configuration")
+	flagTimeout   = flag.Duration("timeout", 5*time.Minute, "time limit per configuration")
+	flagOut       = flag.String("o", "", "output JSON (default reports/bench/attention_<backend>.json)")
+	flagTorch     = flag.Bool("torch", false, "also run the PyTorch benchmark script on the same shapes")
+	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
+	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_bench.py (e.g. '--device cuda')")
+	flagChild     = flag.String("child", "", "internal: run one configuration method:length and print its JSON")
+)
+
+// Result is one configuration's measurement, as written to the JSON.
+type Result struct {
+	performer.BenchResult
+	// PeakRSSMB is the child's peak resident memory; PeakDeltaMB the same
+	// minus its resident memory before building the graph (inputs included).
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	PeakDeltaMB float64 `json:"peak_delta_mb"`
+	Error       string  `json:"error,omitempty"`
+}
+
+// Report is the JSON written.
+type Report struct {
+	Date       string           `json:"date"`
+	Backend    string           `json:"backend"`
+	GoMaxProcs int              `json:"gomaxprocs"`
+	Host       string           `json:"host"`
+	Results    []Result         `json:"results"`
+	Torch      []map[string]any `json:"torch,omitempty"`
+	TorchError string           `json:"torch_error,omitempty"`
+}
+
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
+
+// currentRSSMB reads VmRSS from /proc/self/status.
+func currentRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func config(method string, length int) performer.BenchConfig {
+	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
+		NumFeatures: *flagFeatures, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
+}
+
+func runChild(spec string) {
+	method, l, _ := strings.Cut(spec, ":")
+	length, err := strconv.Atoi(l)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bad -child %q\n", spec)
+		os.Exit(2)
+	}
+	b := backend.MustNew()
+	base := currentRSSMB()
+	r := Result{}
+	r.BenchResult, err = performer.BenchForwardBackward(b, config(method, length))
+	if err != nil {
+		r.Error = err.Error()
+	}
+	r.PeakRSSMB = maxRSSMB()
+	r.PeakDeltaMB = r.PeakRSSMB - base
+	out, _ := json.Marshal(r)
+	fmt.Printf("RESULT %s\n", out)
+}
+
+func main() {
+	flag.Parse()
+	if *flagChild != "" {
+		runChild(*flagChild)
+		return
+	}
+	b := backend.MustNew()
+	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Backend: backend.Choose().String(), GoMaxProcs: runtime.GOMAXPROCS(0)}
+	rep.Host, _ = os.Hostname()
+	_ = b
+	self, err := os.Executable()
+	if err != nil {
+		panic(err)
+	}
+	var lengths []int
+	for _, s := range strings.Split(*flagLengths, ",") {
+		l, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			panic(err)
+		}
+		lengths = append(lengths, l)
+	}
+	out := *flagOut
+	if out == "" {
+		out = filepath.Join("reports", "bench", "attention_"+strings.ReplaceAll(b.Name(), ":", "_")+".json")
+	}
+	for _, l := range lengths {
+		for _, method := range strings.Split(*flagMethods, ",") {
+			if strings.HasPrefix(method, "exact") && l > *flagMaxExact {
+				continue
+			}
+			args := append([]string{}, os.Args[1:]...)
+			args = append(args, "-child", fmt.Sprintf("%s:%d", method, l))
+			cmd := exec.Command(self, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				panic(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var r Result
+			select {
+			case err = <-done:
+			case <-time.After(*flagTimeout):
+				_ = cmd.Process.Kill()
+				err = fmt.Errorf("timed out after %s", *flagTimeout)
+				<-done
+			}
+			found := false
+			sc := bufio.NewScanner(&stdout)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				if js, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
+					found = json.Unmarshal([]byte(js), &r) == nil
+				}
+			}
+			if !found {
+				r.BenchResult.BenchConfig = config(method, l)
+				r.Error = fmt.Sprintf("child failed: %v: %s", err, lastLines(stderr.String(), 5))
+			}
+			if r.Error != "" {
+				fmt.Printf("%-22s L=%-6d ERROR %s\n", method, l, r.Error)
+			} else {
+				fmt.Printf("%-22s L=%-6d %9.2f ms  peak RSS %8.0f MB (+%.0f)\n", method, l, r.MedianMS, r.PeakRSSMB, r.PeakDeltaMB)
+			}
+			rep.Results = append(rep.Results, r)
+			write(out, rep)
+		}
+	}
+	if *flagTorch {
+		script := filepath.Join(filepath.Dir(mustAbs(os.Args[0])), "torch_bench.py")
+		if _, err := os.Stat(script); err != nil {
+			script = filepath.Join("cmd", "benchattention", "torch_bench.py")
+		}
+		args := []string{script, "--lengths", *flagLengths, "--batch", strconv.Itoa(*flagBatch), "--heads", strconv.Itoa(*flagHeads),
+			"--dim", strconv.Itoa(*flagDim), "--features", strconv.Itoa(*flagFeatures), "--max-exact", strconv.Itoa(*flagMaxExact),
+			"--min-time", fmt.Sprint(flagMinTime.Seconds())}
+		args = append(args, strings.Fields(*flagTorchArgs)...)
+		cmd := exec.Command(*flagPython, args...)
+		cmd.Stderr = os.Stderr
+		stdout, err := cmd.Output()
+		if err != nil {
+			rep.TorchError = err.Error()
+			fmt.Println("torch:", err)
+		}
+		for line := range strings.Lines(string(stdout)) {
+			if js, ok := strings.CutPrefix(strings.TrimSpace(line), "RESULT "); ok {
+				var m map[string]any
+				if json.Unmarshal([]byte(js), &m) == nil {
+					rep.Torch = append(rep.Torch, m)
+					fmt.Printf("torch %-16v L=%-6v %9.2f ms  peak %v MB\n", m["method"], m["length"], m["median_ms"], m["peak_mb"])
+				}
+			}
+		}
+	}
+	write(out, rep)
+	fmt.Println("wrote", out)
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+func write(path string, rep Report) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		panic(err)
+	}
+	data, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		panic(err)
+	}
+}
