@@ -67,6 +67,9 @@ type Report struct {
 	Host       string           `json:"host"`
 	Results    []Result         `json:"results"`
 	Torch      []map[string]any `json:"torch,omitempty"`
+	// LoadAvg is /proc/loadavg at the start and at the end: other processes
+	// on the machine distort timings.
+	LoadAvg []string `json:"loadavg,omitempty"`
 	TorchError string           `json:"torch_error,omitempty"`
 }
 
@@ -125,6 +128,7 @@ func main() {
 	b := backend.MustNew()
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Backend: backend.Choose().String(), GoMaxProcs: runtime.GOMAXPROCS(0)}
 	rep.Host, _ = os.Hostname()
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	_ = b
 	self, err := os.Executable()
 	if err != nil {
@@ -212,8 +216,14 @@ func main() {
 			}
 		}
 	}
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	write(out, rep)
 	fmt.Println("wrote", out)
+}
+
+func loadAvg() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(data))
 }
 
 func mustAbs(p string) string {
