@@ -129,6 +129,7 @@ func TestGenerate(t *testing.T) {
 		{Options{N: 17, MinSteps: 40, Loops: 0.1}},
 		{Options{N: 30, MinSteps: 111}},
 		{Options{N: 30, MinSteps: 111, Loops: 0.05}},
+		{Options{N: 20, MinSteps: 40, WallDensity: 0.35}},
 	}
 	for _, tc := range tests {
 		gs, err := GenerateN(tc.opts, 5, 10, 2)
