@@ -195,3 +195,20 @@ func TestMix(t *testing.T) {
 		t.Error("Mix")
 	}
 }
+
+func TestQuantileAndCDF(t *testing.T) {
+	xs := []float64{3, 1, 2, 2, 10}
+	tests := []struct{ q, want float64 }{{0, 1}, {0.5, 2}, {1, 10}, {0.25, 2}, {0.875, 6.5}}
+	for _, tc := range tests {
+		if got := Quantile(xs, tc.q); got != tc.want {
+			t.Errorf("Quantile(%v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	x, y := CDF(xs)
+	if !reflect.DeepEqual(x, []float64{1, 2, 3, 10}) || !reflect.DeepEqual(y, []float64{0.2, 0.6, 0.8, 1}) {
+		t.Errorf("CDF = %v %v", x, y)
+	}
+	if xs[0] != 3 {
+		t.Error("input modified")
+	}
+}
