@@ -46,17 +46,17 @@ type solverResult struct {
 }
 
 type genResult struct {
-	Puzzles      int            `json:"puzzles"`
-	MaxGivens    int            `json:"max_givens"`
-	Workers      int            `json:"workers"`
-	Seconds      float64        `json:"seconds"`
-	PuzzlesPerS  float64        `json:"puzzles_per_s"`
-	AllUnique    bool           `json:"all_unique"`
-	MeanGivens   float64        `json:"mean_givens"`
-	MeanTries    float64        `json:"mean_tries"`
-	GivensHist   map[string]int `json:"givens_histogram"`
-	TargetPerS   float64        `json:"target_per_s"`
-	Met          bool           `json:"met"`
+	Puzzles     int            `json:"puzzles"`
+	MaxGivens   int            `json:"max_givens"`
+	Workers     int            `json:"workers"`
+	Seconds     float64        `json:"seconds"`
+	PuzzlesPerS float64        `json:"puzzles_per_s"`
+	AllUnique   bool           `json:"all_unique"`
+	MeanGivens  float64        `json:"mean_givens"`
+	MeanTries   float64        `json:"mean_tries"`
+	GivensHist  map[string]int `json:"givens_histogram"`
+	TargetPerS  float64        `json:"target_per_s"`
+	Met         bool           `json:"met"`
 }
 
 type streamResult struct {

@@ -9,7 +9,9 @@ import (
 // c as token c+2, followed by a row and a column of EOSToken just below and
 // just right of it (where they fit), as in HRM's ARC datasets.
 const (
+	// PadToken fills the canvas outside the grid.
 	PadToken = 0
+	// EOSToken marks the row below and the column right of the grid.
 	EOSToken = 1
 	// ColorBase is the token of colour 0.
 	ColorBase = 2

@@ -31,11 +31,13 @@ type Release struct {
 // The releases copied in ../shared/data (same commits). Their digests are
 // not known offline: the first download records them.
 var (
+	// ARCAGI1 is github.com/fchollet/ARC-AGI at the copied commit.
 	ARCAGI1 = Release{
 		Name:   "arc-agi-1",
 		URL:    "https://github.com/fchollet/ARC-AGI/archive/399030444e0ab0cc8b4e199870fb20b863846f34.zip",
 		Prefix: "ARC-AGI-399030444e0ab0cc8b4e199870fb20b863846f34/data/",
 	}
+	// ARCAGI2 is github.com/arcprize/ARC-AGI-2 at the copied commit.
 	ARCAGI2 = Release{
 		Name:   "arc-agi-2",
 		URL:    "https://github.com/arcprize/ARC-AGI-2/archive/f3283f727488ad98fe575ea6a5ac981e4a188e49.zip",

@@ -29,6 +29,7 @@ type ParseError struct {
 	Err  error
 }
 
+// Error formats the error as "file:line: problem".
 func (e *ParseError) Error() string {
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %v", e.File, e.Err)
@@ -36,6 +37,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // checkPair validates a pair: same size, one S and one G, a reachable goal

@@ -10,11 +10,11 @@ import (
 // Cell characters of the text format. HRM's token for a character is its
 // index in [Chars] plus one (0 is padding).
 const (
-	Wall  = '#'
-	Open  = ' '
-	Start = 'S'
-	Goal  = 'G'
-	Path  = 'o'
+	Wall  = '#' // a wall (token 1)
+	Open  = ' ' // an open cell (token 2)
+	Start = 'S' // the start (token 3)
+	Goal  = 'G' // the goal (token 4)
+	Path  = 'o' // a cell of the answer's path (token 5)
 	// Chars lists the cell characters in token order.
 	Chars = "# SGo"
 )

@@ -52,7 +52,13 @@ func TestSolveAndCheck(t *testing.T) {
 	if err := CheckPath(m, sol); err != nil {
 		t.Fatalf("own solution rejected: %v", err)
 	}
-	mk := func(s string) Maze { x, err := Parse(s); if err != nil { t.Fatal(err) }; return x }
+	mk := func(s string) Maze {
+		x, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
 	tests := []struct {
 		name, pred, want string
 	}{
@@ -367,4 +373,25 @@ func TestRandomDihedralConsistency(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestTestdata(t *testing.T) {
+	pairs, err := ReadFile("testdata/small.csv", true)
+	if err != nil || len(pairs) != 1 || pairs[0].Puzzle.N != 5 {
+		t.Fatalf("%v %v", pairs, err)
+	}
+	if s, _ := Steps(pairs[0].Puzzle); s != 8 {
+		t.Errorf("steps %d", s)
+	}
+}
+
+func FuzzFromTokens(f *testing.F) {
+	m, _ := Parse(small)
+	f.Add(m.Tokens(nil))
+	f.Add([]byte{1, 2, 3, 9})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := FromTokens(5, b); err == nil {
+			Solve(m)
+		}
+	})
 }

@@ -92,6 +92,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error formats the error as "file: byte N: problem".
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: byte %d: %s", e.File, e.Offset, e.Msg)
 }

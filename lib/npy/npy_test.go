@@ -208,3 +208,39 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestNumPyFiles reads files written by NumPy 1.24 (np.save), including a
+// version 2.0 header and a 0-d array.
+func TestNumPyFiles(t *testing.T) {
+	tests := []struct {
+		file  string
+		descr string
+		shape []int
+		ints  []int
+	}{
+		{"int32_2x3.npy", "<i4", []int{2, 3}, []int{1, -2, 3, 400000, 5, -6}},
+		{"uint8_1d.npy", "|u1", []int{5}, []int{0, 1, 2, 3, 4}},
+		{"float64_2x2.npy", "<f8", []int{2, 2}, []int{1, -2, 3, 4}},
+		{"int64_scalar.npy", "<i8", []int{}, []int{7}},
+		{"v2_uint16.npy", "<u2", []int{3}, []int{1, 2, 65535}},
+	}
+	for _, tc := range tests {
+		a, err := ReadFile(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Descr != tc.descr || !reflect.DeepEqual(a.Shape, tc.shape) || !reflect.DeepEqual(a.Ints(), tc.ints) {
+			t.Errorf("%s: %+v %v", tc.file, a.Header, a.Ints())
+		}
+	}
+	// Streaming the same file row by row.
+	r, err := Open(filepath.Join("testdata", "int32_2x3.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	row, _ := r.Next()
+	if r.Rows() != 2 || len(row) != 12 {
+		t.Errorf("rows %d, row bytes %d", r.Rows(), len(row))
+	}
+}

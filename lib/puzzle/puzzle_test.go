@@ -57,12 +57,12 @@ func TestPerm(t *testing.T) {
 
 func TestStream(t *testing.T) {
 	tests := []struct {
-		name      string
-		cfg       Config
-		batches   int
-		lastSize  int
-		shuffled  bool
-		examples  int
+		name     string
+		cfg      Config
+		batches  int
+		lastSize int
+		shuffled bool
+		examples int
 	}{
 		{"default", Config{Seed: 1}, 1, 30, true, 30},
 		{"augmented", Config{Seed: 2, PerPuzzle: 4, BatchSize: 7}, 18, 1, true, 120},

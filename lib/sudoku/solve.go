@@ -343,8 +343,8 @@ func Analyze(g Grid) Result {
 	return Result{Solutions: sr.count, Solution: sr.sol, Stats: sr.stats}
 }
 
-// RandomSolution returns a uniformly shuffled search's first complete grid
-// of shape s: a random valid solution grid.
+// RandomSolution returns a random valid solution grid of shape s: the
+// first complete grid found by a search that tries digits in random order.
 func RandomSolution(s Shape, rng *rand.Rand) Grid {
 	g := Grid{Shape: s}
 	sr := newSearch(&g, 1, rng)
@@ -354,9 +354,12 @@ func RandomSolution(s Shape, rng *rand.Rand) Grid {
 
 // Errors returned by [Check].
 var (
+	// ErrUnsolvable: the puzzle has no solution (or breaks a rule).
 	ErrUnsolvable = errors.New("unsolvable puzzle")
-	ErrMultiple   = errors.New("puzzle has more than one solution")
-	ErrMismatch   = errors.New("answer is not the puzzle's solution")
+	// ErrMultiple: the puzzle has two or more solutions.
+	ErrMultiple = errors.New("puzzle has more than one solution")
+	// ErrMismatch: the given answer is not the puzzle's unique solution.
+	ErrMismatch = errors.New("answer is not the puzzle's solution")
 )
 
 // Check verifies that puzzle has exactly one solution and, if answer is not

@@ -5,7 +5,9 @@ import "fmt"
 // Token values of the model encoding used by HRM and TRM: 0 is padding, 1
 // a blank cell and 2..N+1 the digits 1..N (token = digit + 1).
 const (
-	PadToken   = 0
+	// PadToken pads sequences (unused inside a grid).
+	PadToken = 0
+	// BlankToken is an empty cell.
 	BlankToken = 1
 )
 
