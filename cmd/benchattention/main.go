@@ -69,8 +69,8 @@ type Report struct {
 	Torch      []map[string]any `json:"torch,omitempty"`
 	// LoadAvg is /proc/loadavg at the start and at the end: other processes
 	// on the machine distort timings.
-	LoadAvg []string `json:"loadavg,omitempty"`
-	TorchError string           `json:"torch_error,omitempty"`
+	LoadAvg    []string `json:"loadavg,omitempty"`
+	TorchError string   `json:"torch_error,omitempty"`
 }
 
 func maxRSSMB() float64 {
