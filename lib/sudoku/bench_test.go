@@ -1,7 +1,10 @@
 package sudoku
 
 import (
+	"path/filepath"
 	"testing"
+
+	"github.com/labnotes/labnotes/lib/puzzle"
 )
 
 func BenchmarkGenerate25(b *testing.B) {
@@ -24,4 +27,24 @@ func BenchmarkCanonical(b *testing.B) {
 	for range b.N {
 		Canonical(p)
 	}
+}
+
+// BenchmarkMagictour solves tdoku's magictour_top1465 (when ../shared/data
+// is present) and reports puzzles per second.
+func BenchmarkMagictour(b *testing.B) {
+	dir, ok := puzzle.DataDir()
+	if !ok {
+		b.Skip("shared data not found")
+	}
+	recs, err := ReadFile(filepath.Join(dir, "sudoku", "tdoku", "puzzles3_magictour_top1465"), ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, r := range recs {
+			Solve(r.Puzzle)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "puzzles/s")
 }

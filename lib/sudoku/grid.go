@@ -219,6 +219,8 @@ type tables struct {
 	peers   [MaxCells][20]uint8
 	npeers  int
 	cellBox [MaxCells]uint8
+	// cellUnits lists the row, column and box unit of each cell.
+	cellUnits [MaxCells][3]uint8
 	// Row segments (a row inside a box) and column segments, for locked
 	// candidates: segs[i] lists a segment's cells; segRowPeers[i] the other
 	// segments of its row (or column), segBoxPeers[i] the other segments of
@@ -275,6 +277,7 @@ func newTables(s Shape) *tables {
 			i := uint8(r*n + c)
 			b := box(r, c)
 			t.cellBox[i] = uint8(b)
+			t.cellUnits[i] = [3]uint8{uint8(r), uint8(n + c), uint8(2*n + b)}
 			for _, u := range []int{r, n + c, 2*n + b} {
 				t.units[u][cnt[u]] = i
 				cnt[u]++

@@ -39,10 +39,16 @@ func (r Result) Unique() bool { return r.Solutions == 1 }
 type state struct {
 	cand [MaxCells]uint16
 	val  [MaxCells]uint8
-	left int
+	// placed[u] is the set of digits placed in unit u.
+	placed [27]uint16
+	left   int
 }
 
+// move is a pending placement of digit d at cell c.
+type move struct{ c, d uint8 }
+
 type search struct {
+	stk   [MaxCells + 1]move
 	t     *tables
 	limit int
 	count int
@@ -55,8 +61,7 @@ type search struct {
 // false on a contradiction.
 func (sr *search) place(st *state, c0 uint8, d0 uint8) bool {
 	t := sr.t
-	type move struct{ c, d uint8 }
-	var stk [MaxCells + 1]move
+	stk := &sr.stk
 	stk[0] = move{c0, d0}
 	n := 1
 	for n > 0 {
@@ -75,14 +80,17 @@ func (sr *search) place(st *state, c0 uint8, d0 uint8) bool {
 		st.val[c] = d
 		st.cand[c] = bit
 		st.left--
+		cu := &t.cellUnits[c]
+		st.placed[cu[0]] |= bit
+		st.placed[cu[1]] |= bit
+		st.placed[cu[2]] |= bit
 		for _, p := range t.peers[c][:t.npeers] {
 			m := st.cand[p]
 			if m&bit == 0 {
 				continue
 			}
-			if st.val[p] != 0 {
-				return false
-			}
+			// A placed peer holds only its own digit: if that is d, its
+			// mask becomes empty, a contradiction.
 			m &^= bit
 			st.cand[p] = m
 			if m == 0 {
@@ -106,17 +114,24 @@ func (sr *search) hidden(st *state) bool {
 		changed := false
 		for u := range t.nunits {
 			unit := &t.units[u]
-			var once, twice, placed uint16
-			for _, c := range unit[:N] {
-				m := st.cand[c]
-				if st.val[c] != 0 {
-					placed |= m
-					continue
+			placed := st.placed[u]
+			// Placed cells hold a single bit that no other cell of the unit
+			// still has, so they never count twice.
+			var once, twice uint16
+			if N == 9 {
+				for _, c := range unit {
+					m := st.cand[c]
+					twice |= once & m
+					once |= m
 				}
-				twice |= once & m
-				once |= m
+			} else {
+				for _, c := range unit[:N] {
+					m := st.cand[c]
+					twice |= once & m
+					once |= m
+				}
 			}
-			if once|placed != t.full {
+			if once != t.full {
 				return false
 			}
 			exactly := once &^ twice &^ placed
