@@ -144,7 +144,8 @@ func main() {
 	}
 	out := *flagOut
 	if out == "" {
-		out = filepath.Join("reports", "bench", "attention_"+strings.ReplaceAll(b.Name(), ":", "_")+".json")
+		name := strings.ToLower(strings.Fields(b.Name() + " x")[0]) // "go", "xla", ...
+		out = filepath.Join("reports", "bench", "attention_"+name+".json")
 	}
 	for _, l := range lengths {
 		for _, method := range strings.Split(*flagMethods, ",") {
