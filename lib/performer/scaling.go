@@ -194,3 +194,29 @@ func (rep BenchReport) TorchMS(method string, l int) (ms, peakMB float64) {
 	}
 	return math.NaN(), math.NaN()
 }
+
+// MemoryGrowthFit returns the growth of method's peak memory per doubling of
+// L from fromLength on, fitted by least squares on log2(memory) vs log2(L)
+// (2 for linear memory, 4 for quadratic); less sensitive to one noisy
+// measurement than [MemoryGrowth]. NaN if fewer than two lengths.
+func MemoryGrowthFit(results []MeasuredBench, method string, fromLength int) float64 {
+	var xs, ys []float64
+	for _, l := range lengthsOf(results) {
+		if r, ok := lookup(results, method, l); ok && l >= fromLength && r.PeakDeltaMB > 0 {
+			xs, ys = append(xs, math.Log2(float64(l))), append(ys, math.Log2(r.PeakDeltaMB))
+		}
+	}
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	var mx, my float64
+	for i := range xs {
+		mx, my = mx+xs[i]/float64(len(xs)), my+ys[i]/float64(len(xs))
+	}
+	var num, den float64
+	for i := range xs {
+		num += (xs[i] - mx) * (ys[i] - my)
+		den += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return math.Pow(2, num/den)
+}

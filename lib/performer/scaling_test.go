@@ -34,6 +34,9 @@ func TestCrossoverAndMemoryGrowth(t *testing.T) {
 	if got := MemoryGrowth(res, BenchFavorSoftmax, 4096); !math.IsNaN(got) {
 		t.Errorf("MemoryGrowth with one length = %g, want NaN", got)
 	}
+	if got := MemoryGrowthFit(res, BenchFavorSoftmax, 256); !(got > 1.9 && got < 2.3) {
+		t.Errorf("MemoryGrowthFit = %g, want about 2", got)
+	}
 	header, rows := ScalingTable(res, []string{BenchExact, BenchFavorSoftmax})
 	if len(header) != 6 || len(rows) != 4 || rows[2][5] != "2.4x" {
 		t.Errorf("ScalingTable = %v %v", header, rows)
