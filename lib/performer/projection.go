@@ -41,7 +41,7 @@ type Projection struct {
 	Norms RowNorms
 }
 
-// checkShape panics on invalid sizes.
+// check panics on invalid sizes.
 func (p Projection) check() {
 	if p.NumFeatures <= 0 || p.Dim <= 0 {
 		panicf("projection needs NumFeatures > 0 and Dim > 0, got %d x %d", p.NumFeatures, p.Dim)

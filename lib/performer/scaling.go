@@ -163,7 +163,7 @@ func ScalingTable(results []MeasuredBench, methods []string) (header []string, r
 	return header, rows
 }
 
-// Results converts a recorded report's GoMLX results to [MeasuredBench]
+// Measured converts a recorded report's GoMLX results to [MeasuredBench]
 // values (PeakDeltaMB from the child processes' measurement).
 func (rep BenchReport) Measured() []MeasuredBench {
 	var res []MeasuredBench
