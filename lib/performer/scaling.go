@@ -27,9 +27,22 @@ type ScalingConfig struct {
 // ScalingSweep measures every method at every length with [MeasureBench]
 // on backend b. Configurations that fail are reported with a NaN time.
 func ScalingSweep(b compute.Backend, cfg ScalingConfig) []MeasuredBench {
+	// Method by method, exact attention last, lengths increasing: the Go
+	// backend keeps freed buffers for reuse, and a configuration reusing the
+	// (larger) buffers of the previous one would show too little memory.
+	methods := slices.Clone(cfg.Methods)
+	slices.SortStableFunc(methods, func(a, b string) int {
+		isExact := func(m string) int {
+			if m == BenchExact || m == BenchExactCausal {
+				return 1
+			}
+			return 0
+		}
+		return isExact(a) - isExact(b)
+	})
 	var todo []BenchConfig
-	for _, l := range cfg.Lengths {
-		for _, m := range cfg.Methods {
+	for _, m := range methods {
+		for _, l := range cfg.Lengths {
 			if (m == BenchExact || m == BenchExactCausal) && cfg.MaxExactLength > 0 && l > cfg.MaxExactLength {
 				continue
 			}
