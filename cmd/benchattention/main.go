@@ -38,6 +38,7 @@ var (
 	flagHeads     = flag.Int("heads", 8, "number of heads")
 	flagDim       = flag.Int("dim", 64, "head dimension")
 	flagFeatures  = flag.Int("features", 256, "number of random features m")
+	flagChunk     = flag.Int("chunk", 0, "chunk size of causal FAVOR (0: the default)")
 	flagMaxExact  = flag.Int("max-exact", 8192, "longest sequence for exact attention (its memory is quadratic)")
 	flagMinRuns   = flag.Int("min-runs", 3, "minimum timed runs")
 	flagMinTime   = flag.Duration("min-time", 2*time.Second, "minimum total timed duration per configuration")
@@ -96,7 +97,7 @@ func currentRSSMB() float64 {
 
 func config(method string, length int) performer.BenchConfig {
 	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
-		NumFeatures: *flagFeatures, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
+		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
 }
 
 func runChild(spec string) {

@@ -8,9 +8,22 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 )
 
-// DefaultChunkSize is the default number of tokens per chunk of causal
-// attention (the slim_performer reference uses 64).
-const DefaultChunkSize = 64
+// DefaultChunkSize (0) lets causal attention choose its chunk size from the
+// sequence length: see [AutoChunkSize].
+const DefaultChunkSize = 0
+
+// AutoChunkSize is the chunk size causal attention uses for a sequence of
+// length tokens when none is given: 128 up to 8192 tokens, 256 above.
+// Measured forward+backward ([1, 8, L, 64], m = 256): on 2 CPU cores 128 was
+// fastest at L = 4096 and 256 at 16384; on an H100 (XLA) 128 at 4096, 256 at
+// 16384 and 65536 (15 ms vs 96 ms with the reference's 64), where the
+// prefix sum over many chunks dominates.
+func AutoChunkSize(length int) int {
+	if length > 8192 {
+		return 256
+	}
+	return 128
+}
 
 // Config configures [Attention], FAVOR attention on tensors shaped
 // [batch, heads, length, dim]. The zero value (plus a projection) is FAVOR+
@@ -29,7 +42,7 @@ type Config struct {
 	// queries and keys must have the same length).
 	Causal bool
 	// ChunkSize is the number of tokens per chunk of causal attention
-	// (default DefaultChunkSize). Inside a chunk attention is computed
+	// (0: [AutoChunkSize] of the length). Inside a chunk attention is computed
 	// quadratically on the features; across chunks by a prefix sum of
 	// per-chunk states [m, dv+1]. Memory O(L·m + (L/C)·m·dv), never [L, m, dv].
 	ChunkSize int
@@ -173,7 +186,7 @@ func LinearAttention(qPrime, kPrime, v *Node, eps float64) *Node {
 // out_i = (sum_{j<=i} (Q'_i·K'_j) v_j) / (sum_{j<=i} Q'_i·K'_j), with
 // shapes as in [LinearAttention] (lengthQ == lengthK = L).
 //
-// It works in chunks of chunkSize (C) tokens (0: DefaultChunkSize): inside
+// It works in chunks of chunkSize (C) tokens (0: [AutoChunkSize]): inside
 // a chunk the [C, C] matrix of feature products is masked lower-triangular;
 // across chunks each chunk's state K'_c^T [V_c, 1] ([m, dv+1]) is summed by an
 // exclusive prefix sum over chunks. Peak memory is O(L·C + L·m + (L/C)·m·dv)
@@ -189,7 +202,7 @@ func CausalLinearAttention(qPrime, kPrime, v *Node, chunkSize int, eps float64) 
 	}
 	c := chunkSize
 	if c <= 0 {
-		c = DefaultChunkSize
+		c = AutoChunkSize(l)
 	}
 	c = min(c, l)
 	n := (l + c - 1) / c

@@ -22,7 +22,7 @@ const (
 	BenchFavorSoftmax = "favor_softmax"
 	// BenchFavorReLU is FAVOR with the ReLU kernel on m random features.
 	BenchFavorReLU = "favor_relu"
-	// BenchFavorSoftmaxCausal is causal FAVOR+ in chunks of DefaultChunkSize.
+	// BenchFavorSoftmaxCausal is causal FAVOR+ in chunks (BenchConfig.ChunkSize, or AutoChunkSize).
 	BenchFavorSoftmaxCausal = "favor_softmax_causal"
 	// BenchExactCausal is GoMLX's exact causal attention.
 	BenchExactCausal = "exact_causal"
@@ -36,6 +36,8 @@ type BenchConfig struct {
 	Batch, Heads, Length, Dim int
 	// NumFeatures is m for FAVOR methods.
 	NumFeatures int
+	// ChunkSize is the chunk of causal FAVOR (0: AutoChunkSize).
+	ChunkSize int `json:",omitempty"`
 	// MinRuns and MinTime: the timed runs continue until both are reached
 	// (after one untimed warm-up run).
 	MinRuns int
@@ -78,7 +80,7 @@ func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error)
 		case BenchFavorSoftmax:
 			out = Attention(q, k, v, w, Config{})
 		case BenchFavorSoftmaxCausal:
-			out = Attention(q, k, v, w, Config{Causal: true})
+			out = Attention(q, k, v, w, Config{Causal: true, ChunkSize: c.ChunkSize})
 		case BenchFavorReLU:
 			out = Attention(q, k, v, w, Config{Kernel: KernelReLURandom})
 		default:

@@ -34,7 +34,8 @@ const (
 	// ParamSeed (int64): base seed of the features, mixed with the layer's
 	// scope path; default 0.
 	ParamSeed = "performer_seed"
-	// ParamChunkSize (int): tokens per chunk of causal attention; default 64.
+	// ParamChunkSize (int): tokens per chunk of causal attention; default 0,
+	// chosen from the sequence length (see AutoChunkSize).
 	ParamChunkSize = "performer_chunk_size"
 )
 
@@ -217,7 +218,7 @@ func (b *Builder) WithSeed(seed int64) *Builder {
 }
 
 // WithChunkSize sets the number of tokens per chunk of causal attention
-// (default from ParamChunkSize, 64).
+// (default from ParamChunkSize; 0 chooses it from the length, see AutoChunkSize).
 func (b *Builder) WithChunkSize(c int) *Builder {
 	if c <= 0 {
 		panicf("WithChunkSize(%d): must be positive", c)
