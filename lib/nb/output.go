@@ -16,10 +16,12 @@ import (
 var (
 	// inNotebook reports whether rich output goes to a GoNB notebook.
 	inNotebook = func() bool { return gonbui.IsNotebook }
-	// displayHTML shows HTML as a new cell output.
-	displayHTML = gonbui.DisplayHTML
-	// updateHTML shows or replaces the cell output with the given id.
-	updateHTML = gonbui.UpdateHTML
+	// displayHTML shows HTML as a new cell output. It waits until GoNB has the output: a
+	// cell program that exits right after a display could otherwise lose it (seen once with
+	// GoNB v0.11.5: a cell's last table and claims missing from a run that passed).
+	displayHTML = func(h string) { gonbui.DisplayHTML(h); gonbui.Sync() }
+	// updateHTML shows or replaces the cell output with the given id, and waits likewise.
+	updateHTML = func(id, h string) { gonbui.UpdateHTML(id, h); gonbui.Sync() }
 	// syncDisplay waits until displayed content reached the notebook.
 	syncDisplay = gonbui.Sync
 	// newID returns a unique display id.
