@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/labnotes/labnotes/lib/puzzle"
 	"io"
 	"os"
 	"path/filepath"
@@ -114,24 +115,8 @@ type Task struct {
 	Test  []Pair `json:"test"`
 }
 
-// ParseError is a loader error: the file, the line (0 if unknown) and the
-// problem.
-type ParseError struct {
-	File string
-	Line int
-	Err  error
-}
-
-// Error formats the error as "file:line: problem".
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
-	}
-	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
-}
-
-// Unwrap returns the underlying problem.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a reader error: the file, the line (0 if unknown) and the problem.
+type ParseError = puzzle.ParseError
 
 // lineOf returns the 1-based line of byte offset off in data.
 func lineOf(data []byte, off int64) int {
@@ -153,7 +138,7 @@ func ParseTask(data []byte, name string) (*Task, error) {
 		return nil, jsonError(data, name, err, 0)
 	}
 	if raw.Train == nil || raw.Test == nil {
-		return nil, &ParseError{name, 1, errors.New(`missing "train" or "test" list`)}
+		return nil, &ParseError{File: name, Line: 1, Err: errors.New(`missing "train" or "test" list`)}
 	}
 	t := &Task{ID: strings.TrimSuffix(filepath.Base(name), ".json")}
 	for _, part := range []struct {
@@ -170,18 +155,18 @@ func ParseTask(data []byte, name string) (*Task, error) {
 				return nil, jsonError(data, name, err, base)
 			}
 			if err := p.Input.Validate(); err != nil {
-				return nil, &ParseError{name, lineOf(data, base), fmt.Errorf("%s pair %d input: %v", part.name, i, err)}
+				return nil, &ParseError{File: name, Line: lineOf(data, base), Err: fmt.Errorf("%s pair %d input: %v", part.name, i, err)}
 			}
 			if p.Output != nil || part.name == "train" {
 				if err := p.Output.Validate(); err != nil {
-					return nil, &ParseError{name, lineOf(data, base), fmt.Errorf("%s pair %d output: %v", part.name, i, err)}
+					return nil, &ParseError{File: name, Line: lineOf(data, base), Err: fmt.Errorf("%s pair %d output: %v", part.name, i, err)}
 				}
 			}
 			*part.dst = append(*part.dst, p)
 		}
 	}
 	if len(t.Train) == 0 || len(t.Test) == 0 {
-		return nil, &ParseError{name, 1, fmt.Errorf("%d train and %d test pairs (want at least one of each)", len(t.Train), len(t.Test))}
+		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("%d train and %d test pairs (want at least one of each)", len(t.Train), len(t.Test))}
 	}
 	return t, nil
 }
@@ -191,13 +176,13 @@ func jsonError(data []byte, name string, err error, base int64) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return &ParseError{name, lineOf(data, base+se.Offset), fmt.Errorf("corrupt JSON: %v", err)}
+		return &ParseError{File: name, Line: lineOf(data, base+se.Offset), Err: fmt.Errorf("corrupt JSON: %v", err)}
 	case errors.As(err, &te):
-		return &ParseError{name, lineOf(data, base+te.Offset), fmt.Errorf("corrupt JSON: %v", err)}
+		return &ParseError{File: name, Line: lineOf(data, base+te.Offset), Err: fmt.Errorf("corrupt JSON: %v", err)}
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return &ParseError{name, lineOf(data, int64(len(data))), fmt.Errorf("corrupt JSON: truncated: %v", err)}
+		return &ParseError{File: name, Line: lineOf(data, int64(len(data))), Err: fmt.Errorf("corrupt JSON: truncated: %v", err)}
 	}
-	return &ParseError{name, lineOf(data, base), fmt.Errorf("corrupt JSON: %v", err)}
+	return &ParseError{File: name, Line: lineOf(data, base), Err: fmt.Errorf("corrupt JSON: %v", err)}
 }
 
 // LoadTask reads a task file.

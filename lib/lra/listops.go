@@ -15,11 +15,11 @@ type Op int
 
 // The ListOps operators (as in the Long Range Arena's ListOps).
 const (
-	Leaf Op = iota // A single digit 0-9.
-	Max            // [MAX: the largest argument.
-	Min            // [MIN: the smallest argument.
-	Med            // [MED: the median, truncated to an integer (int(np.median) in LRA).
-	SumMod         // [SM: the sum of the arguments modulo 10.
+	Leaf   Op = iota // A single digit 0-9.
+	Max              // [MAX: the largest argument.
+	Min              // [MIN: the smallest argument.
+	Med              // [MED: the median, truncated to an integer (int(np.median) in LRA).
+	SumMod           // [SM: the sum of the arguments modulo 10.
 )
 
 var opNames = [...]string{Leaf: "", Max: "[MAX", Min: "[MIN", Med: "[MED", SumMod: "[SM"}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/labnotes/labnotes/lib/puzzle"
 	"io"
 	"math"
 	"os"
@@ -21,24 +22,8 @@ type Pair struct {
 	Line int
 }
 
-// ParseError is a reader error: the file, the line (or 1-based .npy row)
-// and the problem.
-type ParseError struct {
-	File string
-	Line int
-	Err  error
-}
-
-// Error formats the error as "file:line: problem".
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
-	}
-	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
-}
-
-// Unwrap returns the underlying problem.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a reader error: the file, the line (0 if unknown) and the problem.
+type ParseError = puzzle.ParseError
 
 // checkPair validates a pair: same size, one S and one G, a reachable goal
 // and (when verify) a solution that is a shortest path.
@@ -77,9 +62,9 @@ func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{name, 1, errors.New("empty file: no CSV header")}
+			return nil, &ParseError{File: name, Line: 1, Err: errors.New("empty file: no CSV header")}
 		}
-		return nil, &ParseError{name, 1, fmt.Errorf("malformed line: %v", err)}
+		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("malformed line: %v", err)}
 	}
 	qi, ai := -1, -1
 	for i, h := range header {
@@ -91,7 +76,7 @@ func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {
 		}
 	}
 	if qi < 0 {
-		return nil, &ParseError{name, 1, fmt.Errorf("header %q has no question column", strings.Join(header, ","))}
+		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("header %q has no question column", strings.Join(header, ","))}
 	}
 	var out []Pair
 	for {
@@ -102,22 +87,22 @@ func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, &ParseError{name, pe.Line, fmt.Errorf("malformed line: %v", pe.Err)}
+				return nil, &ParseError{File: name, Line: pe.Line, Err: fmt.Errorf("malformed line: %v", pe.Err)}
 			}
-			return nil, &ParseError{name, 0, err}
+			return nil, &ParseError{File: name, Line: 0, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
 		p := Pair{Line: line}
 		if p.Puzzle, err = Parse(row[qi]); err != nil {
-			return nil, &ParseError{name, line, fmt.Errorf("question: %v", err)}
+			return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("question: %v", err)}
 		}
 		if ai >= 0 {
 			if p.Solution, err = Parse(row[ai]); err != nil {
-				return nil, &ParseError{name, line, fmt.Errorf("answer: %v", err)}
+				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("answer: %v", err)}
 			}
 		}
 		if err := checkPair(&p, verify); err != nil {
-			return nil, &ParseError{name, line, err}
+			return nil, &ParseError{File: name, Line: line, Err: err}
 		}
 		out = append(out, p)
 	}
@@ -146,7 +131,7 @@ func ReadNPY(inputsPath, labelsPath string, verify bool) ([]Pair, error) {
 	for i, toks := range in {
 		m, err := FromTokens(n, toks)
 		if err != nil {
-			return nil, &ParseError{inputsPath, i + 1, err}
+			return nil, &ParseError{File: inputsPath, Line: i + 1, Err: err}
 		}
 		out[i] = Pair{Puzzle: m, Line: i + 1}
 	}
@@ -156,19 +141,19 @@ func ReadNPY(inputsPath, labelsPath string, verify bool) ([]Pair, error) {
 			return nil, err
 		}
 		if len(lab) != len(in) || ln != n {
-			return nil, &ParseError{labelsPath, 0, fmt.Errorf("%d mazes of %dx%d, inputs have %d of %dx%d", len(lab), ln, ln, len(in), n, n)}
+			return nil, &ParseError{File: labelsPath, Line: 0, Err: fmt.Errorf("%d mazes of %dx%d, inputs have %d of %dx%d", len(lab), ln, ln, len(in), n, n)}
 		}
 		for i, toks := range lab {
 			m, err := FromTokens(n, toks)
 			if err != nil {
-				return nil, &ParseError{labelsPath, i + 1, err}
+				return nil, &ParseError{File: labelsPath, Line: i + 1, Err: err}
 			}
 			out[i].Solution = m
 		}
 	}
 	for i := range out {
 		if err := checkPair(&out[i], verify); err != nil {
-			return nil, &ParseError{inputsPath, i + 1, err}
+			return nil, &ParseError{File: inputsPath, Line: i + 1, Err: err}
 		}
 	}
 	return out, nil
@@ -180,15 +165,15 @@ func readTokens(path string) ([][]uint8, int, error) {
 		return nil, 0, err
 	}
 	if len(a.Shape) != 2 {
-		return nil, 0, &ParseError{path, 0, fmt.Errorf("shape %v, want (n, N*N)", a.Shape)}
+		return nil, 0, &ParseError{File: path, Line: 0, Err: fmt.Errorf("shape %v, want (n, N*N)", a.Shape)}
 	}
 	n := int(math.Sqrt(float64(a.Shape[1])))
 	if n*n != a.Shape[1] || n < 2 || n > MaxN {
-		return nil, 0, &ParseError{path, 0, fmt.Errorf("rows of %d tokens are not square mazes", a.Shape[1])}
+		return nil, 0, &ParseError{File: path, Line: 0, Err: fmt.Errorf("rows of %d tokens are not square mazes", a.Shape[1])}
 	}
 	data, err := a.Uint8()
 	if err != nil {
-		return nil, 0, &ParseError{path, 0, err}
+		return nil, 0, &ParseError{File: path, Line: 0, Err: err}
 	}
 	rows := make([][]uint8, a.Shape[0])
 	for i := range rows {

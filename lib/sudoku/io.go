@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/labnotes/labnotes/lib/puzzle"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,24 +30,8 @@ type Record struct {
 // HasSolution reports whether the record carries a solution.
 func (r Record) HasSolution() bool { return r.Solution.Shape.Valid() }
 
-// ParseError is a reader error: the file, the line (or row of a .npy
-// array, 1-based) and the problem.
-type ParseError struct {
-	File string
-	Line int
-	Err  error
-}
-
-// Error formats the error as "file:line: problem".
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
-	}
-	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
-}
-
-// Unwrap returns the underlying problem.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a reader error: the file, the line (0 if unknown) and the problem.
+type ParseError = puzzle.ParseError
 
 // ReadOptions controls checks done while reading.
 type ReadOptions struct {
@@ -95,9 +80,9 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{name, 1, errors.New("empty file: no CSV header")}
+			return nil, &ParseError{File: name, Line: 1, Err: errors.New("empty file: no CSV header")}
 		}
-		return nil, &ParseError{name, 1, err}
+		return nil, &ParseError{File: name, Line: 1, Err: err}
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -113,7 +98,7 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 	}
 	qi, ai, si, ri := pick("q", "question"), pick("a", "answer"), pick("source"), pick("rating")
 	if qi < 0 {
-		return nil, &ParseError{name, 1, fmt.Errorf("header %q has no q or question column", strings.Join(header, ","))}
+		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("header %q has no q or question column", strings.Join(header, ","))}
 	}
 	var out []Record
 	for {
@@ -124,18 +109,18 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, &ParseError{name, pe.Line, fmt.Errorf("malformed line: %v", pe.Err)}
+				return nil, &ParseError{File: name, Line: pe.Line, Err: fmt.Errorf("malformed line: %v", pe.Err)}
 			}
-			return nil, &ParseError{name, 0, err}
+			return nil, &ParseError{File: name, Line: 0, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
 		rec := Record{Line: line}
 		if rec.Puzzle, err = Parse(row[qi]); err != nil {
-			return nil, &ParseError{name, line, fmt.Errorf("question: %v", err)}
+			return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("question: %v", err)}
 		}
 		if ai >= 0 {
 			if rec.Solution, err = ParseShape(strings.TrimSpace(row[ai]), rec.Puzzle.Shape); err != nil {
-				return nil, &ParseError{name, line, fmt.Errorf("answer: %v", err)}
+				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("answer: %v", err)}
 			}
 		}
 		if si >= 0 {
@@ -143,11 +128,11 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 		}
 		if ri >= 0 && strings.TrimSpace(row[ri]) != "" {
 			if rec.Rating, err = strconv.ParseFloat(strings.TrimSpace(row[ri]), 64); err != nil {
-				return nil, &ParseError{name, line, fmt.Errorf("rating %q is not a number", row[ri])}
+				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("rating %q is not a number", row[ri])}
 			}
 		}
 		if err := opts.check(&rec); err != nil {
-			return nil, &ParseError{name, line, err}
+			return nil, &ParseError{File: name, Line: line, Err: err}
 		}
 		out = append(out, rec)
 	}
@@ -185,16 +170,16 @@ func ReadLines(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 		}
 		g, err := Parse(s)
 		if err != nil {
-			return nil, &ParseError{name, line, err}
+			return nil, &ParseError{File: name, Line: line, Err: err}
 		}
 		rec := Record{Puzzle: g, Line: line, Source: filepath.Base(name)}
 		if err := opts.check(&rec); err != nil {
-			return nil, &ParseError{name, line, err}
+			return nil, &ParseError{File: name, Line: line, Err: err}
 		}
 		out = append(out, rec)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ParseError{name, line + 1, fmt.Errorf("malformed line: %v", err)}
+		return nil, &ParseError{File: name, Line: line + 1, Err: fmt.Errorf("malformed line: %v", err)}
 	}
 	return out, nil
 }
@@ -244,7 +229,7 @@ func ReadNPY(inputsPath, labelsPath string, opts ReadOptions) ([]Record, error) 
 	for i, toks := range in {
 		g, err := FromTokens(mustShape(len(toks)), toks)
 		if err != nil {
-			return nil, &ParseError{inputsPath, i + 1, err}
+			return nil, &ParseError{File: inputsPath, Line: i + 1, Err: err}
 		}
 		recs[i] = Record{Puzzle: g, Line: i + 1, Source: filepath.Base(filepath.Dir(inputsPath))}
 	}
@@ -254,19 +239,19 @@ func ReadNPY(inputsPath, labelsPath string, opts ReadOptions) ([]Record, error) 
 			return nil, err
 		}
 		if len(lab) != len(in) || (len(lab) > 0 && len(lab[0]) != len(in[0])) {
-			return nil, &ParseError{labelsPath, 0, fmt.Errorf("%d rows of %d tokens, inputs have %d of %d", len(lab), rowLen(lab), len(in), rowLen(in))}
+			return nil, &ParseError{File: labelsPath, Line: 0, Err: fmt.Errorf("%d rows of %d tokens, inputs have %d of %d", len(lab), rowLen(lab), len(in), rowLen(in))}
 		}
 		for i, toks := range lab {
 			g, err := FromTokens(recs[i].Puzzle.Shape, toks)
 			if err != nil {
-				return nil, &ParseError{labelsPath, i + 1, err}
+				return nil, &ParseError{File: labelsPath, Line: i + 1, Err: err}
 			}
 			recs[i].Solution = g
 		}
 	}
 	for i := range recs {
 		if err := opts.check(&recs[i]); err != nil {
-			return nil, &ParseError{inputsPath, i + 1, err}
+			return nil, &ParseError{File: inputsPath, Line: i + 1, Err: err}
 		}
 	}
 	return recs, nil
@@ -290,14 +275,14 @@ func readTokens(path string) ([][]uint8, error) {
 		return nil, err
 	}
 	if len(a.Shape) != 2 {
-		return nil, &ParseError{path, 0, fmt.Errorf("shape %v, want (n, cells)", a.Shape)}
+		return nil, &ParseError{File: path, Line: 0, Err: fmt.Errorf("shape %v, want (n, cells)", a.Shape)}
 	}
 	if _, ok := ShapeForCells(a.Shape[1]); !ok {
-		return nil, &ParseError{path, 0, fmt.Errorf("rows of %d tokens, want 16, 36 or 81", a.Shape[1])}
+		return nil, &ParseError{File: path, Line: 0, Err: fmt.Errorf("rows of %d tokens, want 16, 36 or 81", a.Shape[1])}
 	}
 	data, err := a.Uint8()
 	if err != nil {
-		return nil, &ParseError{path, 0, err}
+		return nil, &ParseError{File: path, Line: 0, Err: err}
 	}
 	rows := make([][]uint8, a.Shape[0])
 	for i := range rows {

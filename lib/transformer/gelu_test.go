@@ -19,7 +19,9 @@ func TestGelu(t *testing.T) {
 		ref func(x []float64) []float64
 	}{
 		"ln": {func(s *model.Scope, x *graph.Node) *graph.Node { return LayerNorm(s, x) },
-			func(x []float64) []float64 { return refLayerNorm(x, 8, []float64{1, 1, 1, 1, 1, 1, 1, 1}, make([]float64, 8)) }},
+			func(x []float64) []float64 {
+				return refLayerNorm(x, 8, []float64{1, 1, 1, 1, 1, 1, 1, 1}, make([]float64, 8))
+			}},
 		"gelu": {func(s *model.Scope, x *graph.Node) *graph.Node { return Gelu(x) },
 			func(x []float64) []float64 {
 				o := make([]float64, len(x))

@@ -66,10 +66,10 @@ const (
 // Config holds a model's hyperparameters. [NewConfig] reads them from a
 // scope; the builders' WithConfig replaces them.
 type Config struct {
-	Attention                                   Attention
-	EmbedDim, NumLayers, NumHeads, HeadDim      int
-	FFNDim, MaxLen                              int
-	Dropout                                     float64
+	Attention                              Attention
+	EmbedDim, NumLayers, NumHeads, HeadDim int
+	FFNDim, MaxLen                         int
+	Dropout                                float64
 	// FAVOR options; zero values leave lib/performer's own parameters
 	// (performer.ParamKernel, ...) and defaults in charge.
 	Kernel      performer.Kernel
