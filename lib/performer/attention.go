@@ -128,6 +128,13 @@ func Attention(q, k, v, projection *Node, cfg Config) *Node {
 	}
 	fm := cfg.featureMap(projection)
 	qp := fm.Query(cfg.scaleInputs(q))
+	if cfg.Causal && (fm.Kernel == KernelSoftmax || fm.Kernel == KernelSoftmaxHyperbolic) {
+		// A max over all keys as stabilizer would let later keys change earlier outputs
+		// (through the epsilon and the denominator guard): stabilize with a running max.
+		kp, logScale := fm.KeyLogScaled(cfg.scaleInputs(k), cfg.KeyMask)
+		out := CausalLogScaledAttention(qp, kp, logScale, v, cfg.ChunkSize, cfg.denominatorEpsilon())
+		return applyQueryMask(out, cfg.QueryMask)
+	}
 	kp := fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
 	var out *Node
 	if cfg.Causal {

@@ -33,7 +33,10 @@
 //
 // Numerics follow the JAX reference (data normalizer d^-1/4 on q and k, query
 // max per row, key max over features and positions, eps 1e-6, denominator
-// guard D + 2 eps where |D| <= eps), with padding fixed: padded keys are
-// excluded from the max and have zero features. Errors panic with messages
+// guard D + 2 eps where |D| <= eps), with two fixes: padded keys are excluded
+// from the max and have zero features; and causal softmax attention does not
+// take the keys' max over all positions (through eps and the guard, later keys
+// would change earlier outputs) but a running max: [FeatureMap.KeyLogScaled]
+// and [CausalLogScaledAttention]. Errors panic with messages
 // prefixed "performer: ".
 package performer

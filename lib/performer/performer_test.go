@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -237,11 +239,15 @@ func TestLinearEqualsQuadratic(t *testing.T) {
 			out := run(t, func(in []*Node) []*Node {
 				cfg := Config{Kernel: c.kernel, Causal: c.causal, ChunkSize: c.chunk}
 				fm := cfg.featureMap(in[3])
-				qp, kp := fm.Query(cfg.scaleInputs(in[0])), fm.Key(cfg.scaleInputs(in[1]), nil)
+				qp, kp := fm.Query(cfg.scaleInputs(in[0])), refKeys(fm, cfg, in[1])
 				var lin *Node
-				if c.causal {
+				switch {
+				case c.causal && usesLogScaledKeys(cfg):
+					klog, s := fm.KeyLogScaled(cfg.scaleInputs(in[1]), nil)
+					lin = CausalLogScaledAttention(qp, klog, s, in[2], c.chunk, DefaultDenominatorEpsilon)
+				case c.causal:
 					lin = CausalLinearAttention(qp, kp, in[2], c.chunk, DefaultDenominatorEpsilon)
-				} else {
+				default:
 					lin = LinearAttention(qp, kp, in[2], DefaultDenominatorEpsilon)
 				}
 				quad, _ := QuadraticKernelAttention(qp, kp, in[2], c.causal, DefaultDenominatorEpsilon)
@@ -376,5 +382,57 @@ func TestLargeNormsFinite(t *testing.T) {
 	}, q, k, v, w)
 	if allFinite(flat32(raw[0])) {
 		t.Logf("note: the raw estimator stayed finite at this scale")
+	}
+}
+
+// usesLogScaledKeys reports whether Attention stabilizes cfg's keys with a running max
+// (causal positive softmax kernels).
+func usesLogScaledKeys(cfg Config) bool {
+	return cfg.Causal && (cfg.kernel() == KernelSoftmax || cfg.kernel() == KernelSoftmaxHyperbolic)
+}
+
+// refKeys returns the key features a quadratic reference needs to compute what Attention
+// computes: fm.Key, or for causal softmax kernels the log-scaled features times their scale
+// (the true features; fine for the modest inputs of the tests).
+func refKeys(fm FeatureMap, cfg Config, k *Node) *Node {
+	if !usesLogScaledKeys(cfg) {
+		return fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
+	}
+	kp, s := fm.KeyLogScaled(cfg.scaleInputs(k), cfg.KeyMask)
+	return Mul(kp, ExpandAxes(Exp(s), -1))
+}
+
+// TestCausalSoftmaxIsCausal: with causal softmax FAVOR+, outputs at positions before t do not
+// change when the keys and values from t on are replaced by much larger ones (a stabilizer
+// taking one max over all keys fails this: the future moves the epsilon's and the
+// denominator guard's weight).
+func TestCausalSoftmaxIsCausal(t *testing.T) {
+	const b, h, l, d, dv, cut = 1, 2, 40, 8, 4, 17
+	q, k, v := randTensor(41, 1, b, h, l, d), randTensor(42, 1, b, h, l, d), randTensor(43, 1, b, h, l, dv)
+	k2, v2 := randTensor(44, 1, b, h, l, d), randTensor(45, 1, b, h, l, dv)
+	w := Projection{NumFeatures: 32, Dim: d, Orthogonal: true}.Draw(7)
+	for _, kernel := range []Kernel{KernelSoftmax, KernelSoftmaxHyperbolic} {
+		for _, chunk := range []int{1, 5, 16, 64} {
+			t.Run(fmt.Sprintf("%s/chunk=%d", kernel, chunk), func(t *testing.T) {
+				out := run(t, func(in []*Node) []*Node {
+					cfg := Config{Kernel: kernel, Causal: true, ChunkSize: chunk}
+					pos := Reshape(Iota(in[0].Graph(), shapes.Make(dtypes.Int32, l), 0), 1, 1, l, 1)
+					later := GreaterOrEqual(pos, Scalar(in[0].Graph(), dtypes.Int32, cut))
+					k2 := Where(later, MulScalar(in[4], 4), in[1]) // later keys 4x larger
+					v2 := Where(later, in[5], in[2])
+					return []*Node{Attention(in[0], in[1], in[2], in[3], cfg), Attention(in[0], k2, v2, in[3], cfg)}
+				}, q, k, v, w, k2, v2)
+				a, c := flat32(out[0]), flat32(out[1])
+				for hh := range h {
+					lo := hh * l * dv
+					if e := maxRelDiff(a[lo:lo+cut*dv], c[lo:lo+cut*dv]); e > 1e-6 {
+						t.Errorf("head %d: outputs before position %d changed by %.3g when later tokens changed", hh, cut, e)
+					}
+					if e := maxRelDiff(a[lo+cut*dv:lo+l*dv], c[lo+cut*dv:lo+l*dv]); e < 1e-3 {
+						t.Errorf("head %d: outputs from position %d did not change (%.3g): the test changes nothing", hh, cut, e)
+					}
+				}
+			})
+		}
 	}
 }
