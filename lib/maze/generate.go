@@ -3,8 +3,8 @@ package maze
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
+
+	"github.com/labnotes/labnotes/lib/puzzle"
 )
 
 // Options controls generated mazes.
@@ -169,29 +169,5 @@ func carve(n int, rng *rand.Rand, loops float64) Maze {
 // GenerateN returns mazes 0..n-1 of the stream (opts, seed) using workers
 // goroutines (0: GOMAXPROCS); the result does not depend on workers.
 func GenerateN(opts Options, seed uint64, n, workers int) ([]Generated, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	out := make([]Generated, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = Generate(opts, seed, i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return puzzle.ParallelN(n, workers, func(i int) (Generated, error) { return Generate(opts, seed, i) })
 }
