@@ -13,7 +13,7 @@ W("good.ipynb",[("markdown","# Good notebook\nSome text.",[]),
  ("code",'var scale = "cpu"\nvar (\n\tepochs = 10\n\tlr = 0.01\n)\nvar verbose = false',["parameters"]),
  'import "os"\n\nfunc main() {\n\tfmt.Println("backend: go (test backend)")\n\tfmt.Printf("scale=%s epochs=%d lr=%v verbose=%v\\n", scale, epochs, lr, verbose)\n\tfmt.Fprintln(os.Stderr, "to stderr")\n}',
  "",
- '!*go get github.com/janpfeifer/gonb@v0.11.5\nimport "github.com/janpfeifer/gonb/gonbui"\n\nfunc main() {\n\tgonbui.DisplayHTML("<b>hello</b>")\n\tid := gonbui.UniqueID()\n\tgonbui.UpdateHTML(id, "<i>first</i>")\n\tgonbui.UpdateHTML(id, "<i>second</i>")\n}',
+ '!*go get github.com/janpfeifer/gonb@v0.11.5\nimport "github.com/janpfeifer/gonb/gonbui"\n\nfunc main() {\n\tgonbui.DisplayHTML("<b>hello</b>")\n\tid := gonbui.UniqueID()\n\tgonbui.UpdateHTML(id, "<i>first</i>")\n\tgonbui.UpdateHTML(id, "<i>second</i>")\n\t// Wait until GoNB has the displays: a cell program that exits right away can lose\n\t// them in GoNB v0.11.5 (seen under load), which is not what this test is about.\n\tgonbui.Sync()\n}',
  '%%\nfor i := 0; i < 3; i++ {\n\tfmt.Println("line", i)\n}',
 ])
 W("compile_error.ipynb",['%%\nfmt.Println("first ok")','%%\nx := undefinedThing + 1\nfmt.Println(x)','%%\nfmt.Println("never runs")'])
