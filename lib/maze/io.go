@@ -5,12 +5,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/labnotes/labnotes/lib/puzzle"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/labnotes/labnotes/lib/puzzle"
 
 	"github.com/labnotes/labnotes/lib/npy"
 )
@@ -58,54 +59,35 @@ func checkPair(p *Pair, verify bool) error {
 // and optionally "answer" (or "labels"), each a string of N*N "# SGo"
 // characters. verify checks each answer is a shortest path.
 func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {
-	cr := csv.NewReader(r)
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{File: name, Line: 1, Err: errors.New("empty file: no CSV header")}
-		}
-		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("malformed line: %v", err)}
-	}
-	qi, ai := -1, -1
-	for i, h := range header {
-		switch strings.ToLower(strings.TrimSpace(h)) {
-		case "question", "inputs", "q":
-			qi = i
-		case "answer", "labels", "a":
-			ai = i
-		}
-	}
-	if qi < 0 {
-		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("header %q has no question column", strings.Join(header, ","))}
-	}
+	var qi, ai int
 	var out []Pair
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
+	err := puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
+		qi, ai = puzzle.Column(columns, "question", "inputs", "q"), puzzle.Column(columns, "answer", "labels", "a")
+		if qi < 0 {
+			return fmt.Errorf("header %q has no question column", strings.Join(names, ","))
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &ParseError{File: name, Line: pe.Line, Err: fmt.Errorf("malformed line: %v", pe.Err)}
-			}
-			return nil, &ParseError{File: name, Line: 0, Err: err}
-		}
-		line, _ := cr.FieldPos(0)
+		return nil
+	}, func(line int, row []string) error {
 		p := Pair{Line: line}
+		var err error
 		if p.Puzzle, err = Parse(row[qi]); err != nil {
-			return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("question: %v", err)}
+			return fmt.Errorf("question: %v", err)
 		}
 		if ai >= 0 {
 			if p.Solution, err = Parse(row[ai]); err != nil {
-				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("answer: %v", err)}
+				return fmt.Errorf("answer: %v", err)
 			}
 		}
 		if err := checkPair(&p, verify); err != nil {
-			return nil, &ParseError{File: name, Line: line, Err: err}
+			return err
 		}
 		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // WriteCSV writes pairs with the header question,answer.

@@ -5,12 +5,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/labnotes/labnotes/lib/puzzle"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/labnotes/labnotes/lib/puzzle"
 
 	"github.com/labnotes/labnotes/lib/npy"
 )
@@ -75,52 +76,24 @@ func (o ReadOptions) check(rec *Record) error {
 // files in ../shared/data (question,answer) are read. name is used in
 // errors, which name the line and the problem.
 func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &ParseError{File: name, Line: 1, Err: errors.New("empty file: no CSV header")}
-		}
-		return nil, &ParseError{File: name, Line: 1, Err: err}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	pick := func(names ...string) int {
-		for _, n := range names {
-			if i, ok := col[n]; ok {
-				return i
-			}
-		}
-		return -1
-	}
-	qi, ai, si, ri := pick("q", "question"), pick("a", "answer"), pick("source"), pick("rating")
-	if qi < 0 {
-		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("header %q has no q or question column", strings.Join(header, ","))}
-	}
+	var qi, ai, si, ri int
 	var out []Record
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
+	err := puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
+		qi, ai = puzzle.Column(columns, "q", "question"), puzzle.Column(columns, "a", "answer")
+		si, ri = puzzle.Column(columns, "source"), puzzle.Column(columns, "rating")
+		if qi < 0 {
+			return fmt.Errorf("header %q has no q or question column", strings.Join(names, ","))
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &ParseError{File: name, Line: pe.Line, Err: fmt.Errorf("malformed line: %v", pe.Err)}
-			}
-			return nil, &ParseError{File: name, Line: 0, Err: err}
-		}
-		line, _ := cr.FieldPos(0)
+		return nil
+	}, func(line int, row []string) error {
 		rec := Record{Line: line}
+		var err error
 		if rec.Puzzle, err = Parse(row[qi]); err != nil {
-			return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("question: %v", err)}
+			return fmt.Errorf("question: %v", err)
 		}
 		if ai >= 0 {
 			if rec.Solution, err = ParseShape(strings.TrimSpace(row[ai]), rec.Puzzle.Shape); err != nil {
-				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("answer: %v", err)}
+				return fmt.Errorf("answer: %v", err)
 			}
 		}
 		if si >= 0 {
@@ -128,14 +101,19 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 		}
 		if ri >= 0 && strings.TrimSpace(row[ri]) != "" {
 			if rec.Rating, err = strconv.ParseFloat(strings.TrimSpace(row[ri]), 64); err != nil {
-				return nil, &ParseError{File: name, Line: line, Err: fmt.Errorf("rating %q is not a number", row[ri])}
+				return fmt.Errorf("rating %q is not a number", row[ri])
 			}
 		}
 		if err := opts.check(&rec); err != nil {
-			return nil, &ParseError{File: name, Line: line, Err: err}
+			return err
 		}
 		out = append(out, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // WriteCSV writes records in HRM's format: header source,q,a,rating, '.'
