@@ -1,0 +1,46 @@
+// Package recursive implements recursive reasoning models for puzzles (issue
+// 5): TRM (Tiny Recursive Model, Jolicoeur-Martineau 2025), HRM
+// (Hierarchical Reasoning Model, Wang et al. 2025) and two baselines, a
+// plain transformer looped T times per supervision step and a direct
+// (non-recursive) transformer, all trained with deep supervision and
+// adaptive halting on a [puzzle.Source] (lib/sudoku, lib/maze, ...).
+//
+// # Models
+//
+// A [Config] selects the [Kind] and its sizes; its fields carry the papers'
+// symbols: T and n (SmallN) for TRM, N and T for HRM, NSup for N_sup. All
+// kinds share the input embedding x [B, S, D] (token embedding and P puzzle
+// prefix positions, scaled by sqrt(D)), the output head (logits [B, L, V]
+// over the L puzzle positions) and the halting head (q_halt, q_continue
+// from the first position). [Step] builds one supervision step: carried
+// state in, new detached state, logits and halting logits out. TRM's step:
+//
+//	deep_recursion(x, y, z):
+//	  no grad:   repeat T-1 times { repeat n: z = f(z + y + x); y = f(y + z) }
+//	  with grad:                  { repeat n: z = f(z + y + x); y = f(y + z) }
+//	  return detach(y, z), head(y), q_head(y[:, 0])
+//
+// "No grad" is graph.StopGradient on the state after the T-1 recursions
+// (tests check that the step's gradient equals that of its last recursion
+// alone). HRM's step runs N cycles of T low-level steps with the 1-step
+// gradient. Ablations: Config.OneStepGrad, SeparateNets, SingleLatent and
+// Mixer (attention or an MLP across the sequence axis).
+//
+// # Training
+//
+// A [Trainer] keeps a batch of B slots, each holding an example and its
+// carried state. One training step is one supervision step for every slot;
+// a slot halts after NSup steps or when the halting head says so (TRM: q_halt
+// > 0; HRM: q_halt > q_continue, with exploration), and then takes the next
+// example of the stream, its state reset to the initial vectors. The loss is
+// the stablemax cross-entropy of the answer plus 0.5 times the halting BCE
+// losses. [Trainer.Evaluate] runs a fixed number of supervision steps and
+// reports ExactAccuracy (whole puzzle right) first and CellAccuracy second,
+// with the exact accuracy after each supervision step.
+//
+// # Checkpoints
+//
+// [Trainer.Save] writes everything a run needs to continue exactly (weights,
+// optimizer state, EMA, data position, random generator, per-slot carry) to
+// one file, atomically; [Resume] reads it back.
+package recursive

@@ -1,0 +1,231 @@
+package recursive
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+)
+
+// Scopes of the model's variables, under the scope given to [Step].
+const (
+	// ScopePuzzleEmb holds the puzzle embedding table [NumPuzzleIDs, P*D]
+	// (zero-initialized, trained with SignSGD).
+	ScopePuzzleEmb = "puzzle_emb"
+	// ScopeInit holds the fixed (non-trainable) initial state vectors [D].
+	ScopeInit = "init"
+)
+
+// StepOutput is what one supervision step returns.
+type StepOutput struct {
+	// State is the new carried state, detached (graph.StopGradient), each
+	// [B, S, D] (see [Config.StateNames]).
+	State []*Node
+	// Logits are the output head's logits [B, L, V] over the non-prefix
+	// positions.
+	Logits *Node
+	// QHalt and QContinue are the halting head's logits [B], read from the
+	// first position of the answer state. QContinue is only trained with
+	// Config.QContinue.
+	QHalt, QContinue *Node
+}
+
+// Step builds one supervision step of the model configured in scope (see
+// [NewConfig]): tokens [B, L] int32, puzzleIDs [B] int32 and the carried
+// state (NumStates tensors [B, S, D] float32) in, the new detached state,
+// logits [B, L, V] and halting logits out. The variables live under scope
+// (embed, puzzle_emb, net(s), head, init); calling Step twice in a graph
+// shares them.
+func Step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node) StepOutput {
+	return NewConfig(scope).step(scope, tokens, puzzleIDs, state)
+}
+
+// InitialState returns the initial state for a batch of b: each state's
+// fixed vector (a non-trainable variable [D] under init/, drawn from N(0, 1))
+// broadcast to [b, S, D].
+func InitialState(scope *model.Scope, g *graph.Graph, b int) []*Node {
+	return NewConfig(scope).initialState(scope, g, b)
+}
+
+// ResetState replaces the state of the examples where reset [B] (bool) is
+// true by the initial state.
+func ResetState(scope *model.Scope, state []*Node, reset *Node) []*Node {
+	cfg := NewConfig(scope)
+	init := cfg.initialState(scope, reset.Graph(), reset.Shape().Dim(0))
+	r := graph.Reshape(reset, -1, 1, 1)
+	out := make([]*Node, len(state))
+	for i := range state {
+		out[i] = graph.Where(graph.BroadcastToDims(r, state[i].Shape().Dimensions...), init[i], state[i])
+	}
+	return out
+}
+
+func (c Config) initialState(scope *model.Scope, g *graph.Graph, b int) []*Node {
+	s := scope.At(ScopeInit).WithInitializer(initializer.RandomNormalFn(scope, 1))
+	var out []*Node
+	for _, name := range c.StateNames() {
+		v := s.VariableWithShape(name, shapes.Make(dtypes.Float32, c.Hidden)).SetTrainable(false)
+		out = append(out, graph.BroadcastToDims(graph.Reshape(v.NodeValue(g), 1, 1, c.Hidden), b, c.Positions(), c.Hidden))
+	}
+	return out
+}
+
+// embed returns x [B, S, D]: the puzzle embedding's P prefix positions and
+// the token embeddings, all scaled by sqrt(D).
+func (c Config) embed(scope *model.Scope, tokens, puzzleIDs *Node) *Node {
+	g := tokens.Graph()
+	b, d := tokens.Shape().Dim(0), c.Hidden
+	table := scope.At("embed").WithInitializer(initializer.RandomNormalFn(scope, 1/math.Sqrt(float64(d)))).
+		VariableWithShape("tokens", shapes.Make(dtypes.Float32, c.Vocab, d)).NodeValue(g)
+	x := graph.Gather(table, graph.InsertAxes(tokens, -1)) // [B, L, D]
+	if p := c.Prefix(); p > 0 {
+		pt := scope.At(ScopePuzzleEmb).WithInitializer(initializer.Zero).
+			VariableWithShape("table", shapes.Make(dtypes.Float32, c.NumPuzzleIDs, p*d)).NodeValue(g)
+		prefix := graph.Reshape(graph.Gather(pt, graph.InsertAxes(puzzleIDs, -1)), b, p, d)
+		x = graph.Concatenate([]*Node{prefix, x}, 1)
+	}
+	return graph.MulScalar(x, math.Sqrt(float64(d)))
+}
+
+// heads returns the logits [B, L, V] of the output head and the halting
+// logits (q_halt, q_continue) [B] of the answer state y [B, S, D]. The
+// halting head starts at zero weights and bias -5 (as in HRM/TRM).
+func (c Config) heads(scope *model.Scope, y *Node) (logits, qHalt, qContinue *Node) {
+	g := y.Graph()
+	p := c.Prefix()
+	ans := graph.Slice(y, graph.AxisRange(), graph.AxisRange(p, p+c.SeqLen), graph.AxisRange())
+	logits = linear(scope.At("head"), "lm", ans, c.Vocab)
+	qs := scope.At("q_head")
+	w := qs.WithInitializer(initializer.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, c.Hidden, 2)).NodeValue(g)
+	bias := qs.VariableWithValue("b", []float32{-5, -5}).NodeValue(g)
+	first := graph.Reshape(graph.Slice(y, graph.AxisRange(), graph.AxisElem(0), graph.AxisRange()), -1, c.Hidden)
+	q := graph.Add(graph.MatMul(first, w), graph.Reshape(bias, 1, 2))
+	qHalt = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(0)), -1)
+	qContinue = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(1)), -1)
+	return logits, qHalt, qContinue
+}
+
+// net returns the network f named name (a stack of cfg.Layers blocks):
+// every call shares the same variables.
+func (c Config) net(scope *model.Scope, name string) func(h *Node) *Node {
+	return func(h *Node) *Node { return stack(scope.At("%s", name), h, c) }
+}
+
+// step is one supervision step (see Step).
+func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node) StepOutput {
+	if len(state) != c.NumStates() {
+		panicf("%s takes %d states %v, got %d", c.Kind, c.NumStates(), c.StateNames(), len(state))
+	}
+	x := c.embed(scope, tokens, puzzleIDs)
+	var out []*Node
+	switch c.Kind {
+	case TRM:
+		if c.SingleLatent {
+			out = []*Node{c.trmSingle(scope, x, state[0])}
+		} else {
+			y, z := c.trm(scope, x, state[0], state[1])
+			out = []*Node{y, z}
+		}
+	case HRM:
+		zH, zL := c.hrm(scope, x, state[0], state[1])
+		out = []*Node{zH, zL}
+	case Looped:
+		out = []*Node{c.looped(scope, x, state[0])}
+	case Direct:
+		out = []*Node{c.net(scope, "f")(x)}
+	}
+	var so StepOutput
+	so.Logits, so.QHalt, so.QContinue = c.heads(scope, out[0])
+	for _, s := range out {
+		so.State = append(so.State, graph.StopGradient(s))
+	}
+	return so
+}
+
+// trm is TRM's deep recursion: T-1 recursions without gradient, then one
+// with gradient; each recursion updates the latent z n times and then the
+// answer y once.
+func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
+	T, n := c.T, c.SmallN
+	fL, fH := c.net(scope, "f"), c.net(scope, "f")
+	if c.SeparateNets {
+		fL, fH = c.net(scope, "f_L"), c.net(scope, "f_H")
+	}
+	latentRecursion := func(y, z *Node) (*Node, *Node) {
+		for range n {
+			z = fL(add(z, y, x))
+		}
+		y = fH(add(y, z))
+		return y, z
+	}
+	for range T - 1 { // no grad
+		y, z = latentRecursion(y, z)
+	}
+	y, z = graph.StopGradient(y), graph.StopGradient(z)
+	if !c.OneStepGrad {
+		return latentRecursion(y, z) // with grad
+	}
+	// 1-step gradient ablation: only the last z update and the y update.
+	for range n - 1 {
+		z = fL(add(z, y, x))
+	}
+	z = graph.StopGradient(z)
+	z = fL(add(z, y, x))
+	y = fH(add(y, z))
+	return y, z
+}
+
+// trmSingle is the single-latent ablation of TRM: each recursion is n
+// updates z = f(z + x) and one update z = f(z).
+func (c Config) trmSingle(scope *model.Scope, x, z *Node) *Node {
+	T, n := c.T, c.SmallN
+	f := c.net(scope, "f")
+	recursion := func(z *Node) *Node {
+		for range n {
+			z = f(add(z, x))
+		}
+		return f(z)
+	}
+	for range T - 1 { // no grad
+		z = recursion(z)
+	}
+	return recursion(graph.StopGradient(z))
+}
+
+// hrm is HRM's segment: N cycles of T low-level steps, each cycle ending
+// with a high-level step; all but the last zL and zH updates without
+// gradient (1-step gradient).
+func (c Config) hrm(scope *model.Scope, x, zH, zL *Node) (*Node, *Node) {
+	N, T := c.N, c.T
+	fL, fH := c.net(scope, "f_L"), c.net(scope, "f_H")
+	for i := range N*T - 1 { // no grad
+		zL = fL(add(zL, zH, x))
+		if (i+1)%T == 0 {
+			zH = fH(add(zH, zL))
+		}
+	}
+	zH, zL = graph.StopGradient(zH), graph.StopGradient(zL)
+	zL = fL(add(zL, zH, x)) // with grad
+	zH = fH(add(zH, zL))
+	return zH, zL
+}
+
+// looped applies one network T times, h = f(h + x), with full gradient.
+func (c Config) looped(scope *model.Scope, x, h *Node) *Node {
+	f := c.net(scope, "f")
+	for range c.T {
+		h = f(add(h, x))
+	}
+	return h
+}
+
+func add(xs ...*Node) *Node {
+	s := xs[0]
+	for _, x := range xs[1:] {
+		s = graph.Add(s, x)
+	}
+	return s
+}
