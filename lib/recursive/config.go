@@ -116,6 +116,7 @@ type Config struct {
 
 	// Training.
 	Batch          int     // B, slots of the training batch (default 32).
+	PerPuzzle      int     // examples per base puzzle and epoch: the puzzle and PerPuzzle-1 augmentations (default 1)
 	LearningRate   float64 // default 1e-4
 	Warmup         int     // linear warmup steps, then constant (default 0)
 	WeightDecay    float64 // decoupled weight decay of the network (default 0)
@@ -198,9 +199,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ExploreProb == 0 && c.QContinue {
 		c.ExploreProb = 0.1
-	}
-	if c.ExploreProb < 0 {
-		c.ExploreProb = 0
 	}
 	if c.Batch == 0 {
 		c.Batch = 32
@@ -309,7 +307,7 @@ func NewConfig(scope *model.Scope) Config {
 		c.NoQContinue = true
 	}
 	if c.ExploreProb == 0 {
-		c.ExploreProb = -1
+		c.ExploreProb = -1 // Params wrote the defaulted value: 0 means none.
 	}
 	return c.WithDefaults()
 }

@@ -1,0 +1,520 @@
+package recursive
+
+import (
+	"fmt"
+	"iter"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/pkg/errors"
+
+	"github.com/labnotes/labnotes/lib/puzzle"
+)
+
+// Scopes of the trainer's variables in its store.
+const (
+	// ScopeModel holds the model's variables (see [Step]).
+	ScopeModel = "model"
+	// ScopeOptimizer holds the optimizer's state: step count t, and the
+	// moments m and v of every model variable at /opt/m<path>, /opt/v<path>.
+	ScopeOptimizer = "opt"
+	// ScopeEMA holds the exponential moving average of every trainable
+	// model variable at /ema<path>.
+	ScopeEMA = "ema"
+)
+
+// StepInfo describes one training step (one supervision step of every slot).
+type StepInfo struct {
+	// Step is the number of training steps done, this one included.
+	Step int
+	// Loss is the total loss: LMLoss + 0.5·(QHaltLoss + QContinueLoss).
+	Loss, LMLoss, QHaltLoss, QContinueLoss float64
+	// ExactAccuracy is the fraction of slots whose answer is entirely right
+	// at this step; CellAccuracy the fraction of label cells right (all
+	// label cells, given ones included). Slots are at different supervision
+	// steps, so these are noisy training signals; see [Trainer.Evaluate].
+	ExactAccuracy, CellAccuracy float64
+	// Halted is the number of slots that halted after this step (they take
+	// new examples at the next step); HaltedSteps their mean number of
+	// supervision steps and HaltedExact the fraction of them solved exactly.
+	Halted                   int
+	HaltedSteps, HaltedExact float64
+	// LearningRate is the network's learning rate at this step (warmup).
+	LearningRate float64
+	// Duration is the wall time of the step (data, graph execution, halting).
+	Duration time.Duration
+	// SupervisionStepsPerSecond is B / Duration: example-supervision-steps
+	// processed per second.
+	SupervisionStepsPerSecond float64
+}
+
+// slot is one row of the training batch: the example it holds and its
+// halting state (the carried model state lives in Trainer.state).
+type slot struct {
+	Inputs, Labels []uint8
+	PuzzleID       int32
+	Steps          int  // supervision steps done on this example
+	Halted         bool // take a new example (and reset the state) at the next step
+}
+
+// Trainer trains a model with deep supervision and adaptive halting on a
+// stream of puzzles: it holds the store (weights, optimizer state, EMA), the
+// batch's per-slot carry, the data position and the random generator, all
+// of which [Trainer.Save] writes.
+type Trainer struct {
+	Config  Config
+	Backend compute.Backend
+	Store   *model.Store
+	// OnStep, if set, is called after every training step (e.g. to update
+	// a notebook's progress bar or plot).
+	OnStep func(StepInfo)
+	// History holds every training step's StepInfo, in order.
+	History []StepInfo
+
+	src   puzzle.Source
+	steps int
+	// Data position: epoch and examples taken from it.
+	epoch, consumed int
+	pending         []example
+	nextBatch       func() (*puzzle.Batch, error, bool)
+	stopBatch       func()
+	pcg             *rand.PCG
+	rng             *rand.Rand
+	slots           []slot
+	state           []*tensors.Tensor
+	trainSeconds    float64
+	finished        int // examples that halted
+
+	trainExec, evalExec *model.Exec
+}
+
+type example struct {
+	inputs, labels []uint8
+	id             int32
+}
+
+// NewTrainer returns a trainer of a fresh model configured by cfg on the
+// training puzzles of src (cfg.SeqLen must equal src.SeqLen()), its
+// weights initialized from cfg.Seed.
+func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (*Trainer, error) {
+	cfg = cfg.WithDefaults()
+	if src.SeqLen() != cfg.SeqLen {
+		return nil, errors.Errorf("recursive: source has SeqLen %d, config %d", src.SeqLen(), cfg.SeqLen)
+	}
+	if src.Len() == 0 {
+		return nil, errors.New("recursive: empty training source")
+	}
+	store := model.NewStore()
+	store.SetParams(cfg.Params())
+	store.SetParam(initializer.ParamInitialSeed, int64(cfg.Seed|1))
+	if err := store.SetRNGStateFromSeed(int64(cfg.Seed | 1)); err != nil {
+		return nil, errors.WithMessage(err, "recursive: seeding the store")
+	}
+	t := &Trainer{Config: cfg, Backend: backend, Store: store, src: src}
+	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
+	t.rng = rand.New(t.pcg)
+	t.slots = make([]slot, cfg.Batch)
+	for i := range t.slots {
+		t.slots[i].Halted = true
+	}
+	t.state = t.zeroState(cfg.Batch)
+	return t, nil
+}
+
+// Steps returns the number of training steps done.
+func (t *Trainer) Steps() int { return t.steps }
+
+// TrainSeconds returns the total wall time of the training steps.
+func (t *Trainer) TrainSeconds() float64 { return t.trainSeconds }
+
+// Throughput returns the examples finished (halted) per second of training.
+func (t *Trainer) Throughput() float64 {
+	if t.trainSeconds == 0 {
+		return 0
+	}
+	return float64(t.finished) / t.trainSeconds
+}
+
+// Close stops the data stream and frees the compiled graphs. The store stays
+// usable.
+func (t *Trainer) Close() {
+	if t.stopBatch != nil {
+		t.stopBatch()
+		t.stopBatch, t.nextBatch = nil, nil
+	}
+	if t.trainExec != nil {
+		t.trainExec.Finalize()
+		t.trainExec = nil
+	}
+	if t.evalExec != nil {
+		t.evalExec.Finalize()
+		t.evalExec = nil
+	}
+}
+
+func (t *Trainer) zeroState(b int) []*tensors.Tensor {
+	out := make([]*tensors.Tensor, t.Config.NumStates())
+	for i := range out {
+		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, b, t.Config.Positions(), t.Config.Hidden))
+	}
+	return out
+}
+
+// streamConfig is the data stream of an epoch: a new shuffle every epoch.
+func (t *Trainer) streamConfig(epoch int) puzzle.Config {
+	return puzzle.Config{Seed: puzzle.Mix(t.Config.Seed, uint64(epoch)), PerPuzzle: t.Config.PerPuzzle,
+		BatchSize: t.Config.Batch, Workers: 1}
+}
+
+// openEpoch starts the stream of epoch t.epoch, skipping its first
+// t.consumed examples.
+func (t *Trainer) openEpoch() error {
+	if t.stopBatch != nil {
+		t.stopBatch()
+	}
+	next, stop := iter.Pull2(puzzle.Stream(t.src, t.streamConfig(t.epoch)))
+	t.nextBatch, t.stopBatch = next, stop
+	t.pending = t.pending[:0]
+	skip := t.consumed
+	for skip > 0 {
+		b, err, ok := next()
+		if err != nil {
+			return errors.WithMessagef(err, "recursive: training data, epoch %d", t.epoch)
+		}
+		if !ok {
+			return errors.Errorf("recursive: training data position %d is past the end of epoch %d", t.consumed, t.epoch)
+		}
+		if skip < b.Size {
+			t.queue(b, skip)
+			break
+		}
+		skip -= b.Size
+	}
+	return nil
+}
+
+func (t *Trainer) queue(b *puzzle.Batch, from int) {
+	for j := from; j < b.Size; j++ {
+		in, lab := b.Row(j)
+		t.pending = append(t.pending, example{inputs: append([]uint8(nil), in...),
+			labels: append([]uint8(nil), lab...), id: b.PuzzleIDs[j]})
+	}
+}
+
+// nextExample returns the next training example, starting a new epoch when
+// the stream ends.
+func (t *Trainer) nextExample() (example, error) {
+	if t.nextBatch == nil {
+		if err := t.openEpoch(); err != nil {
+			return example{}, err
+		}
+	}
+	for len(t.pending) == 0 {
+		b, err, ok := t.nextBatch()
+		if err != nil {
+			return example{}, errors.WithMessagef(err, "recursive: training data, epoch %d", t.epoch)
+		}
+		if !ok {
+			t.epoch++
+			t.consumed = 0
+			if err := t.openEpoch(); err != nil {
+				return example{}, err
+			}
+			continue
+		}
+		t.queue(b, 0)
+	}
+	e := t.pending[0]
+	t.pending = t.pending[1:]
+	t.consumed++
+	if int(e.id) < 0 || int(e.id) >= t.Config.NumPuzzleIDs {
+		return example{}, errors.Errorf("recursive: puzzle id %d out of range [0, %d)", e.id, t.Config.NumPuzzleIDs)
+	}
+	return e, nil
+}
+
+// learningRate is the warmup schedule: LearningRate·min(1, step/Warmup) at
+// the 1-based step.
+func (t *Trainer) learningRate(step int) float64 {
+	if t.Config.Warmup > 0 && step < t.Config.Warmup {
+		return t.Config.LearningRate * float64(step) / float64(t.Config.Warmup)
+	}
+	return t.Config.LearningRate
+}
+
+// Train runs steps training steps.
+func (t *Trainer) Train(steps int) error {
+	for range steps {
+		if _, err := t.TrainStep(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TrainStep runs one training step: halted slots take new examples (their
+// state reset), every slot makes one supervision step, the weights are
+// updated, and slots halt after NSup steps or when the halting head says so.
+func (t *Trainer) TrainStep() (StepInfo, error) {
+	start := time.Now()
+	cfg := t.Config
+	B, L := cfg.Batch, cfg.SeqLen
+	tokens, labels := make([]int32, B*L), make([]int32, B*L)
+	ids := make([]int32, B)
+	reset, last := make([]bool, B), make([]bool, B)
+	for i := range t.slots {
+		s := &t.slots[i]
+		if s.Halted {
+			e, err := t.nextExample()
+			if err != nil {
+				return StepInfo{}, err
+			}
+			*s = slot{Inputs: e.inputs, Labels: e.labels, PuzzleID: e.id}
+			reset[i] = true
+		}
+		for j := range L {
+			tokens[i*L+j], labels[i*L+j] = int32(s.Inputs[j]), int32(s.Labels[j])
+		}
+		ids[i] = s.PuzzleID
+		last[i] = s.Steps+1 >= cfg.NSup
+	}
+	if t.trainExec == nil {
+		exec, err := model.NewExec(t.Backend, t.Store, t.trainGraph)
+		if err != nil {
+			return StepInfo{}, errors.WithMessage(err, "recursive: training graph")
+		}
+		t.trainExec = exec
+	}
+	step := t.steps + 1
+	lr := t.learningRate(step)
+	emaDecay := float32(cfg.EMA)
+	if step == 1 {
+		emaDecay = 0 // The EMA starts at the weights.
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
+		tensors.FromFlatDataAndDimensions(labels, B, L), tensors.FromFlatDataAndDimensions(reset, B),
+		tensors.FromFlatDataAndDimensions(last, B), tensors.FromScalar(float32(lr)), tensors.FromScalar(emaDecay)}
+	for _, s := range t.state {
+		args = append(args, s)
+	}
+	out, err := t.trainExec.Call(args...)
+	if err != nil {
+		return StepInfo{}, errors.WithMessagef(err, "recursive: training step %d", step)
+	}
+	k := cfg.NumStates()
+	t.state = out[:k]
+	m := out[k:]
+	info := StepInfo{Step: step, Loss: scalar(m[0]), LMLoss: scalar(m[1]), QHaltLoss: scalar(m[2]),
+		QContinueLoss: scalar(m[3]), LearningRate: lr}
+	qHalt, qCont := tensors.MustCopyFlatData[float32](m[4]), tensors.MustCopyFlatData[float32](m[5])
+	exact := tensors.MustCopyFlatData[bool](m[6])
+	cellOK, cellN := tensors.MustCopyFlatData[int32](m[7]), tensors.MustCopyFlatData[int32](m[8])
+	var nExact, nCellOK, nCell, haltedExact, haltedSteps int
+	for i := range t.slots {
+		s := &t.slots[i]
+		s.Steps++
+		halt := s.Steps >= cfg.NSup
+		if !cfg.NoHalting && cfg.Kind != Direct {
+			signal := qHalt[i] > 0
+			if cfg.QContinue {
+				signal = qHalt[i] > qCont[i]
+			}
+			minSteps := 0
+			if cfg.ExploreProb > 0 && t.rng.Float64() < cfg.ExploreProb {
+				minSteps = 2 + t.rng.IntN(max(cfg.NSup-1, 1))
+			}
+			halt = halt || (signal && s.Steps >= minSteps)
+		}
+		s.Halted = halt
+		if exact[i] {
+			nExact++
+		}
+		nCellOK += int(cellOK[i])
+		nCell += int(cellN[i])
+		if halt {
+			info.Halted++
+			haltedSteps += s.Steps
+			if exact[i] {
+				haltedExact++
+			}
+		}
+	}
+	info.ExactAccuracy = float64(nExact) / float64(B)
+	if nCell > 0 {
+		info.CellAccuracy = float64(nCellOK) / float64(nCell)
+	}
+	if info.Halted > 0 {
+		info.HaltedSteps = float64(haltedSteps) / float64(info.Halted)
+		info.HaltedExact = float64(haltedExact) / float64(info.Halted)
+	}
+	t.finished += info.Halted
+	t.steps = step
+	info.Duration = time.Since(start)
+	info.SupervisionStepsPerSecond = float64(B) / info.Duration.Seconds()
+	t.trainSeconds += info.Duration.Seconds()
+	t.History = append(t.History, info)
+	if t.OnStep != nil {
+		t.OnStep(info)
+	}
+	return info, nil
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}
+
+// answerStats returns, for logits [B, L, V] and labels [B, L], whether each
+// answer is exactly right ([B] bool), and its right and total label cells
+// ([B] int32); label token 0 is not a cell.
+func answerStats(logits, labels *Node) (exact, cellOK, cellN *Node) {
+	mask := graph.NotEqual(labels, graph.ScalarZero(labels.Graph(), labels.DType()))
+	pred := graph.ArgMax(logits, -1, labels.DType())
+	ok := graph.LogicalAnd(graph.Equal(pred, labels), mask)
+	cellOK = graph.ReduceSum(graph.ConvertDType(ok, dtypes.Int32), -1)
+	cellN = graph.ReduceSum(graph.ConvertDType(mask, dtypes.Int32), -1)
+	exact = graph.LogicalAnd(graph.Equal(cellOK, cellN), graph.GreaterThan(cellN, graph.ScalarZero(labels.Graph(), dtypes.Int32)))
+	return
+}
+
+// bceWithLogits is the binary cross-entropy of logits x against targets
+// in [0, 1], elementwise: max(x, 0) - x·t + log(1 + exp(-|x|)).
+func bceWithLogits(x, target *Node) *Node {
+	return graph.Add(graph.Sub(graph.Max(x, graph.ZerosLike(x)), graph.Mul(x, target)),
+		graph.Log1p(graph.Exp(graph.Neg(graph.Abs(x)))))
+}
+
+// trainGraph is the training step: inputs tokens [B, L], puzzle ids [B],
+// labels [B, L], reset [B], last [B] (the slot's last allowed step), the
+// learning rate, the EMA decay and the carried state; outputs the new
+// state, the losses, q_halt, q_continue, exact [B], right cells [B] and
+// label cells [B].
+func (t *Trainer) trainGraph(root *model.Scope, in []*Node) []*Node {
+	cfg := t.Config
+	g := in[0].Graph()
+	root.Store().SetTraining(g, true)
+	tokens, ids, labels, reset, last, lr, emaDecay := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
+	ms := root.At(ScopeModel)
+	state := ResetState(ms, in[7:], reset)
+	so := Step(ms, tokens, ids, state)
+
+	// Answer loss: per-example mean stablemax cross-entropy over label cells.
+	mask := graph.NotEqual(labels, graph.ScalarZero(g, dtypes.Int32))
+	tokLoss := stablemaxCrossEntropy(so.Logits, labels, mask)
+	count := graph.MaxScalar(graph.ReduceSum(graph.ConvertDType(mask, dtypes.Float32), -1), 1)
+	lmLoss := graph.ReduceAllMean(graph.Div(graph.ReduceSum(tokLoss, -1), count))
+	exact, cellOK, cellN := answerStats(so.Logits, labels)
+
+	zero := graph.ScalarZero(g, dtypes.Float32)
+	qHaltLoss, qContLoss := zero, zero
+	if !cfg.NoHalting && cfg.Kind != Direct {
+		qHaltLoss = graph.ReduceAllMean(bceWithLogits(so.QHalt, graph.ConvertDType(exact, dtypes.Float32)))
+		if cfg.QContinue {
+			// Q-learning target from an extra forward pass on the new state.
+			next := Step(ms, tokens, ids, so.State)
+			target := graph.Where(last, graph.Sigmoid(next.QHalt), graph.Sigmoid(graph.Max(next.QHalt, next.QContinue)))
+			qContLoss = graph.ReduceAllMean(bceWithLogits(so.QContinue, graph.StopGradient(target)))
+		}
+	}
+	loss := graph.Add(lmLoss, graph.MulScalar(graph.Add(qHaltLoss, qContLoss), 0.5))
+	t.optimize(root, loss, lr)
+	if cfg.EMA > 0 {
+		updateEMA(root, g, emaDecay)
+	}
+	out := append([]*Node{}, so.State...)
+	return append(out, loss, lmLoss, qHaltLoss, qContLoss, so.QHalt, so.QContinue, exact, cellOK, cellN)
+}
+
+// modelVariables returns the trainable model variables used in g, in
+// creation order.
+func modelVariables(store *model.Store, g *graph.Graph) []*model.Variable {
+	var vars []*model.Variable
+	prefix := "/" + ScopeModel + "/"
+	for v := range store.IterVariables() {
+		if v.Trainable && strings.HasPrefix(v.Path(), prefix) && (g == nil || v.InUseByGraph(g)) {
+			vars = append(vars, v)
+		}
+	}
+	return vars
+}
+
+// optimize adds the weight update: AdamATan2 (Everett et al. 2024, as in
+// HRM/TRM: update = atan2(m̂, sqrt(v̂)), decoupled weight decay) for the
+// network, SignSGD with its own learning rate and decay for the puzzle
+// embedding.
+func (t *Trainer) optimize(root *model.Scope, loss, lr *Node) {
+	cfg := t.Config
+	store := root.Store()
+	g := loss.Graph()
+	vars := modelVariables(store, g)
+	nodes := make([]*Node, len(vars))
+	for i, v := range vars {
+		nodes[i] = v.NodeValue(g)
+	}
+	grads := graph.Gradient(loss, nodes...)
+	stepVar := store.VariableWithValue("/"+ScopeOptimizer+"/t", int64(0)).SetTrainable(false)
+	step := graph.AddScalar(stepVar.NodeValue(g), 1)
+	stepVar.SetNodeValue(step)
+	tf := graph.ConvertDType(step, dtypes.Float32)
+	bc1 := graph.OneMinus(graph.Exp(graph.MulScalar(tf, math.Log(cfg.Beta1))))
+	bc2 := graph.OneMinus(graph.Exp(graph.MulScalar(tf, math.Log(cfg.Beta2))))
+	embLR := graph.MulScalar(lr, cfg.PuzzleEmbLR/cfg.LearningRate)
+	embPrefix := "/" + ScopeModel + "/" + ScopePuzzleEmb + "/"
+	for i, v := range vars {
+		p, grad := nodes[i], grads[i]
+		if strings.HasPrefix(v.Path(), embPrefix) {
+			decay := graph.OneMinus(graph.MulScalar(embLR, cfg.PuzzleEmbDecay))
+			v.SetNodeValue(graph.Sub(graph.Mul(p, decay), graph.Mul(embLR, graph.Sign(grad))))
+			continue
+		}
+		mv := store.VariableWithShape("/"+ScopeOptimizer+"/m"+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
+		vv := store.VariableWithShape("/"+ScopeOptimizer+"/v"+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
+		m := graph.Add(graph.MulScalar(mv.NodeValue(g), cfg.Beta1), graph.MulScalar(grad, 1-cfg.Beta1))
+		s := graph.Add(graph.MulScalar(vv.NodeValue(g), cfg.Beta2), graph.MulScalar(graph.Square(grad), 1-cfg.Beta2))
+		mv.SetNodeValue(m)
+		vv.SetNodeValue(s)
+		update := graph.Atan2(graph.Div(m, bc1), graph.Sqrt(graph.Div(s, bc2)))
+		decay := graph.OneMinus(graph.MulScalar(lr, cfg.WeightDecay))
+		v.SetNodeValue(graph.Sub(graph.Mul(p, decay), graph.Mul(lr, update)))
+	}
+}
+
+// updateEMA sets /ema<path> = d·ema + (1-d)·w for every trainable model
+// variable w (after its update).
+func updateEMA(root *model.Scope, g *graph.Graph, d *Node) {
+	store := root.Store()
+	for _, v := range modelVariables(store, g) {
+		ev := store.VariableWithShape("/"+ScopeEMA+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
+		w := v.NodeValue(g)
+		ev.SetNodeValue(graph.Add(graph.Mul(ev.NodeValue(g), d), graph.Mul(w, graph.OneMinus(d))))
+	}
+}
+
+// String describes the trainer's model.
+func (t *Trainer) String() string {
+	c := t.Config
+	s := fmt.Sprintf("%s D=%d layers=%d %s", c.Kind, c.Hidden, c.Layers, c.Mixer)
+	switch c.Kind {
+	case TRM:
+		s += fmt.Sprintf(" T=%d n=%d", c.T, c.SmallN)
+	case HRM:
+		s += fmt.Sprintf(" N=%d T=%d", c.N, c.T)
+	case Looped:
+		s += fmt.Sprintf(" T=%d", c.T)
+	}
+	return s + fmt.Sprintf(" N_sup=%d", c.NSup)
+}

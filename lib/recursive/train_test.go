@@ -1,0 +1,110 @@
+package recursive
+
+import (
+	"math"
+	"testing"
+
+	"github.com/labnotes/labnotes/lib/sudoku"
+)
+
+// sudoku4 returns n generated 4x4 puzzles (fixed seed) as a Dataset.
+func sudoku4(t testing.TB, n int, seed uint64) *sudoku.Dataset {
+	t.Helper()
+	gen, err := sudoku.GenerateN(sudoku.GenOptions{Shape: sudoku.Shape4}, seed, n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &sudoku.Dataset{Shape: sudoku.Shape4}
+	for _, g := range gen {
+		d.Puzzles = append(d.Puzzles, g.Puzzle)
+		d.Solutions = append(d.Solutions, g.Solution)
+	}
+	return d
+}
+
+// tinySudokuConfig is the tiny TRM of the training tests: hidden 32, two
+// layers with the MLP token mixer, T = 2, n = 2, N_sup = 4, batch 32.
+func tinySudokuConfig() Config {
+	return Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 32, Heads: 2, Layers: 2,
+		Expansion: 2, Mixer: MixMLP, T: 2, SmallN: 2, NSup: 4, Batch: 32, LearningRate: 3e-3, Warmup: 20,
+		WeightDecay: 0.01, EMA: 0.99, Seed: 7}
+}
+
+// TestTrainTinyTRM trains the tiny TRM on 64 4x4 Sudoku puzzles for 500
+// steps: the loss must fall and the exact accuracy on the training puzzles
+// must rise far above chance.
+func TestTrainTinyTRM(t *testing.T) {
+	ds := sudoku4(t, 64, 1)
+	tr, err := NewTrainer(testBackend(t), tinySudokuConfig(), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	before, err := tr.Evaluate(ds, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = 500
+	calls := 0
+	tr.OnStep = func(StepInfo) { calls++ }
+	if err := tr.Train(steps); err != nil {
+		t.Fatal(err)
+	}
+	if calls != steps || len(tr.History) != steps || tr.Steps() != steps {
+		t.Fatalf("OnStep called %d times, History %d, Steps %d; want %d", calls, len(tr.History), tr.Steps(), steps)
+	}
+	meanLM := func(from, to int) float64 {
+		s := 0.0
+		for _, h := range tr.History[from:to] {
+			s += h.LMLoss
+		}
+		return s / float64(to-from)
+	}
+	first, last := meanLM(0, 25), meanLM(steps-25, steps)
+	if !(last < 0.5*first) {
+		t.Errorf("answer loss went from %.4f (first 25 steps) to %.4f (last 25), want less than half", first, last)
+	}
+	after, err := tr.Evaluate(ds, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Chance: guessing each blank cell uniformly among 4 digits solves a
+	// puzzle with k blanks with probability 4^-k.
+	minBlanks := 16
+	for _, p := range ds.Puzzles {
+		minBlanks = min(minBlanks, 16-p.Givens())
+	}
+	chance := math.Pow(4, -float64(minBlanks))
+	t.Logf("loss %.4f -> %.4f; exact %.3f -> %.3f (by step %v), cell %.3f -> %.3f; chance <= %.2g; %.0f steps/s, %.0f puzzles/s",
+		first, last, before.ExactAccuracy, after.ExactAccuracy, after.ExactByStep, before.CellAccuracy, after.CellAccuracy,
+		chance, float64(steps)/tr.TrainSeconds(), tr.Throughput())
+	if !after.UsedEMA {
+		t.Error("Evaluate did not use the EMA")
+	}
+	if after.ExactAccuracy < 0.25 || after.ExactAccuracy < 1000*chance {
+		t.Errorf("exact accuracy on the training puzzles %.3f, want >= 0.25 (chance <= %.2g)", after.ExactAccuracy, chance)
+	}
+	if after.CellAccuracy <= before.CellAccuracy {
+		t.Errorf("cell accuracy did not rise: %.3f -> %.3f", before.CellAccuracy, after.CellAccuracy)
+	}
+}
+
+// BenchmarkTinyTRMStep measures training steps of the tiny TRM (batch 32).
+func BenchmarkTinyTRMStep(b *testing.B) {
+	ds := sudoku4(b, 64, 1)
+	tr, err := NewTrainer(testBackend(b), tinySudokuConfig(), ds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.TrainStep(); err != nil { // compile
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tr.TrainStep(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
