@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/labnotes/labnotes/lib/blocks"
 )
 
 // Kind selects the model a [Config] builds.
@@ -29,15 +31,15 @@ const (
 	Direct Kind = "direct"
 )
 
-// Mixer is the token-mixing layer of a block.
-type Mixer string
+// Mixer is the token-mixing layer of a block (blocks.Mixer).
+type Mixer = blocks.Mixer
 
 const (
 	// MixAttention is non-causal multi-head self-attention with RoPE.
-	MixAttention Mixer = "attention"
+	MixAttention = blocks.MixAttention
 	// MixMLP is a SwiGLU across the sequence axis (MLP-Mixer style), TRM's
 	// Sudoku variant.
-	MixMLP Mixer = "mlp"
+	MixMLP = blocks.MixMLP
 )
 
 // Hyperparameters of the model, read with model.GetParamOr from the scope

@@ -146,7 +146,11 @@ func (t *Trainer) Evaluate(src puzzle.Source, steps int) (EvalResult, error) {
 // right cells, label cells, q_halt and q_continue.
 func (t *Trainer) evalGraph(root *model.Scope, in []*Node) []*Node {
 	g := in[0].Graph()
-	root.Store().SetTraining(g, false)
+	// Marked as training, so that the variables are graph parameters: the
+	// Go backend embeds the current values of a non-training graph's
+	// variables as constants, and later evaluations would not see new
+	// weights. The model has no train/eval-dependent layers.
+	root.Store().SetTraining(g, true)
 	ms := root.At(ScopeModel)
 	state := ResetState(ms, in[4:], in[3])
 	so := Step(ms, in[0], in[1], state)
@@ -157,38 +161,13 @@ func (t *Trainer) evalGraph(root *model.Scope, in []*Node) []*Node {
 // swapEMA replaces the model's weights by their EMA and returns the function
 // that puts the weights back.
 func (t *Trainer) swapEMA() (restore func(), err error) {
-	type saved struct {
-		v *model.Variable
-		w *tensors.Tensor
+	ema := t.Config.ema()
+	if _, err := ema.Swap(t.Store); err != nil {
+		return nil, errors.WithMessage(err, "recursive: swapping in the EMA weights")
 	}
-	var olds []saved
-	restore = func() {
-		for _, s := range olds {
-			s.v.MustSetValue(s.w)
+	return func() {
+		if _, err := ema.Swap(t.Store); err != nil {
+			panic(errors.WithMessage(err, "recursive: swapping back the weights"))
 		}
-	}
-	for _, v := range modelVariables(t.Store, nil) {
-		ev := t.Store.GetVariable("/" + ScopeEMA + v.Path())
-		if ev == nil {
-			continue
-		}
-		w, err := v.Value()
-		if err != nil {
-			restore()
-			return nil, errors.WithMessagef(err, "recursive: reading %s", v.Path())
-		}
-		e, err := ev.Value()
-		if err != nil {
-			restore()
-			return nil, errors.WithMessagef(err, "recursive: reading %s", ev.Path())
-		}
-		ec, err := e.LocalClone()
-		if err != nil {
-			restore()
-			return nil, errors.WithMessagef(err, "recursive: copying %s", ev.Path())
-		}
-		olds = append(olds, saved{v, w})
-		v.MustSetValue(ec)
-	}
-	return restore, nil
+	}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
+
+	"github.com/labnotes/labnotes/lib/blocks"
 )
 
 // Scopes of the model's variables, under the scope given to [Step].
@@ -44,7 +46,8 @@ func Step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node) StepOutput
 }
 
 // InitialState returns the initial state for a batch of b: each state's
-// fixed vector (a non-trainable variable [D] under init/, drawn from N(0, 1))
+// fixed vector (a non-trainable variable [D] under init/, drawn from a
+// truncated normal of std 1 as in HRM)
 // broadcast to [b, S, D].
 func InitialState(scope *model.Scope, g *graph.Graph, b int) []*Node {
 	return NewConfig(scope).initialState(scope, g, b)
@@ -64,7 +67,7 @@ func ResetState(scope *model.Scope, state []*Node, reset *Node) []*Node {
 }
 
 func (c Config) initialState(scope *model.Scope, g *graph.Graph, b int) []*Node {
-	s := scope.At(ScopeInit).WithInitializer(initializer.RandomNormalFn(scope, 1))
+	s := scope.At(ScopeInit).WithInitializer(blocks.TruncatedNormal(scope, 1))
 	var out []*Node
 	for _, name := range c.StateNames() {
 		v := s.VariableWithShape(name, shapes.Make(dtypes.Float32, c.Hidden)).SetTrainable(false)
@@ -77,14 +80,12 @@ func (c Config) initialState(scope *model.Scope, g *graph.Graph, b int) []*Node 
 // the token embeddings, all scaled by sqrt(D).
 func (c Config) embed(scope *model.Scope, tokens, puzzleIDs *Node) *Node {
 	g := tokens.Graph()
-	b, d := tokens.Shape().Dim(0), c.Hidden
-	table := scope.At("embed").WithInitializer(initializer.RandomNormalFn(scope, 1/math.Sqrt(float64(d)))).
+	d := c.Hidden
+	table := scope.At("embed").WithInitializer(blocks.TruncatedNormal(scope, 1/math.Sqrt(float64(d)))).
 		VariableWithShape("tokens", shapes.Make(dtypes.Float32, c.Vocab, d)).NodeValue(g)
 	x := graph.Gather(table, graph.InsertAxes(tokens, -1)) // [B, L, D]
 	if p := c.Prefix(); p > 0 {
-		pt := scope.At(ScopePuzzleEmb).WithInitializer(initializer.Zero).
-			VariableWithShape("table", shapes.Make(dtypes.Float32, c.NumPuzzleIDs, p*d)).NodeValue(g)
-		prefix := graph.Reshape(graph.Gather(pt, graph.InsertAxes(puzzleIDs, -1)), b, p, d)
+		prefix := blocks.PuzzleEmbedding(scope.At(ScopePuzzleEmb), puzzleIDs, c.NumPuzzleIDs, p, d) // [B, P, D]
 		x = graph.Concatenate([]*Node{prefix, x}, 1)
 	}
 	return graph.MulScalar(x, math.Sqrt(float64(d)))

@@ -17,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/blocks"
 	"github.com/labnotes/labnotes/lib/puzzle"
 )
 
@@ -24,11 +25,9 @@ import (
 const (
 	// ScopeModel holds the model's variables (see [Step]).
 	ScopeModel = "model"
-	// ScopeOptimizer holds the optimizer's state: step count t, and the
-	// moments m and v of every model variable at /opt/m<path>, /opt/v<path>.
-	ScopeOptimizer = "opt"
-	// ScopeEMA holds the exponential moving average of every trainable
-	// model variable at /ema<path>.
+	// ScopeEMA holds the exponential moving average of the trainable model
+	// variables (blocks.EMA) at /ema/shadow<path>. The optimizers' state is
+	// under /AdamATan2 and /SignSGD (blocks.AdamATan2, blocks.SignSGD).
 	ScopeEMA = "ema"
 )
 
@@ -242,8 +241,8 @@ func (t *Trainer) nextExample() (example, error) {
 	return e, nil
 }
 
-// learningRate is the warmup schedule: LearningRate·min(1, step/Warmup) at
-// the 1-based step.
+// learningRate is the warmup schedule of the optimizer (blocks.AdamATan2):
+// LearningRate·min(1, step/Warmup) at the 1-based step, for StepInfo.
 func (t *Trainer) learningRate(step int) float64 {
 	if t.Config.Warmup > 0 && step < t.Config.Warmup {
 		return t.Config.LearningRate * float64(step) / float64(t.Config.Warmup)
@@ -296,13 +295,9 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 	}
 	step := t.steps + 1
 	lr := t.learningRate(step)
-	emaDecay := float32(cfg.EMA)
-	if step == 1 {
-		emaDecay = 0 // The EMA starts at the weights.
-	}
 	args := []any{tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
 		tensors.FromFlatDataAndDimensions(labels, B, L), tensors.FromFlatDataAndDimensions(reset, B),
-		tensors.FromFlatDataAndDimensions(last, B), tensors.FromScalar(float32(lr)), tensors.FromScalar(emaDecay)}
+		tensors.FromFlatDataAndDimensions(last, B)}
 	for _, s := range t.state {
 		args = append(args, s)
 	}
@@ -399,17 +394,17 @@ func bceWithLogits(x, target *Node) *Node {
 }
 
 // trainGraph is the training step: inputs tokens [B, L], puzzle ids [B],
-// labels [B, L], reset [B], last [B] (the slot's last allowed step), the
-// learning rate, the EMA decay and the carried state; outputs the new
+// labels [B, L], reset [B], last [B] (the slot's last allowed step) and
+// the carried state; outputs the new
 // state, the losses, q_halt, q_continue, exact [B], right cells [B] and
 // label cells [B].
 func (t *Trainer) trainGraph(root *model.Scope, in []*Node) []*Node {
 	cfg := t.Config
 	g := in[0].Graph()
 	root.Store().SetTraining(g, true)
-	tokens, ids, labels, reset, last, lr, emaDecay := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
+	tokens, ids, labels, reset, last := in[0], in[1], in[2], in[3], in[4]
 	ms := root.At(ScopeModel)
-	state := ResetState(ms, in[7:], reset)
+	state := ResetState(ms, in[5:], reset)
 	so := Step(ms, tokens, ids, state)
 
 	// Answer loss: per-example mean stablemax cross-entropy over label cells.
@@ -431,9 +426,9 @@ func (t *Trainer) trainGraph(root *model.Scope, in []*Node) []*Node {
 		}
 	}
 	loss := graph.Add(lmLoss, graph.MulScalar(graph.Add(qHaltLoss, qContLoss), 0.5))
-	t.optimize(root, loss, lr)
+	t.optimize(root, loss)
 	if cfg.EMA > 0 {
-		updateEMA(root, g, emaDecay)
+		cfg.ema().UpdateGraph(ms, g)
 	}
 	out := append([]*Node{}, so.State...)
 	return append(out, loss, lmLoss, qHaltLoss, qContLoss, so.QHalt, so.QContinue, exact, cellOK, cellN)
@@ -452,56 +447,34 @@ func modelVariables(store *model.Store, g *graph.Graph) []*model.Variable {
 	return vars
 }
 
-// optimize adds the weight update: AdamATan2 (Everett et al. 2024, as in
-// HRM/TRM: update = atan2(m̂, sqrt(v̂)), decoupled weight decay) for the
-// network, SignSGD with its own learning rate and decay for the puzzle
-// embedding.
-func (t *Trainer) optimize(root *model.Scope, loss, lr *Node) {
-	cfg := t.Config
-	store := root.Store()
+// optimizer is the weight update: blocks.AdamATan2 (HRM/TRM: update
+// atan2(m̂, sqrt(v̂)), decoupled weight decay, linear warmup then constant)
+// for the network, blocks.SignSGD with its own learning rate and decay for
+// the puzzle embedding. Its state lives under /AdamATan2 and /SignSGD.
+func (c Config) optimizer() *blocks.RoutedOptimizer {
+	return blocks.Routed(
+		&blocks.AdamATan2{LR: c.LearningRate, Beta1: c.Beta1, Beta2: c.Beta2, WeightDecay: c.WeightDecay, Warmup: c.Warmup},
+		map[string]blocks.VariableOptimizer{
+			"/" + ScopeModel + "/" + ScopePuzzleEmb: &blocks.SignSGD{LR: c.PuzzleEmbLR, WeightDecay: c.PuzzleEmbDecay, Warmup: c.Warmup},
+		})
+}
+
+// ema is the EMA of the weights (TRM's EMAHelper), under /ema/shadow; like
+// TRM it leaves out the puzzle embedding.
+func (c Config) ema() *blocks.EMA {
+	return &blocks.EMA{Rate: c.EMA, Name: ScopeEMA, Skip: []string{"/" + ScopeModel + "/" + ScopePuzzleEmb}}
+}
+
+// optimize adds the gradient of loss and the update of the model's
+// trainable variables.
+func (t *Trainer) optimize(root *model.Scope, loss *Node) {
 	g := loss.Graph()
-	vars := modelVariables(store, g)
+	vars := modelVariables(root.Store(), g)
 	nodes := make([]*Node, len(vars))
 	for i, v := range vars {
 		nodes[i] = v.NodeValue(g)
 	}
-	grads := graph.Gradient(loss, nodes...)
-	stepVar := store.VariableWithValue("/"+ScopeOptimizer+"/t", int64(0)).SetTrainable(false)
-	step := graph.AddScalar(stepVar.NodeValue(g), 1)
-	stepVar.SetNodeValue(step)
-	tf := graph.ConvertDType(step, dtypes.Float32)
-	bc1 := graph.OneMinus(graph.Exp(graph.MulScalar(tf, math.Log(cfg.Beta1))))
-	bc2 := graph.OneMinus(graph.Exp(graph.MulScalar(tf, math.Log(cfg.Beta2))))
-	embLR := graph.MulScalar(lr, cfg.PuzzleEmbLR/cfg.LearningRate)
-	embPrefix := "/" + ScopeModel + "/" + ScopePuzzleEmb + "/"
-	for i, v := range vars {
-		p, grad := nodes[i], grads[i]
-		if strings.HasPrefix(v.Path(), embPrefix) {
-			decay := graph.OneMinus(graph.MulScalar(embLR, cfg.PuzzleEmbDecay))
-			v.SetNodeValue(graph.Sub(graph.Mul(p, decay), graph.Mul(embLR, graph.Sign(grad))))
-			continue
-		}
-		mv := store.VariableWithShape("/"+ScopeOptimizer+"/m"+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
-		vv := store.VariableWithShape("/"+ScopeOptimizer+"/v"+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
-		m := graph.Add(graph.MulScalar(mv.NodeValue(g), cfg.Beta1), graph.MulScalar(grad, 1-cfg.Beta1))
-		s := graph.Add(graph.MulScalar(vv.NodeValue(g), cfg.Beta2), graph.MulScalar(graph.Square(grad), 1-cfg.Beta2))
-		mv.SetNodeValue(m)
-		vv.SetNodeValue(s)
-		update := graph.Atan2(graph.Div(m, bc1), graph.Sqrt(graph.Div(s, bc2)))
-		decay := graph.OneMinus(graph.MulScalar(lr, cfg.WeightDecay))
-		v.SetNodeValue(graph.Sub(graph.Mul(p, decay), graph.Mul(lr, update)))
-	}
-}
-
-// updateEMA sets /ema<path> = d·ema + (1-d)·w for every trainable model
-// variable w (after its update).
-func updateEMA(root *model.Scope, g *graph.Graph, d *Node) {
-	store := root.Store()
-	for _, v := range modelVariables(store, g) {
-		ev := store.VariableWithShape("/"+ScopeEMA+v.Path(), v.Shape(), initializer.Zero).SetTrainable(false)
-		w := v.NodeValue(g)
-		ev.SetNodeValue(graph.Add(graph.Mul(ev.NodeValue(g), d), graph.Mul(w, graph.OneMinus(d))))
-	}
+	t.Config.optimizer().UpdateVariables(root, vars, graph.Gradient(loss, nodes...))
 }
 
 // String describes the trainer's model.

@@ -84,6 +84,17 @@ func TestTrainTinyTRM(t *testing.T) {
 	if after.ExactAccuracy < 0.25 || after.ExactAccuracy < 1000*chance {
 		t.Errorf("exact accuracy on the training puzzles %.3f, want >= 0.25 (chance <= %.2g)", after.ExactAccuracy, chance)
 	}
+	// A freshly compiled evaluation graph sees the same weights as the one
+	// compiled before training (no stale constants).
+	tr.evalExec.Finalize()
+	tr.evalExec = nil
+	fresh, err := tr.Evaluate(ds, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.ExactAccuracy != after.ExactAccuracy || fresh.CellAccuracy != after.CellAccuracy {
+		t.Errorf("re-compiled evaluation %+v differs from %+v", fresh, after)
+	}
 	if after.CellAccuracy <= before.CellAccuracy {
 		t.Errorf("cell accuracy did not rise: %.3f -> %.3f", before.CellAccuracy, after.CellAccuracy)
 	}
