@@ -66,7 +66,7 @@ const (
 	ParamSingleLatent = "recursive_single_latent"  // bool, TRM ablation: state z only
 	ParamHalting      = "recursive_halting"        // bool, adaptive halting; default true
 	ParamQContinue    = "recursive_q_continue"     // bool, Q-learning continue loss; default true for HRM
-	ParamExploreProb  = "recursive_explore_prob"   // float64, HRM halting exploration; default 0.1 (HRM)
+	ParamExploreProb  = "recursive_explore_prob"   // float64, halting exploration; default 0.1 (-1: none)
 )
 
 // Config describes a model and how it is trained. Shapes use B for the
@@ -112,8 +112,9 @@ type Config struct {
 	// [Config.WithDefaults]); set NoQContinue to force it off.
 	QContinue, NoQContinue bool
 	// ExploreProb is the probability, per slot and step, of drawing a
-	// minimum number of steps in [2, NSup] (HRM's exploration; default 0.1
-	// with QContinue, 0 otherwise; -1 for none).
+	// minimum number of steps in [2, NSup] before the halting head may halt
+	// the slot (the exploration of HRM's and TRM's code; default 0.1 with
+	// halting on; -1 for none).
 	ExploreProb float64
 
 	// Training.
@@ -199,7 +200,7 @@ func (c Config) WithDefaults() Config {
 	if c.NoQContinue {
 		c.QContinue = false
 	}
-	if c.ExploreProb == 0 && c.QContinue {
+	if c.ExploreProb == 0 && !c.NoHalting && c.Kind != Direct {
 		c.ExploreProb = 0.1
 	}
 	if c.Batch == 0 {

@@ -25,7 +25,7 @@ func (s countSource) Example(i, k int, _ *rand.Rand, in, lab []uint8) (int32, er
 
 func haltTestConfig(kind Kind) Config {
 	return Config{Kind: kind, SeqLen: 4, Vocab: 6, Hidden: 16, Heads: 2, Layers: 1, Expansion: 2, T: 2, N: 2,
-		SmallN: 1, NSup: 3, Batch: 2, LearningRate: 1e-7, Seed: 3}
+		SmallN: 1, NSup: 3, Batch: 2, LearningRate: 1e-7, ExploreProb: -1, Seed: 3}
 }
 
 // streamOrder returns the examples' first three tokens in the order the
@@ -70,7 +70,6 @@ func TestHalting(t *testing.T) {
 			cfg := haltTestConfig(tc.kind)
 			cfg.NoHalting = tc.noHalting
 			if tc.kind == HRM {
-				cfg.ExploreProb = -1 // deterministic
 				cfg.NoQContinue = true
 			}
 			if tc.kind == Direct {
@@ -151,5 +150,98 @@ func TestResetState(t *testing.T) {
 	// The two states have different initial vectors.
 	if maxAbsDiff(flat(out[2]), flat(out[3])) == 0 {
 		t.Error("y and z share their initial vector")
+	}
+}
+
+func TestHalts(t *testing.T) {
+	trm := Config{Kind: TRM, SeqLen: 4, Vocab: 6, NSup: 4, ExploreProb: -1}.WithDefaults()
+	hrm := Config{Kind: HRM, SeqLen: 4, Vocab: 6, NSup: 4, ExploreProb: -1}.WithDefaults()
+	off := trm
+	off.NoHalting = true
+	cases := []struct {
+		name   string
+		cfg    Config
+		steps  int
+		qh, qc float32
+		want   bool
+	}{
+		{"trm q_halt > 0", trm, 1, 0.5, 9, true},
+		{"trm q_halt < 0", trm, 3, -0.5, -9, false},
+		{"trm N_sup reached", trm, 4, -5, 0, true},
+		{"hrm q_halt > q_continue", hrm, 1, -1, -2, true},
+		{"hrm q_halt < q_continue", hrm, 2, 1, 2, false},
+		{"hrm N_sup reached", hrm, 4, -5, 5, true},
+		{"halting off", off, 1, 5, -5, false},
+		{"halting off, N_sup", off, 4, -5, 5, true},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range cases {
+		if got := tc.cfg.halts(tc.steps, tc.qh, tc.qc, rng); got != tc.want {
+			t.Errorf("%s: halts(%d, %g, %g) = %v, want %v", tc.name, tc.steps, tc.qh, tc.qc, got, tc.want)
+		}
+	}
+	// Exploration with probability 1: a minimum of 2..N_sup steps.
+	explore := trm
+	explore.ExploreProb = 1
+	counts := map[int]int{}
+	for range 2000 {
+		for s := 1; s <= 4; s++ {
+			if explore.halts(s, 5, 0, rng) {
+				counts[s]++
+				break
+			}
+		}
+	}
+	if counts[1] != 0 || counts[2] == 0 || counts[3] == 0 || counts[4] == 0 {
+		t.Errorf("halting steps under exploration %v: want none at 1, some at 2, 3, 4", counts)
+	}
+}
+
+// TestHaltingMixed runs slots that halt at different steps (exploration
+// with probability 1 and a head that always says halt) and checks the
+// carry invariants: a slot keeps its example and counts its steps until it
+// halts, then takes the next example of the stream (slots in order).
+func TestHaltingMixed(t *testing.T) {
+	cfg := haltTestConfig(TRM)
+	cfg.Batch, cfg.NSup, cfg.ExploreProb = 4, 5, 1
+	tr, err := NewTrainer(testBackend(t), cfg, countSource{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Store.CreateVariable("/model/q_head/b", tensors.FromValue([]float32{5, -5})); err != nil {
+		t.Fatal(err)
+	}
+	order := streamOrder(t, tr, 20)
+	next := 0
+	prev := make([]slot, cfg.Batch)
+	for i := range prev {
+		prev[i].Halted = true
+	}
+	haltSteps := map[int]int{}
+	for step := 1; step <= 25; step++ {
+		if _, err := tr.TrainStep(); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range tr.slots {
+			want, wantSteps := prev[i].Inputs, prev[i].Steps+1
+			if prev[i].Halted {
+				want, wantSteps = order[next], 1
+				next++
+			}
+			if !slices.Equal(s.Inputs, want) || s.Steps != wantSteps {
+				t.Fatalf("step %d slot %d: %v after %d steps, want %v after %d", step, i, s.Inputs, s.Steps, want, wantSteps)
+			}
+			if s.Halted {
+				if s.Steps < 2 {
+					t.Fatalf("step %d slot %d halted after %d step(s) despite exploration", step, i, s.Steps)
+				}
+				haltSteps[s.Steps]++
+			}
+			prev[i] = slot{Inputs: slices.Clone(s.Inputs), Steps: s.Steps, Halted: s.Halted}
+		}
+	}
+	if len(haltSteps) < 2 {
+		t.Errorf("slots halted after %v steps: want different step counts", haltSteps)
 	}
 }

@@ -317,18 +317,7 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 	for i := range t.slots {
 		s := &t.slots[i]
 		s.Steps++
-		halt := s.Steps >= cfg.NSup
-		if !cfg.NoHalting && cfg.Kind != Direct {
-			signal := qHalt[i] > 0
-			if cfg.QContinue {
-				signal = qHalt[i] > qCont[i]
-			}
-			minSteps := 0
-			if cfg.ExploreProb > 0 && t.rng.Float64() < cfg.ExploreProb {
-				minSteps = 2 + t.rng.IntN(max(cfg.NSup-1, 1))
-			}
-			halt = halt || (signal && s.Steps >= minSteps)
-		}
+		halt := cfg.halts(s.Steps, qHalt[i], qCont[i], t.rng)
 		s.Halted = halt
 		if exact[i] {
 			nExact++
@@ -361,6 +350,30 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 		t.OnStep(info)
 	}
 	return info, nil
+}
+
+// halts decides whether a training slot that has made steps supervision
+// steps halts, given its halting logits: always at NSup steps; otherwise,
+// with halting on, when q_halt > 0 (TRM) or q_halt > q_continue
+// (QContinue, HRM), unless exploration (probability ExploreProb, drawn from
+// rng at every call) demands a minimum number of steps in [2, NSup] that is
+// not reached yet.
+func (c Config) halts(steps int, qHalt, qContinue float32, rng *rand.Rand) bool {
+	if steps >= c.NSup {
+		return true
+	}
+	if c.NoHalting || c.Kind == Direct {
+		return false
+	}
+	signal := qHalt > 0
+	if c.QContinue {
+		signal = qHalt > qContinue
+	}
+	minSteps := 0
+	if c.ExploreProb > 0 && rng.Float64() < c.ExploreProb {
+		minSteps = 2 + rng.IntN(max(c.NSup-1, 1))
+	}
+	return signal && steps >= minSteps
 }
 
 func scalar(t *tensors.Tensor) float64 {
