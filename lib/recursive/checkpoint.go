@@ -134,7 +134,11 @@ func tensorName(meta checkpointMeta, i int) string {
 // that continues the run exactly where it was saved, on the training
 // puzzles src (the same source the run was started with). Errors name the
 // file: a missing file, a file that is not a checkpoint, or a corrupt or
-// truncated one (its checksum does not match).
+// truncated one (its checksum does not match). For example (ExampleResume):
+//
+//	err := tr.Save(path) // between any two training steps
+//	tr2, err := recursive.Resume(backend, path, train)
+//	err = tr2.Train(5) // the same losses as tr.Train(5) (bit for bit on the Go backend)
 func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, error) {
 	fail := func(err error, format string, args ...any) error {
 		if err == nil {

@@ -39,8 +39,13 @@ type StepOutput struct {
 // [NewConfig]): tokens [B, L] int32, puzzleIDs [B] int32 and the carried
 // state (NumStates tensors [B, S, D] float32) in, the new detached state,
 // logits [B, L, V] and halting logits out. The variables live under scope
-// (embed, puzzle_emb, net(s), head, init); calling Step twice in a graph
-// shares them.
+// (embed, puzzle_emb, net(s), head, q_head, init); calling Step twice in a
+// graph shares them. For example (ExampleStep), in a model.Exec function
+// whose store holds Config.Params():
+//
+//	state := recursive.InitialState(scope, g, b) // TRM: [y, z], each [B, S, D]
+//	so := recursive.Step(scope, tokens, ids, state)
+//	// so.Logits [B, L, V], so.QHalt [B], so.State: the next step's input
 func Step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node) StepOutput {
 	return NewConfig(scope).step(scope, tokens, puzzleIDs, state)
 }

@@ -103,7 +103,14 @@ type example struct {
 
 // NewTrainer returns a trainer of a fresh model configured by cfg on the
 // training puzzles of src (cfg.SeqLen must equal src.SeqLen()), its
-// weights initialized from cfg.Seed.
+// weights initialized from cfg.Seed. For example (ExampleNewTrainer):
+//
+//	cfg := recursive.Config{Kind: recursive.TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4),
+//		Hidden: 16, Heads: 2, Layers: 1, Mixer: recursive.MixMLP, T: 2, SmallN: 2, NSup: 4, Batch: 8}
+//	tr, err := recursive.NewTrainer(backend, cfg, train)
+//	tr.OnStep = func(s recursive.StepInfo) { ... } // s.Loss, s.ExactAccuracy, s.Duration
+//	err = tr.Train(10)
+//	res, err := tr.Evaluate(test, cfg.NSup) // res.ExactAccuracy, res.CellAccuracy, res.ExactByStep
 func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (*Trainer, error) {
 	cfg = cfg.WithDefaults()
 	if src.SeqLen() != cfg.SeqLen {
