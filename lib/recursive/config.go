@@ -53,7 +53,7 @@ const (
 	ParamHidden       = "recursive_hidden"         // int, D; default 64
 	ParamHeads        = "recursive_heads"          // int; default 4
 	ParamExpansion    = "recursive_expansion"      // float64, SwiGLU expansion; default 4
-	ParamLayers       = "recursive_layers"         // int, blocks per network; default 2
+	ParamLayers       = "recursive_layers"         // int, blocks per network; default 2 (HRM: 4)
 	ParamMixer        = "recursive_mixer"          // string, a [Mixer]; default "attention"
 	ParamRopeTheta    = "recursive_rope_theta"     // float64; default 10000
 	ParamNormEps      = "recursive_norm_eps"       // float64; default 1e-5
@@ -68,6 +68,37 @@ const (
 	ParamQContinue    = "recursive_q_continue"     // bool, Q-learning continue loss; default true for HRM
 	ParamExploreProb  = "recursive_explore_prob"   // float64, halting exploration; default 0.1 (-1: none)
 )
+
+// PaperConfig returns the published setting of a kind (see
+// shared/docs/recursive-reasoning.md) for puzzles of seqLen tokens and
+// vocab token values: hidden 512, 8 heads, expansion 4, N_sup 16, AdamATan2
+// at 1e-4 (betas 0.9, 0.95) with weight decay 1.0 (Sudoku/Maze) after 2000
+// warmup steps, batch 768. TRM: 2 layers, T = 3, n = 6, the MLP mixer
+// (Sudoku; use MixAttention for Maze/ARC), 16 prefix positions, EMA 0.999,
+// puzzle embedding at lr 1e-4. HRM: 4 layers per module, N = 2, T = 2,
+// attention, one prefix position, Q-learning halting, puzzle embedding at
+// lr 1e-2, decay 0.1. Looped and Direct: HRM's sizes (8 layers for
+// Direct, the depth of HRM's two modules; Looped T = 4). These are
+// GPU-sized; the zero-value defaults of [Config.WithDefaults] are small.
+func PaperConfig(kind Kind, seqLen, vocab int) Config {
+	c := Config{Kind: kind, SeqLen: seqLen, Vocab: vocab, Hidden: 512, Heads: 8, Expansion: 4, NSup: 16,
+		LearningRate: 1e-4, Beta1: 0.9, Beta2: 0.95, WeightDecay: 1.0, Warmup: 2000, Batch: 768}
+	switch kind {
+	case TRM:
+		c.Layers, c.T, c.SmallN, c.Mixer, c.PuzzlePrefix, c.EMA = 2, 3, 6, MixMLP, 16, 0.999
+		c.PuzzleEmbLR, c.PuzzleEmbDecay = 1e-4, 1.0
+	case HRM:
+		c.Layers, c.N, c.T, c.Mixer, c.PuzzlePrefix = 4, 2, 2, MixAttention, 1
+		c.PuzzleEmbLR, c.PuzzleEmbDecay = 1e-2, 0.1
+	case Looped:
+		c.Layers, c.T, c.Mixer, c.PuzzlePrefix = 4, 4, MixAttention, 1
+		c.PuzzleEmbLR, c.PuzzleEmbDecay = 1e-2, 0.1
+	case Direct:
+		c.Layers, c.NSup, c.Mixer, c.PuzzlePrefix = 8, 1, MixAttention, 1
+		c.PuzzleEmbLR, c.PuzzleEmbDecay = 1e-2, 0.1
+	}
+	return c.WithDefaults()
+}
 
 // Config describes a model and how it is trained. Shapes use B for the
 // batch, L = SeqLen puzzle tokens, P = PuzzlePrefix, S = P+L positions,
@@ -160,6 +191,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Layers == 0 {
 		c.Layers = 2
+		if c.Kind == HRM {
+			c.Layers = 4
+		}
 	}
 	if c.Expansion == 0 {
 		c.Expansion = 4
@@ -290,7 +324,7 @@ func NewConfig(scope *model.Scope) Config {
 		Hidden:       model.GetParamOr(scope, ParamHidden, 64),
 		Heads:        model.GetParamOr(scope, ParamHeads, 4),
 		Expansion:    model.GetParamOr(scope, ParamExpansion, 4.0),
-		Layers:       model.GetParamOr(scope, ParamLayers, 2),
+		Layers:       model.GetParamOr(scope, ParamLayers, 0),
 		Mixer:        Mixer(model.GetParamOr(scope, ParamMixer, string(MixAttention))),
 		RopeTheta:    model.GetParamOr(scope, ParamRopeTheta, 10000.0),
 		NormEps:      model.GetParamOr(scope, ParamNormEps, 1e-5),

@@ -354,3 +354,39 @@ func ExampleConfig_StateNames() {
 	// looped [h] T: 2 N_sup: 16
 	// direct [h] T: 2 N_sup: 1
 }
+
+// TestPaperParameterCounts builds the published models (graphs only, not
+// run) on Sudoku (81 cells, 11 tokens) and checks their sizes against the
+// papers: HRM 27.3M, TRM-MLP ~5M, the direct transformer ~27M.
+func TestPaperParameterCounts(t *testing.T) {
+	backend := testBackend(t)
+	cases := []struct {
+		kind     Kind
+		want     float64
+		tolerant float64 // relative
+	}{
+		{HRM, 27.3e6, 0.01},
+		{TRM, 5e6, 0.05},
+		{Direct, 27e6, 0.05},
+	}
+	for _, tc := range cases {
+		cfg := PaperConfig(tc.kind, 81, 11)
+		store := model.NewStore()
+		store.SetParams(cfg.Params())
+		g := graph.NewGraph(backend, "count")
+		model.SetStore(g, store)
+		tokens := graph.Parameter(g, "tokens", shapes.Make(dtypes.Int32, 2, 81))
+		ids := graph.Parameter(g, "ids", shapes.Make(dtypes.Int32, 2))
+		scope := store.RootScope()
+		Step(scope, tokens, ids, InitialState(scope, g, 2))
+		n := 0
+		for v := range store.IterVariables() {
+			if v.Trainable {
+				n += v.Shape().Size()
+			}
+		}
+		if math.Abs(float64(n)-tc.want) > tc.tolerant*tc.want {
+			t.Errorf("%s: %d trainable parameters, want %.3g ± %g%%", tc.kind, n, tc.want, 100*tc.tolerant)
+		}
+	}
+}
