@@ -150,6 +150,16 @@ func (t *Trainer) Throughput() float64 {
 	return float64(t.finished) / t.trainSeconds
 }
 
+// NumParameters returns the number of trainable model parameters (0 before
+// the model's graph was first built by a training or evaluation step).
+func (t *Trainer) NumParameters() int {
+	n := 0
+	for _, v := range modelVariables(t.Store, nil) {
+		n += v.Shape().Size()
+	}
+	return n
+}
+
 // Close stops the data stream and frees the compiled graphs. The store stays
 // usable.
 func (t *Trainer) Close() {

@@ -78,6 +78,9 @@ func TestTrainTinyTRM(t *testing.T) {
 	t.Logf("loss %.4f -> %.4f; exact %.3f -> %.3f (by step %v), cell %.3f -> %.3f; chance <= %.2g; %.0f steps/s, %.0f puzzles/s",
 		first, last, before.ExactAccuracy, after.ExactAccuracy, after.ExactByStep, before.CellAccuracy, after.CellAccuracy,
 		chance, float64(steps)/tr.TrainSeconds(), tr.Throughput())
+	if n := tr.NumParameters(); n < 1000 || n > 100000 {
+		t.Errorf("NumParameters() = %d, want a tiny model", n)
+	}
 	if !after.UsedEMA {
 		t.Error("Evaluate did not use the EMA")
 	}
