@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (no network, no Go): unpacks .device/bundle.tar.xz made by
 # scripts/gpu-bundle.sh, installs the kernel, prints `labnotes doctor` and runs the given
-# notebooks with `labnotes run` into $OUT (or reports/gpu/).
+# notebooks with `labnotes run` into $OUT (or reports/gpu/). Fashion-MNIST (notebook 04) is
+# read from .device/data/fashion-mnist when present: carry it in a call of its own (with the
+# bundle it exceeds the device tool's 64 MiB carry limit), e.g.
+#   mkdir -p .device/data && cp -r /usr/share/datasets/fashion-mnist .device/data/
 #
 #   scripts/gpu-run.sh [-p name=value ...] NOTEBOOK...
 set -euo pipefail
@@ -18,6 +21,7 @@ mkdir -p bin && cp "$B"/bin/* bin/
 [ -x bin/gopls ] || printf '#!/bin/sh\necho "gopls: not carried to this machine" >&2\nexit 1\n' > bin/gopls
 chmod +x bin/gopls
 bin/labnotes install
+[ -d .device/data/fashion-mnist ] && export LABNOTES_FASHION_MNIST="$ROOT/.device/data/fashion-mnist"
 bin/labnotes doctor | tee "$OUT/doctor.txt" || true
 params=()
 while [ $# -gt 0 ]; do

@@ -57,7 +57,16 @@ type Result struct {
 	// minus its resident memory before building the graph (inputs included).
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 	PeakDeltaMB float64 `json:"peak_delta_mb"`
-	Error       string  `json:"error,omitempty"`
+	// GPU memory on a CUDA machine, from nvidia-smi's memory.used of the
+	// device (the child is the only process using it): GPUContextMB is what
+	// creating the backend took (CUDA context, libraries), GPUPeakMB what
+	// the configuration added on top by the end of its runs. XLA's BFC
+	// allocator (no preallocation, go-xla's default on CUDA) keeps what it
+	// has grown to, so this is its high-water mark: an upper bound of the
+	// live peak, rounded up to the allocator's regions. Zero without a GPU.
+	GPUContextMB float64 `json:"gpu_context_mb,omitempty"`
+	GPUPeakMB    float64 `json:"gpu_peak_mb,omitempty"`
+	Error        string  `json:"error,omitempty"`
 }
 
 // Report is the JSON written.
@@ -95,6 +104,16 @@ func currentRSSMB() float64 {
 	return 0
 }
 
+// gpuUsedMB is the memory in use on GPU 0 by nvidia-smi, if there is one.
+func gpuUsedMB() (float64, bool) {
+	out, err := exec.Command("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0").Output()
+	if err != nil {
+		return 0, false
+	}
+	mb, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	return mb, err == nil
+}
+
 func config(method string, length int) performer.BenchConfig {
 	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
 		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
@@ -107,8 +126,10 @@ func runChild(spec string) {
 		fmt.Fprintf(os.Stderr, "bad -child %q\n", spec)
 		os.Exit(2)
 	}
+	gpu0, hasGPU := gpuUsedMB()
 	b := backend.MustNew()
 	base := currentRSSMB()
+	gpu1, _ := gpuUsedMB()
 	r := Result{}
 	r.BenchResult, err = performer.BenchForwardBackward(b, config(method, length))
 	if err != nil {
@@ -116,6 +137,9 @@ func runChild(spec string) {
 	}
 	r.PeakRSSMB = maxRSSMB()
 	r.PeakDeltaMB = r.PeakRSSMB - base
+	if gpu2, ok := gpuUsedMB(); ok && hasGPU && !strings.HasPrefix(b.Name(), "go") {
+		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
+	}
 	out, _ := json.Marshal(r)
 	fmt.Printf("RESULT %s\n", out)
 }
@@ -186,7 +210,11 @@ func main() {
 			if r.Error != "" {
 				fmt.Printf("%-22s L=%-6d ERROR %s\n", method, l, r.Error)
 			} else {
-				fmt.Printf("%-22s L=%-6d %9.2f ms  peak RSS %8.0f MB (+%.0f)\n", method, l, r.MedianMS, r.PeakRSSMB, r.PeakDeltaMB)
+				fmt.Printf("%-22s L=%-6d %9.2f ms  peak RSS %8.0f MB (+%.0f)", method, l, r.MedianMS, r.PeakRSSMB, r.PeakDeltaMB)
+				if r.GPUPeakMB != 0 {
+					fmt.Printf("  GPU +%.0f MB (context %.0f MB)", r.GPUPeakMB, r.GPUContextMB)
+				}
+				fmt.Println()
 			}
 			rep.Results = append(rep.Results, r)
 			write(out, rep)

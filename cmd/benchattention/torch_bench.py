@@ -87,6 +87,8 @@ def run_one(method, length, args, device):
             out = exact(q, k, v)
         elif base == "sdpa":
             out = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        elif base == "sdpa_causal":
+            out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
             raise ValueError(method)
         (out * r).sum().backward()
@@ -143,7 +145,8 @@ def main():
         return
     lengths = [int(x) for x in args.lengths.split(",")]
     if args.device == "cuda":
-        methods = args.methods.split(",") if args.methods else ["sdpa_bf16", "sdpa_f32", "favor_softmax_f32", "favor_softmax_bf16"]
+        methods = args.methods.split(",") if args.methods else ["sdpa_bf16", "sdpa_f32", "sdpa_causal_bf16", "favor_softmax_f32",
+                                                                     "favor_softmax_bf16", "favor_relu_f32"]
         for length in lengths:
             for method in methods:
                 try:

@@ -11,6 +11,11 @@ import (
 // the Fashion-MNIST IDX files.
 const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
+// FashionMNISTEnv names the environment variable that, when set, replaces
+// FashionMNISTDir as the default folder of [LoadFashionMNIST] (e.g. files
+// downloaded from github.com/zalandoresearch/fashion-mnist).
+const FashionMNISTEnv = "LABNOTES_FASHION_MNIST"
+
 // FashionMNISTClasses names the 10 Fashion-MNIST labels.
 var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
@@ -65,10 +70,13 @@ func (im *Images) SequentialExamples(n, pool int) []Example {
 }
 
 // LoadFashionMNIST loads the "train" (60,000) or "test" (10,000) split from
-// dir (FashionMNISTDir if empty), reading <prefix>-images-idx3-ubyte.gz and
+// dir (if empty: $LABNOTES_FASHION_MNIST, else FashionMNISTDir), reading <prefix>-images-idx3-ubyte.gz and
 // <prefix>-labels-idx1-ubyte.gz (or the same names without ".gz"), with
 // prefix "train" or "t10k". Errors name the offending file.
 func LoadFashionMNIST(dir, split string) (*Images, error) {
+	if dir == "" {
+		dir = os.Getenv(FashionMNISTEnv)
+	}
 	if dir == "" {
 		dir = FashionMNISTDir
 	}

@@ -227,6 +227,23 @@ func TestLoadFashionMNIST(t *testing.T) {
 	}
 }
 
+func TestLoadFashionMNISTEnv(t *testing.T) {
+	dir := t.TempDir()
+	writeFashion(t, dir, "t10k", 3, nil)
+	t.Setenv(FashionMNISTEnv, dir)
+	im, err := LoadFashionMNIST("", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Len() != 3 {
+		t.Errorf("loaded %d images from $%s, want 3", im.Len(), FashionMNISTEnv)
+	}
+	t.Setenv(FashionMNISTEnv, t.TempDir())
+	if _, err := LoadFashionMNIST("", "test"); err == nil {
+		t.Errorf("an empty $%s folder loaded without error", FashionMNISTEnv)
+	}
+}
+
 func TestLoadFashionMNISTReal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(FashionMNISTDir, "t10k-labels-idx1-ubyte.gz")); err != nil {
 		t.Skip("Debian's dataset-fashion-mnist is not installed")

@@ -1,6 +1,7 @@
 package performer
 
 import (
+	"strings"
 	"math"
 
 	"github.com/gomlx/compute/shapes"
@@ -13,13 +14,21 @@ import (
 const DefaultChunkSize = 0
 
 // AutoChunkSize is the chunk size causal attention uses for a sequence of
-// length tokens when none is given: 128 up to 8192 tokens, 256 above.
-// Measured forward+backward ([1, 8, L, 64], m = 256): on 2 CPU cores 128 was
-// fastest at L = 4096 and 256 at 16384; on an H100 (XLA) 128 at 4096, 256 at
-// 16384 and 65536 (15 ms vs 96 ms with the reference's 64), where the
-// prefix sum over many chunks dominates.
-func AutoChunkSize(length int) int {
-	if length > 8192 {
+// length tokens when none is given, on the named backend (a
+// compute.Backend's Name(): "go", "xla:cuda", ...): 128 up to 8192 tokens,
+// 256 above; on XLA 1024 above 32768 tokens. Measured forward+backward
+// ([1, 8, L, 64], m = 256): on 2 CPU cores 128 was fastest at L = 4096 and
+// 256 at 16384; on an H100 (XLA) 128 at 4096, 256 at 16384 (and 32768:
+// 6.2 ms). At L = 65536 XLA's GPU autotuner did not finish compiling the
+// step in 90 s with C = 256 or 512 (go-xla v0.4.13, JAX's CUDA 13 plugin;
+// with --xla_gpu_autotune_level=0 C = 256 compiled in 7 s and ran in
+// 23.5 ms), while C = 1024 compiled in 12 s and ran in 19.6 ms
+// (testdata/bench/causal_65536_gpu_h100.json).
+func AutoChunkSize(backend string, length int) int {
+	switch {
+	case length > 32768 && strings.HasPrefix(backend, "xla"):
+		return 1024
+	case length > 8192:
 		return 256
 	}
 	return 128
@@ -209,7 +218,7 @@ func CausalLinearAttention(qPrime, kPrime, v *Node, chunkSize int, eps float64) 
 	}
 	c := chunkSize
 	if c <= 0 {
-		c = AutoChunkSize(l)
+		c = AutoChunkSize(g.Backend().Name(), l)
 	}
 	c = min(c, l)
 	n := (l + c - 1) / c

@@ -70,7 +70,7 @@ func CausalLogScaledAttention(qPrime, kPrime, kLogScale, v *Node, chunkSize int,
 	}
 	c := chunkSize
 	if c <= 0 {
-		c = AutoChunkSize(l)
+		c = AutoChunkSize(g.Backend().Name(), l)
 	}
 	c = min(c, l)
 	n := (l + c - 1) / c

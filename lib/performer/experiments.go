@@ -229,7 +229,10 @@ type BenchReport struct {
 		BenchResult
 		PeakRSSMB   float64 `json:"peak_rss_mb"`
 		PeakDeltaMB float64 `json:"peak_delta_mb"`
-		Error       string  `json:"error"`
+		// GPUPeakMB is the GPU memory the configuration took (nvidia-smi,
+		// the allocator's high-water mark; 0 if not measured).
+		GPUPeakMB float64 `json:"gpu_peak_mb"`
+		Error     string  `json:"error"`
 	} `json:"results"`
 	Torch   []map[string]any `json:"torch"`
 	LoadAvg []string         `json:"loadavg"`

@@ -189,6 +189,20 @@ func (rep BenchReport) Measured() []MeasuredBench {
 	return res
 }
 
+// MeasuredGPU is [BenchReport.Measured] with the GPU memory a
+// configuration took (GPUPeakMB) as its PeakDeltaMB, for reports recorded on
+// a GPU; results without a GPU measurement are left out.
+func (rep BenchReport) MeasuredGPU() []MeasuredBench {
+	var res []MeasuredBench
+	for _, r := range rep.Results {
+		if r.Error != "" || r.GPUPeakMB <= 0 {
+			continue
+		}
+		res = append(res, MeasuredBench{BenchResult: r.BenchResult, PeakDeltaMB: r.GPUPeakMB})
+	}
+	return res
+}
+
 // TorchMS returns the recorded PyTorch median time (ms) of method at length
 // l, and its peak memory (MB); NaN if missing.
 func (rep BenchReport) TorchMS(method string, l int) (ms, peakMB float64) {
