@@ -17,7 +17,7 @@
 //
 //	cfg := blocks.Config{Hidden: 64, Heads: 4, Mixer: blocks.MixAttention}
 //	f := func(scope *model.Scope, h *graph.Node) *graph.Node {
-//		return blocks.Stack(scope.Shared("net"), h, cfg, 2) // Shared: f is reused.
+//		return blocks.Stack(scope.At("net"), h, cfg, 2) // Called again: same variables.
 //	}
 //	z = f(scope, graph.Add(graph.Add(z, y), x))
 //

@@ -194,27 +194,31 @@ func checkInput(x *Node, cfg Config) {
 // first RMSNorm is taken over the SEQUENCE axis (TRM adds and normalizes
 // in the transposed [batch, D, seq] layout); the second is over D.
 // Variables: mix/{qkv,o} or mix/{gate_up,down}, and mlp/{gate_up,down}.
+// Sub-scopes are entered with scope.At, so calling Block again with the
+// same scope reuses its variables (weight sharing, as recursion needs).
 func Block(scope *model.Scope, x *Node, cfg Config) *Node {
 	cfg = cfg.withDefaults()
 	checkInput(x, cfg)
 	h := x
 	switch cfg.Mixer {
 	case MixAttention:
-		h = RMSNorm(graph.Add(h, Attention(scope.In("mix"), h, cfg)), cfg.NormEps)
+		h = RMSNorm(graph.Add(h, Attention(scope.At("mix"), h, cfg)), cfg.NormEps)
 	case MixMLP:
-		h = rmsNormAxis(graph.Add(h, TokenMixer(scope.In("mix"), h, cfg)), 1, cfg.NormEps)
+		h = rmsNormAxis(graph.Add(h, TokenMixer(scope.At("mix"), h, cfg)), 1, cfg.NormEps)
 	}
-	return RMSNorm(graph.Add(h, SwiGLU(scope.In("mlp"), h, cfg.Expansion)), cfg.NormEps)
+	return RMSNorm(graph.Add(h, SwiGLU(scope.At("mlp"), h, cfg.Expansion)), cfg.NormEps)
 }
 
 // Stack applies numLayers [Block]s to x [batch, seq, Hidden], in sub-scopes
-// "layer_0", "layer_1", ....
+// "layer_0", "layer_1", .... Like Block, calling it again with the same
+// scope reuses the same variables: TRM's f and HRM's f_L / f_H are
+// Stacks applied many times.
 func Stack(scope *model.Scope, x *Node, cfg Config, numLayers int) *Node {
 	if numLayers < 0 {
 		panicf("numLayers %d < 0", numLayers)
 	}
 	for i := range numLayers {
-		x = Block(scope.In("layer_%d", i), x, cfg)
+		x = Block(scope.At("layer_%d", i), x, cfg)
 	}
 	return x
 }
