@@ -9,9 +9,11 @@
 //     tokens).
 //   - Initializers: [TruncatedNormal] and truncated [LeCunNormal].
 //   - Loss: [Stablemax] and [StablemaxCrossEntropy] (in float64).
-//   - Training: the [AdamATan2] and [SignSGD] optimizers, [Routed] to send
-//     variables under scope prefixes (the puzzle embeddings) to another
-//     optimizer, and [EMA] weights for evaluation.
+//   - Training: the [AdamATan2] and [SignSGD] optimizers (GoMLX
+//     optimizer.Interface implementations, usable with train.Trainer),
+//     [Routed] to send variables under scope prefixes (the puzzle
+//     embeddings) to another optimizer, and [EMA] weights for evaluation
+//     ([WithEMA] adds the EMA update to an optimizer).
 //
 // Usage (a TRM-style network f on x [batch, seq, Hidden]):
 //
@@ -28,6 +30,28 @@
 //	             mlp/gate_up [D, 2·inter], mlp/down [inter, D]
 //	Stack:       layer_<i>/... (Block's)
 //	PuzzleEmbedding: table [numIDs, prefixLen·D]
+//
+// with inter = SwiGLUInter(D, Expansion), inter' = SwiGLUInter(seq,
+// Expansion).
+//
+// Optimizer and EMA state live in the same model.Store, outside the model's
+// scopes (default Names): /AdamATan2/{step,learning_rate}, /AdamATan2/<variable
+// path>_{1st,2nd}_moment, /SignSGD/{step,learning_rate}, /global_step,
+// /ema/shadow/<variable path>, /ema/updates.
+//
+// GoMLX v0.28.16 notes, for code built on this package: on the Go backend,
+// graphs not marked as training embed variables that already have values
+// as constants when first compiled, so an evaluation Exec compiled once
+// keeps the weights it first saw (see [EMA]); training graphs
+// (scope.SetTraining(g, true), as train.Trainer does) are not affected.
+// RMSNorm avoids Rsqrt, which has no gradient in GoMLX v0.28.16.
+//
+// Differences from the papers' code are documented where they occur:
+// [SwiGLUInter] (multiple of 8 for widths <= 128), [AdamATan2] (defaults
+// of the adam-atan2 package HRM uses), [SignSGD] (rows with
+// a non-zero gradient rather than the rows of the batch's ids), [EMA]
+// (only variables the training graph uses), [TruncatedNormal] (redraws
+// then clips).
 //
 // Panics (for invalid configurations and shapes) start with "blocks: ".
 package blocks

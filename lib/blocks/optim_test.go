@@ -190,3 +190,33 @@ func TestRoutedRoute(t *testing.T) {
 	}()
 	Routed(def, map[string]VariableOptimizer{"a": &SignSGD{}, "b": &SignSGD{}})
 }
+
+// TestLearningRateVariable: the <Name>/learning_rate variable drives the
+// step: set to 0 host-side, an AdamATan2 step (with weight decay) leaves
+// the weights unchanged; set to 0.2, the first step moves each weight by
+// 0.2·atan2(ĝ, |ĝ|) = 0.2·π/4 against its gradient (after decay).
+func TestLearningRateVariable(t *testing.T) {
+	be := testBackend(t)
+	opt := &AdamATan2{LR: 0.1, WeightDecay: 0.5}
+	store := model.NewStore()
+	exec := model.MustNewExec(be, store, func(scope *model.Scope, g *graph.Graph) {
+		scope.SetTraining(g, true)
+		w := scope.VariableWithValue("w", []float32{1, -2}).NodeValue(g)
+		opt.UpdateGraph(scope, g, graph.ReduceAllSum(graph.Mul(w, graph.Const(g, []float32{3, -1}))))
+	})
+	if _, err := exec.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	lrVar := store.GetVariable("/AdamATan2/learning_rate")
+	if lrVar == nil {
+		t.Fatal("no /AdamATan2/learning_rate variable")
+	}
+	lrVar.MustSetValue(tensors.FromScalar(0.0))
+	exec.MustExec()
+	assertClose(t, "w with lr 0", toF64(store.GetVariable("/w").MustValue()), []float64{1, -2}, 0)
+	lrVar.MustSetValue(tensors.FromScalar(0.2))
+	exec.MustExec()
+	// Second AdamATan2 step, constant gradient g: m̂ = g, v̂ = g², so the update is 0.2·atan2(g, |g|).
+	want := []float64{1*(1-0.2*0.5) - 0.2*math.Pi/4, -2*(1-0.2*0.5) + 0.2*math.Pi/4}
+	assertClose(t, "w with lr 0.2", toF64(store.GetVariable("/w").MustValue()), want, 1e-6)
+}
