@@ -139,7 +139,9 @@ func Rotary(x *Node, theta float64) *Node {
 // Attention is HRM's non-causal multi-head self-attention on x [batch, seq,
 // D], with RoPE on queries and keys (unless cfg.NoRope) and no biases,
 // returning [batch, seq, D]. It is written with einsums and an explicit
-// softmax (scale 1/sqrt(HeadDim)), so its gradient works on every backend.
+// softmax (scale 1/sqrt(HeadDim)), so its gradient works on every backend;
+// for inputs below float32 precision, scores, softmax and the weighted sum
+// are computed in float32.
 // Variables, in scope (truncated LeCun normal initialization):
 //
 //	qkv [D, 3·Heads·HeadDim]   (columns: the Heads query heads, then the keys, then the values)
@@ -160,9 +162,14 @@ func Attention(scope *model.Scope, x *Node, cfg Config) *Node {
 	if !cfg.NoRope {
 		q, k = Rotary(q, cfg.RopeTheta), Rotary(k, cfg.RopeTheta)
 	}
+	dtype := x.DType()
+	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
+		// Scores, softmax and weighted sum in float32, as flash attention does.
+		q, k, v = graph.ConvertDType(q, dtypes.Float32), graph.ConvertDType(k, dtypes.Float32), graph.ConvertDType(v, dtypes.Float32)
+	}
 	scores := graph.MulScalar(graph.Einsum("bqhd,bkhd->bhqk", q, k), 1/math.Sqrt(float64(hd)))
 	probs := graph.Softmax(scores, -1)
-	out := graph.Einsum("bhqk,bkhd->bqhd", probs, v)
+	out := graph.ConvertDType(graph.Einsum("bhqk,bkhd->bqhd", probs, v), dtype)
 	return dense(graph.Reshape(out, b, s, nh*hd), wO)
 }
 
