@@ -18,7 +18,11 @@ import (
 // The examples run on the Go backend, created (and announced) before they
 // run, so their output does not depend on their order.
 func init() {
-	os.Setenv(backend.ConfigEnv, "go")
+	name := os.Getenv("BLOCKS_TEST_BACKEND")
+	if name == "" {
+		name = "go"
+	}
+	os.Setenv(backend.ConfigEnv, name)
 	backend.MustNew()
 }
 

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"math"
+	"os"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -15,9 +16,15 @@ import (
 	"github.com/labnotes/labnotes/lib/backend"
 )
 
+// testBackend is the Go backend, or the one BLOCKS_TEST_BACKEND names
+// (e.g. "xla:cuda", to run the tests on a GPU).
 func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	t.Setenv(backend.ConfigEnv, "go")
+	name := os.Getenv("BLOCKS_TEST_BACKEND")
+	if name == "" {
+		name = "go"
+	}
+	t.Setenv(backend.ConfigEnv, name)
 	return backend.MustNew()
 }
 
