@@ -106,10 +106,10 @@ func ExampleStablemaxCrossEntropy() {
 	labels := tensors.FromValue([][]int32{{0, 2}})
 	mask := tensors.FromValue([][]bool{{true, true}})
 	loss := graph.MustExecOnce(backend.MustNew(), blocks.StablemaxCrossEntropy, logits, labels, mask)
-	fmt.Printf("%.4f\n", tensors.MustCopyFlatData[float32](loss))
 	// s(2)=3, s(0)=1, s(-1)=1/2: -log(3/4.5) = 0.4055; the ±1e4 row stays finite.
+	fmt.Printf("%.4f\n", tensors.MustCopyFlatData[float32](loss))
 	// Output:
-	// [0.4055 18.4207]
+	// [0.4055 18.4210]
 }
 
 // EMA weights for evaluation: update them after each optimizer step
@@ -129,8 +129,8 @@ func ExampleEMA() {
 	evalStore, _ := ema.EvalStore(store)
 	fmt.Println("weights:", store.GetVariable("/w").MustValue())
 	fmt.Println("shadow: ", store.GetVariable(ema.ShadowPath("/w")).MustValue())
-	fmt.Println("eval:   ", evalStore.GetVariable("/w").MustValue())
 	// shadow = ½·(½·(½·0 + ½·1) + ½·2) + ½·3 = 2.125
+	fmt.Println("eval:   ", evalStore.GetVariable("/w").MustValue())
 	// Output:
 	// weights: [1]float32{3}
 	// shadow:  [1]float32{2.125}
