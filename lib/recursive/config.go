@@ -63,6 +63,7 @@ const (
 	ParamNSup         = "recursive_N_sup"          // int, N_sup; default 16 (1 for Direct)
 	ParamOneStepGrad  = "recursive_one_step_grad"  // bool, TRM ablation
 	ParamSeparateNets = "recursive_separate_nets"  // bool, TRM ablation: f_L, f_H
+	ParamLoop         = "recursive_loop"           // bool: no-grad recursions as a While loop on XLA
 	ParamSingleLatent = "recursive_single_latent"  // bool, TRM ablation: state z only
 	ParamHalting      = "recursive_halting"        // bool, adaptive halting; default true
 	ParamQContinue    = "recursive_q_continue"     // bool, Q-learning continue loss; default true for HRM
@@ -128,6 +129,12 @@ type Config struct {
 	SmallN int
 	// NSup is N_sup, the maximum number of supervision steps per example.
 	NSup int
+
+	// Loop builds the no-gradient recursions as a graph While loop instead
+	// of unrolling them, on XLA only (the Go backend always unrolls): the
+	// graph is smaller and compiles faster, with the same values
+	// (TestBackendLoops).
+	Loop bool
 
 	// TRM ablations.
 	OneStepGrad  bool // Gradient only through the last z and y updates (HRM's 1-step gradient).
@@ -306,7 +313,7 @@ func (c Config) Params() map[string]any {
 		ParamHidden: c.Hidden, ParamHeads: c.Heads, ParamExpansion: c.Expansion, ParamLayers: c.Layers,
 		ParamMixer: string(c.Mixer), ParamRopeTheta: c.RopeTheta, ParamNormEps: c.NormEps,
 		ParamT: c.T, ParamN: c.N, ParamSmallN: c.SmallN, ParamNSup: c.NSup,
-		ParamOneStepGrad: c.OneStepGrad, ParamSeparateNets: c.SeparateNets, ParamSingleLatent: c.SingleLatent,
+		ParamLoop: c.Loop, ParamOneStepGrad: c.OneStepGrad, ParamSeparateNets: c.SeparateNets, ParamSingleLatent: c.SingleLatent,
 		ParamHalting: !c.NoHalting, ParamQContinue: c.QContinue, ParamExploreProb: c.ExploreProb,
 	}
 }
@@ -332,6 +339,7 @@ func NewConfig(scope *model.Scope) Config {
 		N:            model.GetParamOr(scope, ParamN, 2),
 		SmallN:       model.GetParamOr(scope, ParamSmallN, 6),
 		NSup:         model.GetParamOr(scope, ParamNSup, 0),
+		Loop:         model.GetParamOr(scope, ParamLoop, false),
 		OneStepGrad:  model.GetParamOr(scope, ParamOneStepGrad, false),
 		SeparateNets: model.GetParamOr(scope, ParamSeparateNets, false),
 		SingleLatent: model.GetParamOr(scope, ParamSingleLatent, false),

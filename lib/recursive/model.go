@@ -1,7 +1,9 @@
 package recursive
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -167,9 +169,13 @@ func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
 		y = fH(add(y, z))
 		return y, z
 	}
-	for range T - 1 { // no grad
-		y, z = latentRecursion(y, z)
-	}
+	// No grad: T-1 recursions (a While loop with Config.Loop on XLA).
+	c.prime(x, fL, fH)
+	st := c.repeat(T-1, []*Node{y, z}, func(st []*Node) []*Node {
+		y, z := latentRecursion(st[0], st[1])
+		return []*Node{y, z}
+	})
+	y, z = st[0], st[1]
 	y, z = graph.StopGradient(y), graph.StopGradient(z)
 	if !c.OneStepGrad {
 		return latentRecursion(y, z) // with grad
@@ -195,9 +201,8 @@ func (c Config) trmSingle(scope *model.Scope, x, z *Node) *Node {
 		}
 		return f(z)
 	}
-	for range T - 1 { // no grad
-		z = recursion(z)
-	}
+	c.prime(x, f)
+	z = c.repeat(T-1, []*Node{z}, func(st []*Node) []*Node { return []*Node{recursion(st[0])} })[0] // no grad
 	return recursion(graph.StopGradient(z))
 }
 
@@ -207,12 +212,18 @@ func (c Config) trmSingle(scope *model.Scope, x, z *Node) *Node {
 func (c Config) hrm(scope *model.Scope, x, zH, zL *Node) (*Node, *Node) {
 	N, T := c.N, c.T
 	fL, fH := c.net(scope, "f_L"), c.net(scope, "f_H")
-	for i := range N*T - 1 { // no grad
-		zL = fL(add(zL, zH, x))
-		if (i+1)%T == 0 {
-			zH = fH(add(zH, zL))
+	// No grad: N-1 cycles of T low steps and a high step, then T-1 low
+	// steps (While loops with Config.Loop on XLA).
+	c.prime(x, fL, fH)
+	st := c.repeat(N-1, []*Node{zH, zL}, func(st []*Node) []*Node {
+		zH, zL := st[0], st[1]
+		for range T {
+			zL = fL(add(zL, zH, x))
 		}
-	}
+		return []*Node{fH(add(zH, zL)), zL}
+	})
+	zH, zL = st[0], st[1]
+	zL = c.repeat(T-1, []*Node{zL}, func(st []*Node) []*Node { return []*Node{fL(add(st[0], zH, x))} })[0]
 	zH, zL = graph.StopGradient(zH), graph.StopGradient(zL)
 	zL = fL(add(zL, zH, x)) // with grad
 	zH = fH(add(zH, zL))
@@ -226,6 +237,64 @@ func (c Config) looped(scope *model.Scope, x, h *Node) *Node {
 		h = f(add(h, x))
 	}
 	return h
+}
+
+// repeat applies body k times to state, in a graph While loop when k > 1
+// (the loop is never differentiated: callers stop the gradient at its
+// output). body may use nodes of the enclosing graph function, but every
+// model variable it reads must already have been read there (see prime),
+// or its parameter node would be created inside the loop.
+func (c Config) repeat(k int, state []*Node, body func(state []*Node) []*Node) []*Node {
+	g := state[0].Graph()
+	if k <= 0 {
+		return state
+	}
+	if k == 1 || !c.loops(g) {
+		for range k {
+			state = body(state)
+		}
+		return state
+	}
+	params := func(g *graph.Graph) (*Node, []*Node) {
+		i := graph.Parameter(g, "i", shapes.Make(dtypes.Int32))
+		st := make([]*Node, len(state))
+		for j, s := range state {
+			st[j] = graph.Parameter(g, fmt.Sprintf("state_%d", j), s.Shape())
+		}
+		return i, st
+	}
+	cond := graph.NewClosure(g, func(g *graph.Graph) []*Node {
+		i, _ := params(g)
+		return []*Node{graph.LessThan(i, graph.Const(g, int32(k)))}
+	})
+	loop := graph.NewClosure(g, func(g *graph.Graph) []*Node {
+		i, st := params(g)
+		return append([]*Node{graph.AddScalar(i, 1)}, body(st)...)
+	})
+	return graph.While(cond, loop, append([]*Node{graph.Const(g, int32(0))}, state...)...)[1:]
+}
+
+// loops tells whether the no-gradient recursions are built as While loops:
+// with Config.Loop, on XLA (which compiles a loop faster than the unrolled
+// recursions). The Go backend always unrolls them: its While deadlocks with
+// its parallel matrix multiplications (compute v0.1.14), and interpreting
+// the graph it gains nothing from a loop.
+func (c Config) loops(g *graph.Graph) bool {
+	return c.Loop && g.Backend() != nil && strings.HasPrefix(strings.ToLower(g.Backend().Name()), "xla")
+}
+
+// prime applies each network once to a zero input [1, S, D] in the
+// enclosing graph function, so that their variables are created and read
+// there before a repeat loop uses them. XLA drops the unused result; the Go
+// backend computes it for one example.
+func (c Config) prime(x *Node, nets ...func(*Node) *Node) {
+	if !c.loops(x.Graph()) {
+		return
+	}
+	zero := graph.Zeros(x.Graph(), shapes.Make(x.DType(), 1, x.Shape().Dim(1), x.Shape().Dim(2)))
+	for _, f := range nets {
+		f(zero)
+	}
 }
 
 func add(xs ...*Node) *Node {
