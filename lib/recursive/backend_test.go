@@ -15,10 +15,7 @@ import (
 
 // TestBackendTraining trains the tiny TRM on the process backend that
 // lib/backend chooses (XLA/CUDA where a plugin is found), to check that the
-// package runs there; with RECURSIVE_PAPER_STEPS=k it also times k steps of
-// the published TRM-MLP and HRM on 9x9 Sudoku (batch RECURSIVE_PAPER_BATCH,
-// default 256; RECURSIVE_PAPER_LOOP=1 sets Config.Loop). It is skipped
-// unless RECURSIVE_BACKEND_TEST is set.
+// package runs there. It is skipped unless RECURSIVE_BACKEND_TEST is set.
 func TestBackendTraining(t *testing.T) {
 	if os.Getenv("RECURSIVE_BACKEND_TEST") == "" {
 		t.Skip("set RECURSIVE_BACKEND_TEST=1 to train on lib/backend's choice (e.g. XLA/CUDA)")
@@ -42,10 +39,19 @@ func TestBackendTraining(t *testing.T) {
 	if res.ExactAccuracy < 0.25 {
 		t.Errorf("exact accuracy %.3f, want >= 0.25", res.ExactAccuracy)
 	}
+}
+
+// TestBackendPaperTiming times RECURSIVE_PAPER_STEPS steps of the published
+// TRM-MLP and HRM on 9x9 Sudoku on lib/backend's choice (batch
+// RECURSIVE_PAPER_BATCH, default 256; RECURSIVE_PAPER_LOOP=1 sets
+// Config.Loop), then one Evaluate; skipped unless RECURSIVE_PAPER_STEPS is
+// set.
+func TestBackendPaperTiming(t *testing.T) {
 	steps, _ := strconv.Atoi(os.Getenv("RECURSIVE_PAPER_STEPS"))
-	if steps <= 0 {
-		return
+	if steps <= 1 {
+		t.Skip("set RECURSIVE_PAPER_STEPS (> 1) to time the published models")
 	}
+	b := backend.MustNew()
 	batch := 256
 	if v, err := strconv.Atoi(os.Getenv("RECURSIVE_PAPER_BATCH")); err == nil && v > 0 {
 		batch = v
