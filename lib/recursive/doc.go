@@ -43,6 +43,16 @@
 // TRM-MLP: 4.9M on Sudoku, as the papers report); the zero-value defaults
 // are small enough for a CPU.
 //
+// # Speed
+//
+// On the Go backend (2 shared CPU cores), the tiny TRM of the tests (D=32,
+// 2 layers, MLP mixer, T=2, n=2, batch 32, 4x4 Sudoku) runs ~78 training
+// steps/s (BenchmarkTinyTRMStep). On one H100 with XLA/CUDA, the published
+// TRM-MLP (4.9M parameters) on 9x9 Sudoku at batch 256 takes ~0.10 s a step
+// and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
+// graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
+// builds the no-gradient recursions as While loops on XLA instead.
+//
 // # Checkpoints
 //
 // [Trainer.Save] writes everything a run needs to continue exactly (weights,
