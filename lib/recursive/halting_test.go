@@ -3,6 +3,7 @@ package recursive
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -243,5 +244,27 @@ func TestHaltingMixed(t *testing.T) {
 	}
 	if len(haltSteps) < 2 {
 		t.Errorf("slots halted after %v steps: want different step counts", haltSteps)
+	}
+}
+
+func TestNewTrainerErrors(t *testing.T) {
+	backend := testBackend(t)
+	cases := []struct {
+		name string
+		cfg  Config
+		src  puzzle.Source
+		want string
+	}{
+		{"seq len mismatch", haltTestConfig(TRM), countSource{5}, ""},
+		{"bad kind", Config{Kind: "rnn", SeqLen: 4, Vocab: 6}, countSource{5}, "unknown kind"},
+		{"odd head dim", Config{SeqLen: 4, Vocab: 6, Hidden: 6, Heads: 2}, countSource{5}, "even head dimension"},
+		{"empty source", haltTestConfig(TRM), countSource{0}, "empty"},
+	}
+	cases[0].cfg.SeqLen, cases[0].want = 5, "SeqLen"
+	for _, tc := range cases {
+		_, err := NewTrainer(backend, tc.cfg, tc.src)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "recursive: ") {
+			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
+		}
 	}
 }

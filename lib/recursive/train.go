@@ -111,7 +111,14 @@ type example struct {
 //	tr.OnStep = func(s recursive.StepInfo) { ... } // s.Loss, s.ExactAccuracy, s.Duration
 //	err = tr.Train(10)
 //	res, err := tr.Evaluate(test, cfg.NSup) // res.ExactAccuracy, res.CellAccuracy, res.ExactByStep
-func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (*Trainer, error) {
+//
+// An invalid cfg is an error (not a panic).
+func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trainer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, errors.Errorf("%v", r)
+		}
+	}()
 	cfg = cfg.WithDefaults()
 	if src.SeqLen() != cfg.SeqLen {
 		return nil, errors.Errorf("recursive: source has SeqLen %d, config %d", src.SeqLen(), cfg.SeqLen)
@@ -125,7 +132,7 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (*Traine
 	if err := store.SetRNGStateFromSeed(int64(cfg.Seed | 1)); err != nil {
 		return nil, errors.WithMessage(err, "recursive: seeding the store")
 	}
-	t := &Trainer{Config: cfg, Backend: backend, Store: store, src: src}
+	t = &Trainer{Config: cfg, Backend: backend, Store: store, src: src}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
 	t.rng = rand.New(t.pcg)
 	t.slots = make([]slot, cfg.Batch)
