@@ -131,9 +131,10 @@ type Config struct {
 	NSup int
 
 	// Loop builds the no-gradient recursions as a graph While loop instead
-	// of unrolling them, on XLA only (the Go backend always unrolls): the
-	// graph is smaller and compiles faster, with the same values
-	// (TestBackendLoops).
+	// of unrolling them, on XLA only (the Go backend always unrolls): a
+	// smaller graph, meant to compile faster. Experimental: the check that
+	// it gives the unrolled values on XLA (TestBackendLoops) has not been run
+	// on a GPU yet.
 	Loop bool
 
 	// TRM ablations.

@@ -51,7 +51,8 @@
 // TRM-MLP (4.9M parameters) on 9x9 Sudoku at batch 256 takes ~0.10 s a step
 // and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
 // graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
-// builds the no-gradient recursions as While loops on XLA instead.
+// (experimental) builds the no-gradient recursions as While loops on XLA
+// instead.
 //
 // # Checkpoints
 //
