@@ -122,3 +122,44 @@ func BenchmarkTinyTRMStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
+
+// TestEvaluateLeavesTrainingAlone checks that an evaluation in the middle of
+// a run (which swaps the EMA weights in and out) does not change the rest of
+// the run: the same losses, bit for bit, as a run without it.
+func TestEvaluateLeavesTrainingAlone(t *testing.T) {
+	backend := testBackend(t)
+	ds := sudoku4(t, 16, 3)
+	cfg := tinySudokuConfig()
+	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 8
+	a, err := NewTrainer(backend, cfg, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewTrainer(backend, cfg, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.Train(6); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Evaluate(ds, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.UsedEMA {
+		t.Error("the evaluation did not use the EMA")
+	}
+	if err := a.Train(6); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Train(12); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if a.History[i].Loss != b.History[i].Loss {
+			t.Fatalf("step %d: loss %v with an evaluation at step 6, %v without", i+1, a.History[i].Loss, b.History[i].Loss)
+		}
+	}
+}
