@@ -6,7 +6,7 @@
 # bundle it exceeds the device tool's 64 MiB carry limit), e.g.
 #   mkdir -p .device/data && cp -r /usr/share/datasets/fashion-mnist .device/data/
 #
-#   scripts/gpu-run.sh [-p name=value ...] NOTEBOOK...
+#   [NB_TIMEOUT=9m] scripts/gpu-run.sh [-p name=value ...] NOTEBOOK...
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -28,6 +28,6 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -p) params+=(-p "$2"); shift 2 ;;
     *) nb=$1; shift
-       bin/labnotes run "$nb" "${params[@]}" --timeout 9m -o "$OUT/$(basename "$nb")" ;;
+       bin/labnotes run "$nb" "${params[@]}" --timeout "${NB_TIMEOUT:-9m}" -o "$OUT/$(basename "$nb")" ;;
   esac
 done

@@ -55,7 +55,8 @@ const (
 	// RedrawEverySteps redraws every N training steps: the features of step s
 	// are drawn from (seed, scope path, s/N), where s is the optimizer's global
 	// step (model.Store variable "global_step", saved with checkpoints), so
-	// replicas and restarts agree and inference uses the latest features.
+	// replicas and restarts agree; inference (a graph not marked as training)
+	// uses the features of the last training step, (s-1)/N.
 	// (Inference graphs on backends that bake variables in as constants, like
 	// GoMLX's Go backend, keep the features of the step they were compiled at.)
 	RedrawEverySteps Redraw = "steps"
@@ -401,6 +402,12 @@ func (b *Builder) projection(dtype dtypes.DType) *Node {
 		return p.GraphFrom(b.g, func(shape shapes.Shape) *Node { return store.RandomNormal(b.g, shape) }, dtype)
 	case RedrawEverySteps:
 		step := optimizer.GetGlobalStepVar(b.scope.Store()).NodeValue(b.g)
+		if !b.scope.IsTraining(b.g) {
+			// A training step reads the global step before incrementing it: after K steps the
+			// model last trained with the features of step K-1. Inference uses those, not a
+			// draw it has never seen (which every N-th step would otherwise be).
+			step = Max(Sub(step, OnesLike(step)), ZerosLike(step))
+		}
 		epoch := ConvertDType(Div(step, Scalar(b.g, step.DType(), b.redrawEvery)), dtypes.Uint64)
 		base := RNGStateFromSeedForGraph(b.g, int64(seed))
 		// Offset every word of the state by a multiple of the epoch.

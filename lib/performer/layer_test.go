@@ -287,6 +287,25 @@ func TestRedrawPolicies(t *testing.T) {
 	if !slices.Equal(st[3], st[4]) || slices.Equal(st[4], st[5]) {
 		t.Errorf("steps: steps 10 and 19 must agree, 19 and 20 differ")
 	}
+	// Inference graphs use the features of the last training step: after K steps, step K-1's.
+	infer := func(step int64) []float32 {
+		store := model.NewStore()
+		store.SetParams(map[string]any{model.ParamInitialSeed: int64(42)})
+		optimizer.GetGlobalStepVar(store).MustSetValue(tensors.FromScalar(step))
+		e := model.MustNewExec(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+			scope.SetTraining(x.Graph(), false)
+			return SelfAttention(scope.In("layer_0"), x, 2, 4).WithNumFeatures(8).WithRedraw(RedrawEverySteps, 10).WithSeed(1).Done()
+		})
+		return flat32(e.MustExec1(x))
+	}
+	for _, tc := range []struct {
+		after int64 // training steps done
+		want  int   // index in steps of the training step whose features inference must use
+	}{{0, 0}, {10, 2}, {20, 4}, {21, 5}} {
+		if got := infer(tc.after); !slices.Equal(got, st[tc.want]) {
+			t.Errorf("steps: inference after %d training steps does not use the features of step %d", tc.after, steps[tc.want])
+		}
+	}
 	call := outputs(RedrawEveryCall, 1, []int64{0, 0, 0})
 	if slices.Equal(call[0], call[1]) || slices.Equal(call[1], call[2]) {
 		t.Errorf("call: features not redrawn between calls")
