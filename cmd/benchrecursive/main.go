@@ -1,0 +1,399 @@
+// Command benchrecursive measures the training throughput of TRM-MLP on 9x9
+// Sudoku at the papers' size (hidden 512, 2 layers, T = 3, n = 6, 16
+// puzzle-prefix positions, expansion 4; lib/recursive.PaperConfig) on the
+// current backend (lib/backend's choice), and writes JSON (default
+// reports/bench/recursive_<backend>.json). With -torch it also runs
+// cmd/benchrecursive/torch_trm.py, the same model, loss and update written
+// in PyTorch as the reference implementation writes them, on the same
+// shapes and batch, and reports GoMLX's throughput over PyTorch's.
+//
+// Definition. One training puzzle-step is one supervision step of one
+// puzzle: the forward of one deep_recursion (T-1 = 2 recursions without
+// gradient, one with: 3·(n+1) = 21 applications of the 2-layer network),
+// the output and halting heads, the stablemax cross-entropy plus halting
+// losses, their backward, the AdamATan2 (network) and SignSGD (puzzle
+// embedding) update and the EMA update of the weights. One training step
+// (recursive.Trainer.TrainStep) does that for the B puzzles of the batch,
+// and its wall time includes the host work (slot bookkeeping, input copies,
+// reading back the losses and halting logits). Training puzzles/second is
+// B / median step time, over the timed steps; the first step (graph
+// compilation) and -warmup further steps are not timed. A puzzle is trained
+// for up to N_sup = 16 such steps, so whole puzzles/second at N_sup steps
+// each is 1/16 of it.
+//
+//	go run ./cmd/benchrecursive -batch 32 -steps 5 -torch
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/blocks"
+	"github.com/labnotes/labnotes/lib/recursive"
+	"github.com/labnotes/labnotes/lib/sudoku"
+)
+
+var (
+	flagBatch     = flag.Int("batch", 0, "batch size B (0: 768, the papers', on XLA; 32 on the Go backend)")
+	flagSteps     = flag.Int("steps", 10, "timed training steps")
+	flagWarmup    = flag.Int("warmup", 2, "untimed training steps after the first one (which compiles)")
+	flagHidden    = flag.Int("hidden", 512, "hidden size D")
+	flagLayers    = flag.Int("layers", 2, "blocks per network")
+	flagT         = flag.Int("T", 3, "TRM's T (recursions per supervision step, the first T-1 without gradient)")
+	flagN         = flag.Int("n", 6, "TRM's n (latent updates per recursion)")
+	flagPrefix    = flag.Int("prefix", 16, "puzzle-embedding prefix positions")
+	flagExpansion = flag.Float64("expansion", 4, "SwiGLU expansion")
+	flagShape     = flag.Int("shape", 9, "Sudoku size: 4, 6 or 9")
+	flagPuzzles   = flag.Int("puzzles", 0, "generated training puzzles (0: the batch size)")
+	flagSeed      = flag.Uint64("seed", 1, "seed of the puzzles and the weights")
+	flagOut       = flag.String("o", "", "output JSON (default reports/bench/recursive_<backend>.json)")
+	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
+	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
+	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_trm.py (e.g. '--device cuda')")
+)
+
+// Definition is written into every report.
+const Definition = "training puzzles/s = batch / median training-step time; one training step = one supervision step " +
+	"of each of the batch's puzzles: forward of one deep_recursion (T-1 recursions without gradient, 1 with; each " +
+	"n latent updates + 1 answer update), output and q_halt heads, stablemax cross-entropy + 0.5 halting BCE, " +
+	"backward, AdamATan2 (network) and SignSGD (puzzle embedding) update, EMA update, with the host work of the step; " +
+	"the first step (compilation) and the warm-up steps are excluded"
+
+// Options are the benchmark's settings (the flags).
+type Options struct {
+	Batch, Steps, Warmup         int
+	Hidden, Layers, T, N, Prefix int
+	Expansion                    float64
+	Shape, Puzzles               int
+	Seed                         uint64
+}
+
+// Result is the GoMLX measurement.
+type Result struct {
+	Model        string    `json:"model"`
+	Shape        string    `json:"shape"`
+	SeqLen       int       `json:"seq_len"`
+	Vocab        int       `json:"vocab"`
+	Hidden       int       `json:"hidden"`
+	Layers       int       `json:"layers"`
+	T            int       `json:"T"`
+	N            int       `json:"n"`
+	NSup         int       `json:"N_sup"`
+	Prefix       int       `json:"prefix"`
+	Expansion    float64   `json:"expansion"`
+	MixerInter   int       `json:"mixer_inter"`
+	MLPInter     int       `json:"mlp_inter"`
+	EMA          float64   `json:"ema"`
+	Batch        int       `json:"batch"`
+	Parameters   int       `json:"parameters"`
+	WarmupSteps  int       `json:"warmup_steps"`
+	TimedSteps   int       `json:"timed_steps"`
+	SetupMS      float64   `json:"setup_ms"`
+	FirstStepMS  float64   `json:"first_step_ms"`
+	CompileMS    float64   `json:"compile_ms"`
+	MedianStepMS float64   `json:"median_step_ms"`
+	MinStepMS    float64   `json:"min_step_ms"`
+	MeanStepMS   float64   `json:"mean_step_ms"`
+	StepsMS      []float64 `json:"steps_ms"`
+	// PuzzlesPerSecond is Batch / MedianStepMS (see Definition).
+	PuzzlesPerSecond float64 `json:"puzzles_per_s"`
+	// WholePuzzlesPerSecond is PuzzlesPerSecond / N_sup: puzzles trained
+	// for all N_sup supervision steps per second.
+	WholePuzzlesPerSecond float64 `json:"whole_puzzles_per_s_at_N_sup"`
+	LossFirst             float64 `json:"loss_first"`
+	LossLast              float64 `json:"loss_last"`
+	PeakRSSMB             float64 `json:"peak_rss_mb"`
+	GPUContextMB          float64 `json:"gpu_context_mb,omitempty"`
+	GPUPeakMB             float64 `json:"gpu_peak_mb,omitempty"`
+}
+
+// Report is the JSON written.
+type Report struct {
+	Date        string           `json:"date"`
+	Command     string           `json:"command"`
+	Backend     string           `json:"backend"`
+	BackendName string           `json:"backend_name"`
+	GoMaxProcs  int              `json:"gomaxprocs"`
+	Host        string           `json:"host"`
+	Definition  string           `json:"definition"`
+	GoMLX       Result           `json:"gomlx"`
+	Torch       []map[string]any `json:"torch,omitempty"`
+	// Ratio is GoMLX's puzzles/s over each PyTorch variant's ("f32",
+	// "bf16", ...): above 1 GoMLX is faster.
+	Ratio      map[string]float64 `json:"ratio_gomlx_over_torch,omitempty"`
+	TorchError string             `json:"torch_error,omitempty"`
+	// LoadAvg is /proc/loadavg at the start and at the end: other processes
+	// on the machine distort timings.
+	LoadAvg []string `json:"loadavg,omitempty"`
+}
+
+// Config is the recursive.Config benchmarked: PaperConfig(TRM) for 9x9
+// Sudoku with the sizes of o.
+func (o Options) Config() recursive.Config {
+	shape := shapeOf(o.Shape)
+	cfg := recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
+	cfg.Mixer = recursive.MixMLP
+	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
+	cfg.Batch, cfg.Seed = o.Batch, o.Seed
+	if cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0 {
+		cfg.Heads = 1 // unused by the MLP mixer, but validated
+	}
+	return cfg.WithDefaults()
+}
+
+func shapeOf(n int) sudoku.Shape {
+	switch n {
+	case 4:
+		return sudoku.Shape4
+	case 6:
+		return sudoku.Shape6
+	}
+	return sudoku.Shape9
+}
+
+// puzzles returns n random 9x9 (or o.Shape) puzzles: random solution grids
+// with about half of the cells blanked. Their content does not change the
+// cost of a step.
+func puzzles(shape sudoku.Shape, n int, seed uint64) *sudoku.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 0xbe7c4))
+	d := &sudoku.Dataset{Shape: shape}
+	for range n {
+		sol := sudoku.RandomSolution(shape, rng)
+		p := sol
+		for c := range shape.Cells() {
+			if rng.IntN(2) == 0 {
+				p.Cells[c] = 0
+			}
+		}
+		d.Puzzles = append(d.Puzzles, p)
+		d.Solutions = append(d.Solutions, sol)
+	}
+	return d
+}
+
+// Bench builds the trainer of o.Config() on b and times its training steps.
+func Bench(b compute.Backend, o Options) (Result, error) {
+	if o.Steps < 1 || o.Warmup < 0 || o.Batch < 1 {
+		return Result{}, fmt.Errorf("benchrecursive: need steps >= 1, warmup >= 0, batch >= 1 (got %d, %d, %d)", o.Steps, o.Warmup, o.Batch)
+	}
+	cfg := o.Config()
+	n := o.Puzzles
+	if n <= 0 {
+		n = o.Batch
+	}
+	start := time.Now()
+	data := puzzles(shapeOf(o.Shape), n, o.Seed)
+	tr, err := recursive.NewTrainer(b, cfg, data)
+	if err != nil {
+		return Result{}, err
+	}
+	defer tr.Close()
+	r := Result{Model: tr.String(), Shape: shapeOf(o.Shape).String(), SeqLen: cfg.SeqLen, Vocab: cfg.Vocab,
+		Hidden: cfg.Hidden, Layers: cfg.Layers, T: cfg.T, N: cfg.SmallN, NSup: cfg.NSup, Prefix: cfg.Prefix(),
+		Expansion: cfg.Expansion, MixerInter: blocks.SwiGLUInter(cfg.Positions(), cfg.Expansion),
+		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Batch: cfg.Batch,
+		WarmupSteps: o.Warmup, TimedSteps: o.Steps}
+	r.SetupMS = ms(time.Since(start))
+	var times []float64
+	for i := range 1 + o.Warmup + o.Steps {
+		info, err := tr.TrainStep()
+		if err != nil {
+			return r, err
+		}
+		if math.IsNaN(info.Loss) || math.IsInf(info.Loss, 0) {
+			return r, fmt.Errorf("benchrecursive: loss %v at step %d", info.Loss, info.Step)
+		}
+		switch {
+		case i == 0:
+			r.FirstStepMS, r.LossFirst = ms(info.Duration), info.Loss
+		case i > o.Warmup:
+			times = append(times, ms(info.Duration))
+		}
+		r.LossLast = info.Loss
+	}
+	r.Parameters = tr.NumParameters()
+	r.StepsMS = times
+	sorted := slices.Sorted(slices.Values(times))
+	r.MedianStepMS = median(sorted)
+	r.MinStepMS = sorted[0]
+	for _, t := range times {
+		r.MeanStepMS += t / float64(len(times))
+	}
+	r.CompileMS = max(r.FirstStepMS-r.MedianStepMS, 0)
+	r.PuzzlesPerSecond = float64(cfg.Batch) / (r.MedianStepMS / 1000)
+	r.WholePuzzlesPerSecond = r.PuzzlesPerSecond / float64(cfg.NSup)
+	r.PeakRSSMB = maxRSSMB()
+	return r, nil
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
+
+// gpuUsedMB is the memory in use on GPU 0 by nvidia-smi, if there is one.
+func gpuUsedMB() (float64, bool) {
+	out, err := exec.Command("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0").Output()
+	if err != nil {
+		return 0, false
+	}
+	mb, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	return mb, err == nil
+}
+
+// shortName is the backend's short name for file names: "go", "xla", ...
+func shortName(b compute.Backend) string {
+	return strings.ToLower(strings.Fields(b.Name() + " x")[0])
+}
+
+// torchArgs are torch_trm.py's arguments for the shapes of r.
+func torchArgs(r Result, o Options) []string {
+	return []string{"--batch", strconv.Itoa(r.Batch), "--seq-len", strconv.Itoa(r.SeqLen), "--vocab", strconv.Itoa(r.Vocab),
+		"--hidden", strconv.Itoa(r.Hidden), "--layers", strconv.Itoa(r.Layers), "--T", strconv.Itoa(r.T),
+		"--n", strconv.Itoa(r.N), "--prefix", strconv.Itoa(r.Prefix), "--mixer-inter", strconv.Itoa(r.MixerInter),
+		"--mlp-inter", strconv.Itoa(r.MLPInter), "--ema", fmt.Sprint(r.EMA), "--steps", strconv.Itoa(o.Steps),
+		"--warmup", strconv.Itoa(o.Warmup), "--seed", fmt.Sprint(o.Seed), "--go-params", strconv.Itoa(r.Parameters)}
+}
+
+// runTorch runs the PyTorch script and adds its RESULT lines and the
+// ratios to rep.
+func runTorch(rep *Report, o Options) {
+	script := filepath.Join(filepath.Dir(mustAbs(os.Args[0])), "torch_trm.py")
+	if _, err := os.Stat(script); err != nil {
+		script = filepath.Join("cmd", "benchrecursive", "torch_trm.py")
+	}
+	args := append([]string{script}, torchArgs(rep.GoMLX, o)...)
+	args = append(args, strings.Fields(*flagTorchArgs)...)
+	cmd := exec.Command(*flagPython, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		rep.TorchError = err.Error()
+		fmt.Println("torch:", err)
+	}
+	for line := range strings.Lines(string(stdout)) {
+		line = strings.TrimSpace(line)
+		js, ok := strings.CutPrefix(line, "RESULT ")
+		if !ok {
+			if line != "" {
+				fmt.Println("torch:", line)
+			}
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(js), &m) != nil {
+			continue
+		}
+		rep.Torch = append(rep.Torch, m)
+		if e, ok := m["error"]; ok {
+			fmt.Printf("torch %-14v ERROR %v\n", m["variant"], e)
+			continue
+		}
+		pps, _ := m["puzzles_per_s"].(float64)
+		fmt.Printf("torch %-14v %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms  %v parameters",
+			m["variant"], pps, m["median_step_ms"], m["first_step_ms"], m["parameters"])
+		if pps > 0 {
+			if rep.Ratio == nil {
+				rep.Ratio = map[string]float64{}
+			}
+			ratio := rep.GoMLX.PuzzlesPerSecond / pps
+			rep.Ratio[fmt.Sprint(m["variant"])] = ratio
+			fmt.Printf("  GoMLX/torch %.3f", ratio)
+		}
+		fmt.Println()
+	}
+}
+
+func main() {
+	flag.Parse()
+	gpu0, hasGPU := gpuUsedMB()
+	b := backend.MustNew()
+	gpu1, _ := gpuUsedMB()
+	name := shortName(b)
+	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
+		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed}
+	if o.Batch == 0 {
+		o.Batch = 32
+		if name != "go" {
+			o.Batch = 768
+		}
+	}
+	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
+		Backend: backend.Choose().String(), BackendName: b.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition}
+	rep.Host, _ = os.Hostname()
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	out := *flagOut
+	if out == "" {
+		out = filepath.Join("reports", "bench", "recursive_"+name+".json")
+	}
+	r, err := Bench(b, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrecursive:", err)
+		os.Exit(1)
+	}
+	if gpu2, ok := gpuUsedMB(); ok && hasGPU && name != "go" {
+		// nvidia-smi's memory.used: what creating the backend took, and
+		// what the benchmark added (XLA's BFC allocator high-water mark).
+		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
+	}
+	rep.GoMLX = r
+	fmt.Printf("GoMLX %s on %s, batch %d, %d parameters\n", r.Model, name, r.Batch, r.Parameters)
+	fmt.Printf("GoMLX %-14s %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms (compile ~%.0f ms)  peak RSS %.0f MB\n",
+		"f32", r.PuzzlesPerSecond, r.MedianStepMS, r.FirstStepMS, r.CompileMS, r.PeakRSSMB)
+	write(out, rep)
+	if *flagTorch {
+		runTorch(&rep, o)
+	}
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	write(out, rep)
+	fmt.Println("wrote", out)
+}
+
+func loadAvg() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(data))
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func write(path string, rep Report) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		panic(err)
+	}
+	data, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		panic(err)
+	}
+}
