@@ -62,6 +62,7 @@ var (
 	flagPuzzles   = flag.Int("puzzles", 0, "generated training puzzles (0: the batch size)")
 	flagSeed      = flag.Uint64("seed", 1, "seed of the puzzles and the weights")
 	flagOut       = flag.String("o", "", "output JSON (default reports/bench/recursive_<backend>.json)")
+	flagLoop      = flag.Bool("loop", false, "Config.Loop: the no-gradient recursions as a While loop on XLA (experimental; faster compilation)")
 	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_trm.py (e.g. '--device cuda')")
@@ -81,6 +82,7 @@ type Options struct {
 	Expansion                    float64
 	Shape, Puzzles               int
 	Seed                         uint64
+	Loop                         bool
 }
 
 // Result is the GoMLX measurement.
@@ -99,6 +101,7 @@ type Result struct {
 	MixerInter   int       `json:"mixer_inter"`
 	MLPInter     int       `json:"mlp_inter"`
 	EMA          float64   `json:"ema"`
+	Loop         bool      `json:"loop,omitempty"`
 	Batch        int       `json:"batch"`
 	Parameters   int       `json:"parameters"`
 	WarmupSteps  int       `json:"warmup_steps"`
@@ -149,7 +152,7 @@ func (o Options) Config() recursive.Config {
 	cfg := recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
 	cfg.Mixer = recursive.MixMLP
 	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
-	cfg.Batch, cfg.Seed = o.Batch, o.Seed
+	cfg.Batch, cfg.Seed, cfg.Loop = o.Batch, o.Seed, o.Loop
 	if cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0 {
 		cfg.Heads = 1 // unused by the MLP mixer, but validated
 	}
@@ -206,7 +209,7 @@ func Bench(b compute.Backend, o Options) (Result, error) {
 	r := Result{Model: tr.String(), Shape: shapeOf(o.Shape).String(), SeqLen: cfg.SeqLen, Vocab: cfg.Vocab,
 		Hidden: cfg.Hidden, Layers: cfg.Layers, T: cfg.T, N: cfg.SmallN, NSup: cfg.NSup, Prefix: cfg.Prefix(),
 		Expansion: cfg.Expansion, MixerInter: blocks.SwiGLUInter(cfg.Positions(), cfg.Expansion),
-		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Batch: cfg.Batch,
+		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Loop: cfg.Loop, Batch: cfg.Batch,
 		WarmupSteps: o.Warmup, TimedSteps: o.Steps}
 	r.SetupMS = ms(time.Since(start))
 	var times []float64
@@ -251,7 +254,19 @@ func median(sorted []float64) float64 {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// maxRSSMB is the process's peak resident memory: VmHWM of
+// /proc/self/status (getrusage's maxrss would include that of the process
+// that started this one: Linux carries it across exec).
 func maxRSSMB() float64 {
+	if data, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if kb, err := strconv.ParseFloat(strings.Fields(rest)[0], 64); err == nil {
+					return kb / 1024
+				}
+			}
+		}
+	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return float64(ru.Maxrss) / 1024
@@ -316,7 +331,7 @@ func runTorch(rep *Report, o Options) {
 			continue
 		}
 		pps, _ := m["puzzles_per_s"].(float64)
-		fmt.Printf("torch %-14v %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms  %v parameters",
+		fmt.Printf("torch %-14v %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms  %.0f parameters",
 			m["variant"], pps, m["median_step_ms"], m["first_step_ms"], m["parameters"])
 		if pps > 0 {
 			if rep.Ratio == nil {
@@ -337,7 +352,8 @@ func main() {
 	gpu1, _ := gpuUsedMB()
 	name := shortName(b)
 	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
-		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed}
+		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed,
+		Loop: *flagLoop}
 	if o.Batch == 0 {
 		o.Batch = 32
 		if name != "go" {

@@ -52,7 +52,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import statistics
 import sys
 import time
@@ -77,6 +76,17 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 TRUNC_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
+
+
+def status_mb(key):
+    """VmHWM (peak) or VmRSS of this process, in MB. getrusage's maxrss is
+    not used: Linux carries it across exec, from the Go process that
+    started this one."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def trunc_normal(shape, std):
@@ -271,7 +281,7 @@ def run(variant, a, device):
     next_puzzle = B % n_puzzles
     z_H = torch.zeros(B, S, D, dtype=dtype, device=device)
     z_L = torch.zeros(B, S, D, dtype=dtype, device=device)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss0 = status_mb("VmRSS")
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -316,7 +326,7 @@ def run(variant, a, device):
         res["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
         res["gpu"] = torch.cuda.get_device_name()
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = status_mb("VmHWM")
         res["peak_rss_mb"] = peak
         res["peak_delta_mb"] = peak - rss0
         res["glibc_tunables"] = os.environ.get("GLIBC_TUNABLES", "")
