@@ -93,7 +93,7 @@ type Trainer struct {
 	trainSeconds    float64
 	finished        int // examples that halted
 
-	trainExec, evalExec *model.Exec
+	trainExec, evalExec, predExec *model.Exec
 }
 
 type example struct {
@@ -181,6 +181,10 @@ func (t *Trainer) Close() {
 	if t.evalExec != nil {
 		t.evalExec.Finalize()
 		t.evalExec = nil
+	}
+	if t.predExec != nil {
+		t.predExec.Finalize()
+		t.predExec = nil
 	}
 }
 
