@@ -184,3 +184,26 @@ func TestTrainEvaluating(t *testing.T) {
 		}
 	}
 }
+
+func TestCost(t *testing.T) {
+	base := Config{SeqLen: 16, Vocab: 6, Hidden: 16, Heads: 2}
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		want Cost
+	}{
+		{"TRM T=2 n=2 2 layers", func(c *Config) { c.Kind, c.T, c.SmallN, c.Layers = TRM, 2, 2, 2 }, Cost{12, 6, 12}},
+		{"TRM 1-step", func(c *Config) { c.Kind, c.T, c.SmallN, c.Layers, c.OneStepGrad = TRM, 2, 2, 2, true }, Cost{12, 4, 12}},
+		{"TRM paper T=3 n=6", func(c *Config) { c.Kind, c.T, c.SmallN, c.Layers = TRM, 3, 6, 2 }, Cost{42, 14, 42}},
+		{"HRM N=3 T=3 1 layer", func(c *Config) { c.Kind, c.N, c.T, c.Layers = HRM, 3, 3, 1 }, Cost{12, 2, 24}},
+		{"HRM no Q-continue", func(c *Config) { c.Kind, c.N, c.T, c.Layers, c.NoQContinue = HRM, 2, 2, 4, true }, Cost{24, 8, 24}},
+		{"Looped T=6 2 layers", func(c *Config) { c.Kind, c.T, c.Layers = Looped, 6, 2 }, Cost{12, 12, 12}},
+		{"Direct 8 layers", func(c *Config) { c.Kind, c.Layers = Direct, 8 }, Cost{8, 8, 8}},
+	} {
+		c := base
+		tc.mod(&c)
+		if got := c.Cost(); got != tc.want {
+			t.Errorf("%s: Cost() = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
