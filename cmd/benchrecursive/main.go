@@ -21,6 +21,10 @@
 // for up to N_sup = 16 such steps, so whole puzzles/second at N_sup steps
 // each is 1/16 of it.
 //
+// The GoMLX benchmark runs in a child process (this program with -child),
+// so that its memory, XLA's device memory included, is freed before
+// PyTorch runs.
+//
 //	go run ./cmd/benchrecursive -batch 32 -steps 5 -torch
 package main
 
@@ -63,6 +67,7 @@ var (
 	flagSeed      = flag.Uint64("seed", 1, "seed of the puzzles and the weights")
 	flagOut       = flag.String("o", "", "output JSON (default reports/bench/recursive_<backend>.json)")
 	flagLoop      = flag.Bool("loop", false, "Config.Loop: the no-gradient recursions as a While loop on XLA (experimental; faster compilation)")
+	flagChild     = flag.Bool("child", false, "internal: run the GoMLX benchmark and print its result as JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_trm.py (e.g. '--device cuda')")
@@ -88,6 +93,7 @@ type Options struct {
 // Result is the GoMLX measurement.
 type Result struct {
 	Model        string    `json:"model"`
+	BackendName  string    `json:"backend_name,omitempty"`
 	Shape        string    `json:"shape"`
 	SeqLen       int       `json:"seq_len"`
 	Vocab        int       `json:"vocab"`
@@ -347,10 +353,8 @@ func runTorch(rep *Report, o Options) {
 
 func main() {
 	flag.Parse()
-	gpu0, hasGPU := gpuUsedMB()
-	b := backend.MustNew()
-	gpu1, _ := gpuUsedMB()
-	name := shortName(b)
+	choice := backend.Choose()
+	name, _, _ := strings.Cut(strings.ToLower(choice.Name), ":") // "go", "xla"
 	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
 		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed,
 		Loop: *flagLoop}
@@ -360,28 +364,31 @@ func main() {
 			o.Batch = 768
 		}
 	}
+	if *flagChild {
+		runChild(o)
+		return
+	}
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
-		Backend: backend.Choose().String(), BackendName: b.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition}
+		Backend: choice.String(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition}
 	rep.Host, _ = os.Hostname()
 	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	out := *flagOut
 	if out == "" {
 		out = filepath.Join("reports", "bench", "recursive_"+name+".json")
 	}
-	r, err := Bench(b, o)
+	r, err := benchInChild(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrecursive:", err)
 		os.Exit(1)
 	}
-	if gpu2, ok := gpuUsedMB(); ok && hasGPU && name != "go" {
-		// nvidia-smi's memory.used: what creating the backend took, and
-		// what the benchmark added (XLA's BFC allocator high-water mark).
-		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
-	}
-	rep.GoMLX = r
+	rep.GoMLX, rep.BackendName = r, r.BackendName
 	fmt.Printf("GoMLX %s on %s, batch %d, %d parameters\n", r.Model, name, r.Batch, r.Parameters)
-	fmt.Printf("GoMLX %-14s %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms (compile ~%.0f ms)  peak RSS %.0f MB\n",
+	fmt.Printf("GoMLX %-14s %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms (compile ~%.0f ms)  peak RSS %.0f MB",
 		"f32", r.PuzzlesPerSecond, r.MedianStepMS, r.FirstStepMS, r.CompileMS, r.PeakRSSMB)
+	if r.GPUPeakMB != 0 {
+		fmt.Printf("  GPU +%.0f MB (context %.0f MB)", r.GPUPeakMB, r.GPUContextMB)
+	}
+	fmt.Println()
 	write(out, rep)
 	if *flagTorch {
 		runTorch(&rep, o)
@@ -389,6 +396,52 @@ func main() {
 	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	write(out, rep)
 	fmt.Println("wrote", out)
+}
+
+// runChild creates the backend, runs the benchmark and prints its Result
+// as a line "RESULT {json}".
+func runChild(o Options) {
+	gpu0, hasGPU := gpuUsedMB()
+	b := backend.MustNew()
+	gpu1, _ := gpuUsedMB()
+	r, err := Bench(b, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrecursive:", err)
+		os.Exit(1)
+	}
+	r.BackendName = b.Name()
+	if gpu2, ok := gpuUsedMB(); ok && hasGPU && shortName(b) != "go" {
+		// nvidia-smi's memory.used: what creating the backend took, and
+		// what the benchmark added (XLA's BFC allocator high-water mark).
+		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
+	}
+	js, _ := json.Marshal(r)
+	fmt.Printf("RESULT %s\n", js)
+}
+
+// benchInChild runs the GoMLX benchmark in a child process (this program
+// with -child), so that its memory (XLA's device memory included) is freed
+// before PyTorch runs, and its peak RSS is its own.
+func benchInChild(o Options) (Result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return Result{}, err
+	}
+	args := append(append([]string{}, os.Args[1:]...), "-child", "-batch", strconv.Itoa(o.Batch))
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	for line := range strings.Lines(string(stdout)) {
+		if js, ok := strings.CutPrefix(strings.TrimSpace(line), "RESULT "); ok {
+			var r Result
+			if err := json.Unmarshal([]byte(js), &r); err != nil {
+				return r, err
+			}
+			return r, nil
+		}
+		fmt.Print(line)
+	}
+	return Result{}, fmt.Errorf("benchmark child failed: %v", err)
 }
 
 func loadAvg() string {
