@@ -24,10 +24,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/performer"
 )
 
@@ -83,37 +83,6 @@ type Report struct {
 	TorchError string   `json:"torch_error,omitempty"`
 }
 
-func maxRSSMB() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Maxrss) / 1024
-}
-
-// currentRSSMB reads VmRSS from /proc/self/status.
-func currentRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-// gpuUsedMB is the memory in use on GPU 0 by nvidia-smi, if there is one.
-func gpuUsedMB() (float64, bool) {
-	out, err := exec.Command("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0").Output()
-	if err != nil {
-		return 0, false
-	}
-	mb, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	return mb, err == nil
-}
-
 func config(method string, length int) performer.BenchConfig {
 	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
 		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
@@ -126,18 +95,18 @@ func runChild(spec string) {
 		fmt.Fprintf(os.Stderr, "bad -child %q\n", spec)
 		os.Exit(2)
 	}
-	gpu0, hasGPU := gpuUsedMB()
+	gpu0, hasGPU := measure.GPUMemoryUsedMB()
 	b := backend.MustNew()
-	base := currentRSSMB()
-	gpu1, _ := gpuUsedMB()
+	base := float64(measure.RSS()) / (1 << 20)
+	gpu1, _ := measure.GPUMemoryUsedMB()
 	r := Result{}
 	r.BenchResult, err = performer.BenchForwardBackward(b, config(method, length))
 	if err != nil {
 		r.Error = err.Error()
 	}
-	r.PeakRSSMB = maxRSSMB()
+	r.PeakRSSMB = float64(measure.PeakRSS()) / (1 << 20)
 	r.PeakDeltaMB = r.PeakRSSMB - base
-	if gpu2, ok := gpuUsedMB(); ok && hasGPU && !strings.HasPrefix(b.Name(), "go") {
+	if gpu2, ok := measure.GPUMemoryUsedMB(); ok && hasGPU && !strings.HasPrefix(b.Name(), "go") {
 		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
 	}
 	out, _ := json.Marshal(r)
@@ -153,7 +122,7 @@ func main() {
 	b := backend.MustNew()
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Backend: backend.Choose().String(), GoMaxProcs: runtime.GOMAXPROCS(0)}
 	rep.Host, _ = os.Hostname()
-	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	_ = b
 	self, err := os.Executable()
 	if err != nil {
@@ -246,14 +215,9 @@ func main() {
 			}
 		}
 	}
-	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	write(out, rep)
 	fmt.Println("wrote", out)
-}
-
-func loadAvg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	return strings.TrimSpace(string(data))
 }
 
 func mustAbs(p string) string {
@@ -273,11 +237,7 @@ func lastLines(s string, n int) string {
 }
 
 func write(path string, rep Report) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		panic(err)
-	}
-	data, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := measure.WriteJSON(path, rep); err != nil {
 		panic(err)
 	}
 }

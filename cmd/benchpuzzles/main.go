@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,9 +23,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/puzzle"
 	"github.com/labnotes/labnotes/lib/sudoku"
 )
@@ -97,14 +96,6 @@ type report struct {
 	LoadAfter  string `json:"loadavg_after"`
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
 func main() {
 	out := flag.String("o", "reports/bench/puzzles.json", "write the JSON report here too (\"\" for stdout only)")
 	dataFlag := flag.String("data", "", "shared data directory (default: $LABNOTES_DATA or ../shared/data)")
@@ -115,7 +106,7 @@ func main() {
 		dir, ok = puzzle.DataDir()
 	}
 	rep := report{Time: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), CPUs: runtime.NumCPU(), Data: dir,
-		Solver: map[string]solverResult{}, LoadBefore: loadavg()}
+		Solver: map[string]solverResult{}, LoadBefore: measure.LoadAvg()}
 	if !ok {
 		rep.Notes = append(rep.Notes, "shared data not found: solver benchmark skipped, stream uses generated puzzles")
 	}
@@ -161,7 +152,7 @@ func main() {
 	}
 	rep.Stream = s
 	fmt.Fprintf(os.Stderr, "stream: %.0f examples/minute, peak heap %.1f MB, peak RSS %.1f MB\n", s.PerMinute, s.PeakHeapMB, s.PeakRSSMB)
-	rep.LoadAfter = loadavg()
+	rep.LoadAfter = measure.LoadAvg()
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	fmt.Println(string(b))
 	if *out != "" {
@@ -331,24 +322,7 @@ func benchStream(dir string, haveData bool, per int) (*streamResult, error) {
 	r.Seconds = elapsed.Seconds()
 	r.PerMinute = float64(total) / elapsed.Minutes()
 	r.PeakHeapMB = float64(peak) / (1 << 20)
-	r.PeakRSSMB = peakRSS()
+	r.PeakRSSMB = float64(measure.PeakRSS()) / (1 << 20)
 	r.Met = r.PerMinute >= r.TargetPerMin && r.SampledValid == r.SampledChecked
 	return r, nil
-}
-
-// peakRSS reads VmHWM from /proc/self/status (Linux), in MB; 0 elsewhere.
-func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

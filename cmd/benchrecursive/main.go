@@ -41,13 +41,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gomlx/compute"
 
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/blocks"
+	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/recursive"
 	"github.com/labnotes/labnotes/lib/sudoku"
 )
@@ -246,7 +246,7 @@ func Bench(b compute.Backend, o Options) (Result, error) {
 	r.CompileMS = max(r.FirstStepMS-r.MedianStepMS, 0)
 	r.PuzzlesPerSecond = float64(cfg.Batch) / (r.MedianStepMS / 1000)
 	r.WholePuzzlesPerSecond = r.PuzzlesPerSecond / float64(cfg.NSup)
-	r.PeakRSSMB = maxRSSMB()
+	r.PeakRSSMB = float64(measure.PeakRSS()) / (1 << 20)
 	return r, nil
 }
 
@@ -259,34 +259,6 @@ func median(sorted []float64) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// maxRSSMB is the process's peak resident memory: VmHWM of
-// /proc/self/status (getrusage's maxrss would include that of the process
-// that started this one: Linux carries it across exec).
-func maxRSSMB() float64 {
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.Lines(string(data)) {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				if kb, err := strconv.ParseFloat(strings.Fields(rest)[0], 64); err == nil {
-					return kb / 1024
-				}
-			}
-		}
-	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Maxrss) / 1024
-}
-
-// gpuUsedMB is the memory in use on GPU 0 by nvidia-smi, if there is one.
-func gpuUsedMB() (float64, bool) {
-	out, err := exec.Command("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0").Output()
-	if err != nil {
-		return 0, false
-	}
-	mb, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	return mb, err == nil
-}
 
 // shortName is the backend's short name for file names: "go", "xla", ...
 func shortName(b compute.Backend) string {
@@ -371,7 +343,7 @@ func main() {
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
 		Backend: choice.String(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition}
 	rep.Host, _ = os.Hostname()
-	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	out := *flagOut
 	if out == "" {
 		out = filepath.Join("reports", "bench", "recursive_"+name+".json")
@@ -393,7 +365,7 @@ func main() {
 	if *flagTorch {
 		runTorch(&rep, o)
 	}
-	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	write(out, rep)
 	fmt.Println("wrote", out)
 }
@@ -401,16 +373,16 @@ func main() {
 // runChild creates the backend, runs the benchmark and prints its Result
 // as a line "RESULT {json}".
 func runChild(o Options) {
-	gpu0, hasGPU := gpuUsedMB()
+	gpu0, hasGPU := measure.GPUMemoryUsedMB()
 	b := backend.MustNew()
-	gpu1, _ := gpuUsedMB()
+	gpu1, _ := measure.GPUMemoryUsedMB()
 	r, err := Bench(b, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrecursive:", err)
 		os.Exit(1)
 	}
 	r.BackendName = b.Name()
-	if gpu2, ok := gpuUsedMB(); ok && hasGPU && shortName(b) != "go" {
+	if gpu2, ok := measure.GPUMemoryUsedMB(); ok && hasGPU && shortName(b) != "go" {
 		// nvidia-smi's memory.used: what creating the backend took, and
 		// what the benchmark added (XLA's BFC allocator high-water mark).
 		r.GPUContextMB, r.GPUPeakMB = gpu1-gpu0, gpu2-gpu1
@@ -444,11 +416,6 @@ func benchInChild(o Options) (Result, error) {
 	return Result{}, fmt.Errorf("benchmark child failed: %v", err)
 }
 
-func loadAvg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	return strings.TrimSpace(string(data))
-}
-
 func mustAbs(p string) string {
 	a, err := filepath.Abs(p)
 	if err != nil {
@@ -458,11 +425,7 @@ func mustAbs(p string) string {
 }
 
 func write(path string, rep Report) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		panic(err)
-	}
-	data, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := measure.WriteJSON(path, rep); err != nil {
 		panic(err)
 	}
 }

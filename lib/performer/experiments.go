@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
+
+	"github.com/labnotes/labnotes/lib/measure"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
@@ -192,30 +191,9 @@ type MeasuredBench struct {
 // each configuration in a fresh process instead, which is more robust.
 func MeasureBench(b compute.Backend, c BenchConfig) (MeasuredBench, error) {
 	runtime.GC()
-	debug.FreeOSMemory()
-	before := procStatusMB("VmRSS")
-	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	p := measure.StartPeak()
 	r, err := BenchForwardBackward(b, c)
-	res := MeasuredBench{BenchResult: r, PeakDeltaMB: math.NaN()}
-	if reset == nil && before > 0 {
-		res.PeakDeltaMB = procStatusMB("VmHWM") - before
-	}
-	return res, err
-}
-
-// procStatusMB reads a "kB" field of /proc/self/status in MB (0 if missing).
-func procStatusMB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return MeasuredBench{BenchResult: r, PeakDeltaMB: p.GrowthMB()}, err
 }
 
 //go:embed testdata/bench/*.json

@@ -1,15 +1,12 @@
 package transformer
 
 import (
-	"bufio"
-	"bytes"
 	"iter"
-	"os"
-	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labnotes/labnotes/lib/measure"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -119,7 +116,7 @@ func (r *Run) Train(ds, eval train.Dataset, steps, evalEvery int) error {
 	if !r.Quiet {
 		p = nb.NewProgress(steps, r.Name)
 	}
-	baseRSS := startPeakMemory()
+	peak := measure.StartPeak()
 	next, stop := iterPull(ds)
 	defer func() { stop() }()
 	var lastLoss float64
@@ -157,8 +154,8 @@ func (r *Run) Train(ds, eval train.Dataset, steps, evalEvery int) error {
 	if p != nil {
 		p.Done()
 	}
-	if peak := peakMemory(baseRSS); peak > r.PeakMemory {
-		r.PeakMemory = peak
+	if grown := peak.Growth(); grown > r.PeakMemory {
+		r.PeakMemory = grown
 	}
 	return nil
 }
@@ -330,50 +327,4 @@ func iterPull(ds train.Dataset) (next func() (train.Batch, bool, error), stop fu
 		b, err, ok := n()
 		return b, ok, err
 	}, s
-}
-
-// startPeakMemory returns the resident memory after releasing free memory
-// to the OS, and resets the kernel's peak-RSS counter (Linux: writing 5 to
-// /proc/self/clear_refs); -1 if unavailable.
-func startPeakMemory() int64 {
-	debug.FreeOSMemory()
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		return -1
-	}
-	return procStatus("VmRSS:")
-}
-
-// peakMemory returns the peak resident memory since startPeakMemory minus
-// base (0 if unknown).
-func peakMemory(base int64) int64 {
-	if base < 0 {
-		return 0
-	}
-	hwm := procStatus("VmHWM:")
-	if hwm < base {
-		return 0
-	}
-	return hwm - base
-}
-
-// procStatus returns a /proc/self/status field in bytes, -1 if unknown.
-func procStatus(field string) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, field) {
-			f := strings.Fields(line[len(field):])
-			if len(f) >= 1 {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				if err == nil {
-					return kb * 1024
-				}
-			}
-		}
-	}
-	return -1
 }
