@@ -43,6 +43,26 @@
 // TRM-MLP: 4.9M on Sudoku, as the papers report); the zero-value defaults
 // are small enough for a CPU.
 //
+// # Experiments
+//
+// [SudokuSplit] generates Sudoku puzzles with few givens and splits them
+// with no held-out puzzle a symmetry of a training one.
+// [Trainer.TrainEvaluating] trains with a periodic held-out evaluation (the
+// accuracy curve), and [Trainer.Predict] returns the answer after every
+// supervision step for chosen puzzles (the answer y improving step by
+// step). [Compare] trains configurations over several seeds;
+// [Summarize] and [Margin] give each one's mean and seed-to-seed spread,
+// so that a difference is claimed only when it exceeds the spread.
+// [Config.Cost] counts block applications per supervision step (forward,
+// with gradient, training forward), to compare models at an equal budget.
+// Notebooks 06_trm_sudoku and 07_hrm_vs_trm use them. For example
+// (ExampleCompare):
+//
+//	res, err := recursive.Compare(backend, []recursive.Run{{Name: "TRM", Config: trm}, {Name: "HRM", Config: hrm}},
+//		recursive.CompareOptions{Steps: 600, Seeds: []uint64{1, 2, 3}, Train: train, Test: test})
+//	sums := recursive.Summarize(res) // per name: Mean, Min, Max, Spread of the exact accuracy
+//	gap, spread := recursive.Margin(sums[0], sums[1]) // TRM beats HRM beyond the spread if gap > spread
+//
 // # Speed
 //
 // On the Go backend (2 shared CPU cores), the tiny TRM of the tests (D=32,

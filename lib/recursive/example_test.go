@@ -2,6 +2,7 @@ package recursive_test
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -128,4 +129,63 @@ func ExampleStep() {
 	// (Float32)[3]
 	// (Float32)[3, 18, 16]
 	// (Float32)[3, 18, 16]
+}
+
+func ExampleCompare() {
+	backend, err := gobackend.New("")
+	if err != nil {
+		panic(err)
+	}
+	train, test, err := recursive.SudokuSplit(sudoku.Shape4, 40, 0.25, 1)
+	if err != nil {
+		panic(err)
+	}
+	base := recursive.Config{SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
+		Mixer: recursive.MixMLP, T: 2, N: 1, SmallN: 1, NSup: 2, Batch: 8, LearningRate: 1e-3}
+	trm, hrm := base, base
+	trm.Kind, hrm.Kind = recursive.TRM, recursive.HRM
+	res, err := recursive.Compare(backend, []recursive.Run{{Name: "TRM", Config: trm}, {Name: "HRM", Config: hrm}},
+		recursive.CompareOptions{Steps: 3, Seeds: []uint64{1, 2}, Train: train, Test: test})
+	if err != nil {
+		panic(err)
+	}
+	sums := recursive.Summarize(res)
+	gap, spread := recursive.Margin(sums[0], sums[1])
+	fmt.Println("runs:", len(res), "models:", sums[0].Name, sums[1].Name, "seeds each:", len(sums[0].Exact))
+	fmt.Println("finite:", !math.IsNaN(gap) && spread >= 0)
+	fmt.Println("blocks per supervision step:", trm.Cost().Forward, hrm.Cost().Forward)
+	// Output:
+	// runs: 4 models: TRM HRM seeds each: 2
+	// finite: true
+	// blocks per supervision step: 4 3
+}
+
+func ExampleTrainer_Predict() {
+	backend, err := gobackend.New("")
+	if err != nil {
+		panic(err)
+	}
+	train, test, err := recursive.SudokuSplit(sudoku.Shape4, 40, 0.25, 2)
+	if err != nil {
+		panic(err)
+	}
+	cfg := recursive.Config{Kind: recursive.TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2,
+		Layers: 1, Mixer: recursive.MixMLP, T: 2, SmallN: 2, NSup: 4, Batch: 8, LearningRate: 1e-3, Seed: 1}
+	tr, err := recursive.NewTrainer(backend, cfg, train)
+	if err != nil {
+		panic(err)
+	}
+	defer tr.Close()
+	if err := tr.Train(5); err != nil {
+		panic(err)
+	}
+	p, err := tr.Predict(test, []int{0, 1, 2}, 4) // the answer after each of 4 supervision steps
+	if err != nil {
+		panic(err)
+	}
+	// p.Answers[3][0]: the tokens of puzzle 0 after step 4 (sudoku.FromTokens, then sudoku.SVG);
+	// p.Exact[3][0]: whether it is the solution.
+	fmt.Println("steps:", len(p.Answers), "puzzles:", len(p.Answers[0]), "cells:", len(p.Answers[0][0]), len(p.Exact[3]))
+	// Output:
+	// steps: 4 puzzles: 3 cells: 16 3
 }
