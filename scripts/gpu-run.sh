@@ -22,6 +22,9 @@ mkdir -p bin && cp "$B"/bin/* bin/
 chmod +x bin/gopls
 bin/labnotes install
 [ -d .device/data/fashion-mnist ] && export LABNOTES_FASHION_MNIST="$ROOT/.device/data/fashion-mnist"
+# The shared puzzle data (Sudoku-Extreme, tdoku, mazes, ARC; notebooks 06-09 at gpu scale), e.g.
+#   mkdir -p .device/data/shared && cp -r ../shared/data/sudoku .device/data/shared/
+[ -d .device/data/shared ] && export LABNOTES_DATA="$ROOT/.device/data/shared"
 bin/labnotes doctor | tee "$OUT/doctor.txt" || true
 params=()
 while [ $# -gt 0 ]; do
