@@ -205,14 +205,10 @@ func main() {
 			rep.TorchError = err.Error()
 			fmt.Println("torch:", err)
 		}
-		for line := range strings.Lines(string(stdout)) {
-			if js, ok := strings.CutPrefix(strings.TrimSpace(line), "RESULT "); ok {
-				var m map[string]any
-				if json.Unmarshal([]byte(js), &m) == nil {
-					rep.Torch = append(rep.Torch, m)
-					fmt.Printf("torch %-16v L=%-6v %9.2f ms  peak %v MB\n", m["method"], m["length"], m["median_ms"], m["peak_mb"])
-				}
-			}
+		results, _ := measure.ParseResults(stdout)
+		for _, m := range results {
+			rep.Torch = append(rep.Torch, m)
+			fmt.Printf("torch %-16v L=%-6v %9.2f ms  peak %v MB\n", m["method"], m["length"], m["median_ms"], m["peak_mb"])
 		}
 	}
 	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())

@@ -290,19 +290,11 @@ func runTorch(rep *Report, o Options) {
 		rep.TorchError = err.Error()
 		fmt.Println("torch:", err)
 	}
-	for line := range strings.Lines(string(stdout)) {
-		line = strings.TrimSpace(line)
-		js, ok := strings.CutPrefix(line, "RESULT ")
-		if !ok {
-			if line != "" {
-				fmt.Println("torch:", line)
-			}
-			continue
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(js), &m) != nil {
-			continue
-		}
+	results, other := measure.ParseResults(stdout)
+	for _, line := range other {
+		fmt.Println("torch:", line)
+	}
+	for _, m := range results {
 		rep.Torch = append(rep.Torch, m)
 		if e, ok := m["error"]; ok {
 			fmt.Printf("torch %-14v ERROR %v\n", m["variant"], e)

@@ -145,3 +145,27 @@ func WriteJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// ResultPrefix starts the lines by which a benchmark process (a child, or
+// a PyTorch script) reports a result: "RESULT {json}".
+const ResultPrefix = "RESULT "
+
+// ParseResults splits a benchmark process's output into its results (the
+// JSON objects of its ResultPrefix lines, in order) and its other non-empty
+// lines (trimmed). A RESULT line that is not a JSON object goes to other.
+func ParseResults(out []byte) (results []map[string]any, other []string) {
+	for line := range strings.Lines(string(out)) {
+		line = strings.TrimSpace(line)
+		if js, ok := strings.CutPrefix(line, ResultPrefix); ok {
+			var m map[string]any
+			if json.Unmarshal([]byte(js), &m) == nil && m != nil {
+				results = append(results, m)
+				continue
+			}
+		}
+		if line != "" {
+			other = append(other, line)
+		}
+	}
+	return results, other
+}

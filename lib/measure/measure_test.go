@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,16 @@ func TestWriteJSON(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestParseResults(t *testing.T) {
+	out := []byte("warming up\nRESULT {\"method\": \"a\", \"ms\": 1.5}\n\n  RESULT {\"method\": \"b\"}  \nRESULT not json\nRESULT [1]\n")
+	res, other := ParseResults(out)
+	if len(res) != 2 || res[0]["method"] != "a" || res[0]["ms"] != 1.5 || res[1]["method"] != "b" {
+		t.Errorf("results %v", res)
+	}
+	if want := []string{"warming up", "RESULT not json", "RESULT [1]"}; !slices.Equal(other, want) {
+		t.Errorf("other lines %q, want %q", other, want)
 	}
 }
