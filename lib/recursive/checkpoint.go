@@ -33,6 +33,7 @@ type checkpointMeta struct {
 	RNG                    []byte
 	Slots                  []slot
 	History                []StepInfo
+	Evals                  []EvalPoint
 	Vars                   []checkpointVar
 	NumStates              int
 }
@@ -58,7 +59,7 @@ func (t *Trainer) Save(path string) (err error) {
 		return fail(err, "random generator")
 	}
 	meta := checkpointMeta{Config: t.Config, Steps: t.steps, Epoch: t.epoch, Consumed: t.consumed,
-		Finished: t.finished, TrainSeconds: t.trainSeconds, RNG: rng, Slots: t.slots, History: t.History,
+		Finished: t.finished, TrainSeconds: t.trainSeconds, RNG: rng, Slots: t.slots, History: t.History, Evals: t.Evals,
 		NumStates: len(t.state)}
 	var values []*tensors.Tensor
 	for v := range t.Store.IterVariables() {
@@ -205,6 +206,56 @@ func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, 
 	}
 	t.pcg, t.rng = pcg, rand.New(pcg)
 	t.steps, t.epoch, t.consumed, t.finished = meta.Steps, meta.Epoch, meta.Consumed, meta.Finished
-	t.trainSeconds, t.slots, t.History = meta.TrainSeconds, meta.Slots, meta.History
+	t.trainSeconds, t.slots, t.History, t.Evals = meta.TrainSeconds, meta.Slots, meta.History, meta.Evals
+	return t, nil
+}
+
+// Checkpointed trains cfg on train for steps training steps in all, with a
+// held-out evaluation on test every every steps (as [Trainer.TrainEvaluating],
+// evalSteps supervision steps; 0: NSup), and saves the trainer to path after
+// each evaluation. If path already holds a checkpoint, the run resumes from
+// it instead of starting over: an interrupted run (a killed process, a
+// notebook cell that timed out) loses only the steps since its last
+// evaluation, and a finished run is not repeated. The checkpoint must be of
+// cfg (after [Config.WithDefaults]): another configuration is an error that
+// names path. onStep and onEval may be nil; onEval is also called for the
+// evaluations a resumed run already had. Trainer.Evals holds every
+// evaluation of the run. The caller closes the trainer.
+func Checkpointed(backend compute.Backend, cfg Config, train, test puzzle.Source, path string,
+	steps, every, evalSteps int, onStep func(StepInfo), onEval func(EvalPoint)) (*Trainer, error) {
+	if every < 1 {
+		every = steps
+	}
+	var t *Trainer
+	var err error
+	if _, statErr := os.Stat(path); statErr == nil {
+		if t, err = Resume(backend, path, train); err != nil {
+			return nil, err
+		}
+		if want := cfg.WithDefaults(); t.Config != want {
+			t.Close()
+			return nil, errors.Errorf("recursive: checkpoint %s is of another configuration (%+v), not of the one asked for (%+v): remove it or use another path",
+				path, t.Config, want)
+		}
+		if onEval != nil {
+			for _, p := range t.Evals {
+				onEval(p)
+			}
+		}
+	} else if t, err = NewTrainer(backend, cfg, train); err != nil {
+		return nil, err
+	}
+	t.OnStep = onStep
+	for t.steps < steps {
+		n := min(every-t.steps%every, steps-t.steps)
+		if _, err := t.TrainEvaluating(n, n, test, evalSteps, onEval); err != nil {
+			t.Close()
+			return nil, err
+		}
+		if err := t.Save(path); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	return t, nil
 }

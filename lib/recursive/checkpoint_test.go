@@ -156,3 +156,80 @@ func TestResumeErrors(t *testing.T) {
 		t.Errorf("temporary files left: %v", matches)
 	}
 }
+
+// TestCheckpointed interrupts a Checkpointed run (a shorter one on the same
+// path stands for a run killed after its second evaluation) and checks that
+// continuing it gives the same evaluations and losses as an uninterrupted
+// run, that a finished run is loaded rather than repeated, and that another
+// configuration on the same path is refused with an error naming it.
+func TestCheckpointed(t *testing.T) {
+	backend := testBackend(t)
+	ds := sudoku4(t, 13, 5)
+	cfg := tinySudokuConfig()
+	cfg.Hidden, cfg.Layers, cfg.Batch, cfg.Warmup, cfg.PerPuzzle = 16, 1, 8, 5, 1
+	dir := t.TempDir()
+	const steps, every = 12, 4
+
+	whole, err := Checkpointed(backend, cfg, ds, ds, filepath.Join(dir, "whole.ckpt"), steps, every, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+
+	path := filepath.Join(dir, "split.ckpt")
+	first, err := Checkpointed(backend, cfg, ds, ds, path, 8, every, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	var replayed []int
+	second, err := Checkpointed(backend, cfg, ds, ds, path, steps, every, 2, nil, func(p EvalPoint) { replayed = append(replayed, p.Step) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if want := []int{4, 8, 12}; !slicesEqual(replayed, want) {
+		t.Errorf("onEval saw steps %v, want %v (two resumed, one new)", replayed, want)
+	}
+	if second.Steps() != steps || len(second.Evals) != steps/every || len(second.History) != steps {
+		t.Fatalf("resumed run: %d steps, %d evaluations, %d history entries; want %d, %d, %d",
+			second.Steps(), len(second.Evals), len(second.History), steps, steps/every, steps)
+	}
+	for i := range whole.History {
+		if whole.History[i].Loss != second.History[i].Loss {
+			t.Errorf("step %d: loss %g uninterrupted, %g interrupted and resumed", i+1, whole.History[i].Loss, second.History[i].Loss)
+		}
+	}
+	for i := range whole.Evals {
+		if whole.Evals[i].Step != second.Evals[i].Step || whole.Evals[i].ExactAccuracy != second.Evals[i].ExactAccuracy ||
+			whole.Evals[i].CellAccuracy != second.Evals[i].CellAccuracy {
+			t.Errorf("evaluation %d: %+v uninterrupted, %+v resumed", i, whole.Evals[i].EvalResult, second.Evals[i].EvalResult)
+		}
+	}
+
+	// Finished: loaded, not trained again.
+	again, err := Checkpointed(backend, cfg, ds, ds, path, steps, every, 2, func(StepInfo) { t.Error("a finished run trained again") }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+
+	other := cfg
+	other.Hidden = 8
+	if _, err := Checkpointed(backend, other, ds, ds, path, steps, every, 2, nil, nil); err == nil ||
+		!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another configuration") {
+		t.Errorf("a checkpoint of another configuration: got error %v, want one naming %s", err, path)
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

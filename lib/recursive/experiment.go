@@ -312,7 +312,8 @@ type EvalPoint struct {
 // TrainEvaluating runs steps training steps and evaluates on test (with
 // evalSteps supervision steps; 0: NSup) every every steps and after the
 // last one, calling onEval (if not nil) with each point: the held-out
-// accuracy curve of a run.
+// accuracy curve of a run. The points are returned and also appended to
+// t.Evals.
 func (t *Trainer) TrainEvaluating(steps, every int, test puzzle.Source, evalSteps int, onEval func(EvalPoint)) ([]EvalPoint, error) {
 	if every < 1 {
 		every = steps
@@ -333,6 +334,7 @@ func (t *Trainer) TrainEvaluating(steps, every int, test puzzle.Source, evalStep
 		}
 		p := EvalPoint{Step: t.steps, EvalResult: res}
 		points = append(points, p)
+		t.Evals = append(t.Evals, p)
 		if onEval != nil {
 			onEval(p)
 		}

@@ -78,6 +78,9 @@ type Trainer struct {
 	OnStep func(StepInfo)
 	// History holds every training step's StepInfo, in order.
 	History []StepInfo
+	// Evals holds the held-out evaluations of TrainEvaluating, in order
+	// (kept by checkpoints, like History).
+	Evals []EvalPoint
 
 	src   puzzle.Source
 	steps int
