@@ -12,7 +12,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=${OUT:-reports/gpu}
 mkdir -p "$OUT" /tmp/labnotes-gpu
-tar -C /tmp/labnotes-gpu -xJf .device/bundle.tar.xz
+# A warm machine keeps /tmp between calls: unpack once (later calls need not carry the bundle).
+if [ ! -x /tmp/labnotes-gpu/bundle/go/bin/go ]; then
+  [ -f .device/bundle.tar.xz ] || { echo "gpu-run: carry .device/bundle.tar.xz (scripts/gpu-bundle.sh makes it)" >&2; exit 1; }
+  tar -C /tmp/labnotes-gpu -xJf .device/bundle.tar.xz
+fi
 B=/tmp/labnotes-gpu/bundle
 export PATH="$B/go/bin:$PATH" GOTOOLCHAIN=local GOEXPERIMENT=simd GOMODCACHE="$B/mod" GOPROXY=off \
   GOSUMDB=off GOCACHE=/tmp/labnotes-gpu/cache GOFLAGS=-buildvcs=false
