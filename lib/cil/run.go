@@ -1,0 +1,191 @@
+package cil
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Result is what [Run] measures of a learner on a scenario. Accuracies are
+// fractions in [0, 1].
+type Result struct {
+	Learner string
+	// Acc[t][j] is the accuracy on the test examples of task j's classes
+	// after learning task t (j <= t): the accuracy matrix.
+	Acc [][]float64
+	// Total[t] is the accuracy on the test examples of all classes seen after
+	// task t (PyCIL's "top-1 total").
+	Total []float64
+	// Old[t] and New[t] split Total[t] into the classes of tasks before t and
+	// of task t itself (Old[0] is NaN).
+	Old, New []float64
+	// Memory[t] is the learner's memory after task t.
+	Memory []Memory
+	// LearnTime[t] and PredictTime[t] are the wall-clock durations of Learn(task t)
+	// and of predicting task t's test set.
+	LearnTime, PredictTime []time.Duration
+}
+
+// Run feeds the tasks of s to l one after the other and, after each, tests
+// it on every class seen so far. after, if not nil, is called with the
+// result so far after each task (for progress bars and live tables). It
+// stops at the first error, returning the tasks done.
+func Run(l Learner, s *Scenario, after func(r *Result)) (*Result, error) {
+	r := &Result{Learner: l.Name()}
+	for t := range s.Len() {
+		task := s.Task(t)
+		start := time.Now()
+		if err := l.Learn(task); err != nil {
+			return r, fmt.Errorf("cil: %s on task %d: %w", l.Name(), t, err)
+		}
+		r.LearnTime = append(r.LearnTime, time.Since(start))
+		start = time.Now()
+		pred, err := l.Predict(task.Test)
+		if err != nil {
+			return r, fmt.Errorf("cil: %s predicting after task %d: %w", l.Name(), t, err)
+		}
+		r.PredictTime = append(r.PredictTime, time.Since(start))
+		if len(pred) != task.Test.Len() {
+			return r, fmt.Errorf("cil: %s returned %d predictions for %d test examples after task %d", l.Name(), len(pred), task.Test.Len(), t)
+		}
+		r.add(s, task, pred)
+		r.Memory = append(r.Memory, l.Memory())
+		if after != nil {
+			after(r)
+		}
+	}
+	return r, nil
+}
+
+// add records the accuracies of the predictions after task.
+func (r *Result) add(s *Scenario, task Task, pred []int32) {
+	nt := task.Index + 1
+	right, count := make([]int, nt), make([]int, nt)
+	for i, y := range task.Test.Y {
+		j := s.TaskOf(int(y))
+		count[j]++
+		if pred[i] == y {
+			right[j]++
+		}
+	}
+	row := make([]float64, nt)
+	var all, n, old, nOld int
+	for j := range nt {
+		row[j] = frac(right[j], count[j])
+		all += right[j]
+		n += count[j]
+		if j < task.Index {
+			old += right[j]
+			nOld += count[j]
+		}
+	}
+	r.Acc = append(r.Acc, row)
+	r.Total = append(r.Total, frac(all, n))
+	r.Old = append(r.Old, frac(old, nOld))
+	r.New = append(r.New, row[task.Index])
+}
+
+// frac is a/b, NaN when b = 0.
+func frac(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// Tasks is the number of tasks recorded.
+func (r *Result) Tasks() int { return len(r.Total) }
+
+// AverageIncremental is the mean over tasks of Total: the average
+// incremental accuracy.
+func (r *Result) AverageIncremental() float64 { return mean(r.Total) }
+
+// Last is the accuracy on all classes after the last task (NaN before any).
+func (r *Result) Last() float64 {
+	if len(r.Total) == 0 {
+		return math.NaN()
+	}
+	return r.Total[len(r.Total)-1]
+}
+
+// Forgetting is the mean, over the tasks before the last, of the best
+// accuracy the task ever had before the last task minus its accuracy after
+// the last task (Chaudhry et al.; 0 is no forgetting). NaN with fewer than
+// two tasks.
+func (r *Result) Forgetting() float64 { return Forgetting(r.Acc) }
+
+// BWT is backward transfer: the mean, over the tasks before the last, of
+// the accuracy after the last task minus the accuracy right after learning
+// it (negative when learning later tasks hurts). NaN with fewer than two tasks.
+func (r *Result) BWT() float64 { return BWT(r.Acc) }
+
+// Forgetting of an accuracy matrix acc[t][j] (j <= t); see [Result.Forgetting].
+func Forgetting(acc [][]float64) float64 {
+	last := len(acc) - 1
+	var f []float64
+	for j := 0; j < last; j++ {
+		best := math.Inf(-1)
+		for t := j; t < last; t++ {
+			best = max(best, acc[t][j])
+		}
+		f = append(f, best-acc[last][j])
+	}
+	return mean(f)
+}
+
+// BWT of an accuracy matrix acc[t][j] (j <= t); see [Result.BWT].
+func BWT(acc [][]float64) float64 {
+	last := len(acc) - 1
+	var b []float64
+	for j := 0; j < last; j++ {
+		b = append(b, acc[last][j]-acc[j][j])
+	}
+	return mean(b)
+}
+
+// mean of xs, NaN if empty.
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// AUC is the area under a piecewise-linear curve through the points (x[i],
+// y[i]), x increasing (trapezoid rule): with x the total memory in MB and y
+// the average incremental (AUC-A) or last (AUC-L) accuracy as a fraction,
+// it is the memory-aligned score of Zhou et al. (2023) (FOSTER: AUC-A 11.12
+// over 7.6 ... 23.5 MB on CIFAR-100). It panics if the lengths differ or x
+// is not increasing.
+func AUC(x, y []float64) float64 {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("cil: AUC of %d x values and %d y values", len(x), len(y)))
+	}
+	var a float64
+	for i := 1; i < len(x); i++ {
+		if x[i] <= x[i-1] {
+			panic(fmt.Sprintf("cil: AUC: x[%d] = %g is not above x[%d] = %g", i, x[i], i-1, x[i-1]))
+		}
+		a += (x[i] - x[i-1]) * (y[i] + y[i-1]) / 2
+	}
+	return a
+}
+
+// Accuracy is the fraction of pred equal to y (NaN for none). It panics if
+// the lengths differ.
+func Accuracy(pred, y []int32) float64 {
+	if len(pred) != len(y) {
+		panic(fmt.Sprintf("cil: Accuracy of %d predictions for %d labels", len(pred), len(y)))
+	}
+	right := 0
+	for i := range y {
+		if pred[i] == y[i] {
+			right++
+		}
+	}
+	return frac(right, len(y))
+}
