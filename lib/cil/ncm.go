@@ -1,0 +1,148 @@
+package cil
+
+import (
+	"fmt"
+	"math"
+)
+
+// Extractor maps examples to features: for x of N examples it returns the
+// [N, dim] features, row-major. A frozen network ("algorithm bytes": it
+// exists before any data arrives) or nil for the raw inputs.
+type Extractor func(x *Data) (features []float32, dim int, err error)
+
+// extract applies e to x, or returns x's own features when e is nil.
+func extract(e Extractor, x *Data) ([]float32, int, error) {
+	if e == nil {
+		return x.X, x.Dim, nil
+	}
+	f, dim, err := e(x)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dim <= 0 || len(f) != x.Len()*dim {
+		return nil, 0, fmt.Errorf("cil: extractor returned %d values of width %d for %d examples, want %d x width", len(f), dim, x.Len(), x.Len())
+	}
+	return f, dim, nil
+}
+
+// NCM is the nearest-class-mean classifier: it keeps the running mean of the
+// features of each class and predicts the class whose mean is closest. It
+// sees every training example once, in any order, and stores no example:
+// its predictions do not depend on the order of the stream (up to float
+// rounding), so it does not forget.
+type NCM struct {
+	// Features is applied to every example first; nil means the raw inputs.
+	Features Extractor
+	// FeatureParams is the number of parameters of Features (counted in
+	// Memory.Parameters at 4 bytes each); 0 for nil.
+	FeatureParams int64
+	// Cosine L2-normalizes features and means before comparing (iCaRL's
+	// nearest-mean-of-exemplars rule); otherwise distances are Euclidean.
+	Cosine bool
+
+	sums   [][]float64 // [classes][dim]: feature sums.
+	counts []int64
+	dim    int
+}
+
+// Name is "NCM".
+func (m *NCM) Name() string { return "NCM" }
+
+// Learn adds the examples of task.Train to their class means, one at a time.
+func (m *NCM) Learn(task Task) error {
+	f, dim, err := extract(m.Features, task.Train)
+	if err != nil {
+		return err
+	}
+	if m.dim != 0 && dim != m.dim {
+		return fmt.Errorf("cil: NCM: features of width %d, earlier tasks had %d", dim, m.dim)
+	}
+	m.dim = dim
+	for len(m.sums) < task.Seen() {
+		m.sums = append(m.sums, make([]float64, dim))
+		m.counts = append(m.counts, 0)
+	}
+	if m.Cosine {
+		f = cloneNormalized(f, dim)
+	}
+	for i, y := range task.Train.Y {
+		if int(y) >= len(m.sums) {
+			return fmt.Errorf("cil: NCM: label %d of example %d is not below the %d classes seen", y, i, task.Seen())
+		}
+		s := m.sums[y]
+		for j, v := range f[i*dim : (i+1)*dim] {
+			s[j] += float64(v)
+		}
+		m.counts[y]++
+	}
+	return nil
+}
+
+// Means returns the [classes, dim] class means (L2-normalized if Cosine);
+// classes never seen get a NaN row.
+func (m *NCM) Means() []float32 {
+	out := make([]float32, len(m.sums)*m.dim)
+	for c, s := range m.sums {
+		row := out[c*m.dim : (c+1)*m.dim]
+		for j := range row {
+			row[j] = float32(s[j] / float64(m.counts[c]))
+		}
+	}
+	if m.Cosine {
+		Normalize(out, m.dim)
+	}
+	return out
+}
+
+// Predict returns the class of the nearest mean for each example of x.
+func (m *NCM) Predict(x *Data) ([]int32, error) {
+	if len(m.sums) == 0 {
+		return nil, fmt.Errorf("cil: NCM: Predict before any Learn")
+	}
+	f, dim, err := extract(m.Features, x)
+	if err != nil {
+		return nil, err
+	}
+	if dim != m.dim {
+		return nil, fmt.Errorf("cil: NCM: features of width %d, learned %d", dim, m.dim)
+	}
+	if m.Cosine {
+		f = cloneNormalized(f, dim)
+	}
+	return nearest(f, m.Means(), dim), nil
+}
+
+// Memory counts the class means and counts as Other (4 bytes per value).
+func (m *NCM) Memory() Memory {
+	return Memory{Parameters: 4 * m.FeatureParams, Other: int64(len(m.sums)) * int64(m.dim+1) * 4}
+}
+
+// nearest returns, for each row of f ([N, dim]), the index of the closest
+// row of centres ([K, dim]) in Euclidean distance; NaN rows never win.
+func nearest(f, centres []float32, dim int) []int32 {
+	n, k := len(f)/dim, len(centres)/dim
+	out := make([]int32, n)
+	for i := range n {
+		x := f[i*dim : (i+1)*dim]
+		best, bestD := int32(0), math.Inf(1)
+		for c := range k {
+			var d float64
+			for j, v := range centres[c*dim : (c+1)*dim] {
+				e := float64(x[j] - v)
+				d += e * e
+			}
+			if d < bestD {
+				best, bestD = int32(c), d
+			}
+		}
+		out[i] = best
+	}
+	return out
+}
+
+// cloneNormalized returns a copy of f with unit-norm rows.
+func cloneNormalized(f []float32, dim int) []float32 {
+	g := append([]float32(nil), f...)
+	Normalize(g, dim)
+	return g
+}
