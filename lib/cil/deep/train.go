@@ -1,0 +1,336 @@
+package deep
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/labnotes/labnotes/lib/cil"
+)
+
+// objective is the loss of one training run (see each Method's doc):
+//
+//	L = CEWeight · CE(z[:, CEFrom:], y − CEFrom)
+//	  + KD · KD_T(z[:, :Known], z_old)            z_old: the previous model's logits, given
+//	  + Aux · CE(aux(φ_K(x)), ŷ)                  ŷ = y − Known + 1 for new classes, 0 for old
+//	  + EWC · Σ_i F_i (θ_i − θ*_i)² / 2
+//
+// averaged over the batch's examples, with KD_T(z, z') = −Σ_c
+// softmax(z'/T)_c · log softmax(z/T)_c (PyCIL's _KD_loss, no T² factor).
+type objective struct {
+	CEFrom   int
+	CEWeight float64
+	KD       float64
+	Known    int
+	T        float64
+	Aux      float64
+	EWC      float64
+}
+
+// EpochInfo describes one training epoch of a Learn.
+type EpochInfo struct {
+	Task, Epoch int
+	Examples    int     // training examples of the epoch (real ones, not padding)
+	Steps       int     // optimizer steps
+	Seconds     float64 // wall time of the epoch (batches built, steps run, losses read)
+	Loss        float64 // mean training loss over the epoch's batches
+}
+
+// trainSet is what one fit trains on.
+type trainSet struct {
+	X   []float32 // [N, Dim]
+	Y   []int32   // [N]
+	Old []float32 // [N, Known] logits of the previous model, for KD (nil without)
+}
+
+func (s trainSet) len() int { return len(s.Y) }
+
+// optimizerVars creates the optimizer state of the trainable variables
+// (zeros, under /opt) and returns their paths.
+func (l *Learner) optimizerVars(trainable []string) {
+	n := l.net
+	for _, p := range trainable {
+		dims := n.store.GetVariable(p).Shape().Dimensions
+		n.set("/"+scopeOpt+"/m"+p, tensors.FromShape(n.store.GetVariable(p).Shape()))
+		if l.opts.Optimizer == Adam {
+			n.set("/"+scopeOpt+"/v"+p, tensors.FromFlatDataAndDimensions(make([]float32, prod(dims)), dims...))
+		}
+	}
+	n.set("/"+scopeOpt+"/step", tensors.FromScalar(float32(0)))
+}
+
+func prod(dims []int) int {
+	p := 1
+	for _, d := range dims {
+		p *= d
+	}
+	return p
+}
+
+// lossGraph builds the objective on a batch.
+func (l *Learner) lossGraph(obj objective, x, y, w, old *Node) *Node {
+	n := l.net
+	g := x.Graph()
+	logits, fs := n.forward(x)
+	total := graph.ReduceAllSum(w)
+	mean := func(perExample *Node) *Node {
+		return graph.Div(graph.ReduceAllSum(graph.Mul(perExample, w)), graph.MaxScalar(total, float32(1)))
+	}
+	c := logits.Shape().Dim(1)
+	z := logits
+	if obj.CEFrom > 0 {
+		z = graph.SliceAxis(logits, 1, graph.AxisRange(obj.CEFrom, c))
+	}
+	yy := graph.Sub(y, graph.Scalar(g, dtypes.Int32, obj.CEFrom))
+	yy = graph.MaxScalar(yy, int32(0)) // padding rows carry label 0
+	loss := graph.MulScalar(mean(crossEntropy(z, yy)), obj.CEWeight)
+	if obj.KD > 0 && obj.Known > 0 {
+		zo := graph.SliceAxis(logits, 1, graph.AxisRange(0, obj.Known))
+		loss = graph.Add(loss, graph.MulScalar(mean(kdLoss(zo, old, obj.T)), obj.KD))
+	}
+	if obj.Aux > 0 {
+		a := n.linear(fs[len(fs)-1], "/"+ScopeAux)
+		known := graph.Scalar(g, dtypes.Int32, obj.Known)
+		ay := graph.Where(graph.GreaterOrEqual(y, known), graph.AddScalar(graph.Sub(y, known), int32(1)), graph.ZerosLike(y))
+		loss = graph.Add(loss, graph.MulScalar(mean(crossEntropy(a, ay)), obj.Aux))
+	}
+	if obj.EWC > 0 {
+		loss = graph.Add(loss, graph.MulScalar(l.ewcPenalty(g), obj.EWC))
+	}
+	return loss
+}
+
+// crossEntropy is −log softmax(z)[y] per example: z [B, C], y int32 [B]
+// (in [0, C)) -> [B].
+func crossEntropy(z, y *Node) *Node {
+	ls := graph.LogSoftmax(z, -1)
+	return graph.Neg(graph.ReduceSum(graph.Mul(ls, graph.OneHot(y, z.Shape().Dim(1), z.DType())), -1))
+}
+
+// kdLoss is −Σ_c softmax(old/T)_c · log softmax(z/T)_c per example: z,
+// old [B, K] -> [B].
+func kdLoss(z, old *Node, t float64) *Node {
+	p := graph.Softmax(graph.MulScalar(old, 1/t), -1)
+	return graph.Neg(graph.ReduceSum(graph.Mul(p, graph.LogSoftmax(graph.MulScalar(z, 1/t), -1)), -1))
+}
+
+// update adds the optimizer's step to the graph for the variables at paths
+// with gradients grads.
+func (l *Learner) update(g *graph.Graph, paths []string, grads []*Node) {
+	n, o := l.net, l.opts
+	stepVar := n.store.GetVariable("/" + scopeOpt + "/step")
+	step := graph.AddScalar(stepVar.NodeValue(g), float32(1))
+	stepVar.SetNodeValue(step)
+	for i, p := range paths {
+		v := n.store.GetVariable(p)
+		theta := v.NodeValue(g)
+		grad := grads[i]
+		if o.WeightDecay > 0 {
+			grad = graph.Add(grad, graph.MulScalar(theta, o.WeightDecay))
+		}
+		mv := n.store.GetVariable("/" + scopeOpt + "/m" + p)
+		switch o.Optimizer {
+		case Adam:
+			const b1, b2, eps = 0.9, 0.999, 1e-8
+			vv := n.store.GetVariable("/" + scopeOpt + "/v" + p)
+			m := graph.Add(graph.MulScalar(mv.NodeValue(g), b1), graph.MulScalar(grad, 1-b1))
+			s := graph.Add(graph.MulScalar(vv.NodeValue(g), b2), graph.MulScalar(graph.Square(grad), 1-b2))
+			mv.SetNodeValue(m)
+			vv.SetNodeValue(s)
+			// lr·sqrt(1−b2^t)/(1−b1^t) · m / (sqrt(s) + eps·sqrt(1−b2^t)) equals PyTorch's
+			// lr · m̂ / (sqrt(v̂) + eps).
+			bc1 := graph.OneMinus(graph.Pow(float32Scalar(g, b1), step))
+			bc2 := graph.Sqrt(graph.OneMinus(graph.Pow(float32Scalar(g, b2), step)))
+			den := graph.Add(graph.Sqrt(s), graph.MulScalar(bc2, eps))
+			lr := graph.MulScalar(graph.Div(bc2, bc1), o.LR)
+			v.SetNodeValue(graph.Sub(theta, graph.Mul(lr, graph.Div(m, den))))
+		default:
+			m := graph.Add(graph.MulScalar(mv.NodeValue(g), o.Momentum), grad)
+			mv.SetNodeValue(m)
+			v.SetNodeValue(graph.Sub(theta, graph.MulScalar(m, o.LR)))
+		}
+	}
+}
+
+// fit trains the variables under the trainable prefixes on s for epochs
+// epochs of minibatches (a fresh optimizer, as PyCIL makes one per task),
+// shuffled by the learner's generator; the last batch of an epoch is
+// padded with zero-weight rows so that one compiled graph serves all.
+func (l *Learner) fit(s trainSet, obj objective, prefixes []string, epochs int) {
+	n, o := l.net, l.opts
+	if s.len() == 0 || epochs == 0 {
+		return
+	}
+	var trainable []string
+	for _, p := range prefixes {
+		trainable = append(trainable, n.vars(p)...)
+	}
+	l.optimizerVars(trainable)
+	defer func() {
+		if err := n.store.DeleteVariablesInScope("/" + scopeOpt); err != nil {
+			panicf("deleting the optimizer state: %v", err)
+		}
+		n.dropExecs()
+	}()
+	known := obj.Known
+	kd := obj.KD > 0 && known > 0
+	key := "train|" + strings.Join(prefixes, ",")
+	e := n.exec(key, func(_ *model.Scope, in []*Node) []*Node {
+		var old *Node
+		if kd {
+			old = in[3]
+		}
+		loss := l.lossGraph(obj, in[0], in[1], in[2], old)
+		nodes := make([]*Node, len(trainable))
+		for i, p := range trainable {
+			nodes[i] = n.node(loss.Graph(), p)
+		}
+		l.update(loss.Graph(), trainable, graph.Gradient(loss, nodes...))
+		return []*Node{loss}
+	})
+	b, dim := o.Batch, n.dim
+	idx := make([]int, s.len())
+	for i := range idx {
+		idx[i] = i
+	}
+	for ep := range epochs {
+		start := time.Now()
+		l.rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		var lossSum float64
+		steps := 0
+		for at := 0; at < len(idx); at += b {
+			m := min(b, len(idx)-at)
+			x, y, w := make([]float32, b*dim), make([]int32, b), make([]float32, b)
+			var old []float32
+			if kd {
+				old = make([]float32, b*known)
+			}
+			for r := range m {
+				i := idx[at+r]
+				copy(x[r*dim:(r+1)*dim], s.X[i*dim:(i+1)*dim])
+				y[r], w[r] = s.Y[i], 1
+				if kd {
+					copy(old[r*known:(r+1)*known], s.Old[i*known:(i+1)*known])
+				}
+			}
+			args := []any{tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
+				tensors.FromFlatDataAndDimensions(w, b)}
+			if kd {
+				args = append(args, tensors.FromFlatDataAndDimensions(old, b, known))
+			}
+			out, err := e.Exec(args...)
+			if err != nil {
+				panicf("training step: %v", err)
+			}
+			lossSum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
+			steps++
+		}
+		info := EpochInfo{Task: l.tasks, Epoch: ep, Examples: s.len(), Steps: steps,
+			Seconds: time.Since(start).Seconds(), Loss: lossSum / float64(steps)}
+		l.Epochs = append(l.Epochs, info)
+		if l.OnEpoch != nil {
+			l.OnEpoch(info)
+		}
+	}
+}
+
+// fisher returns the diagonal empirical Fisher of the model's parameters
+// under /net and /head on d: the mean over minibatches of the squared
+// gradient of the batch-mean cross-entropy over all classes (PyCIL's
+// getFisherDiagonal, before its clamp), one slice per path of paths.
+func (l *Learner) fisher(d *cil.Data, paths []string) [][]float32 {
+	n, b, dim := l.net, l.opts.Batch, l.net.dim
+	e := n.exec("fisher", func(_ *model.Scope, in []*Node) []*Node {
+		loss := l.lossGraph(objective{CEWeight: 1}, in[0], in[1], in[2], nil)
+		nodes := make([]*Node, len(paths))
+		for i, p := range paths {
+			nodes[i] = n.node(loss.Graph(), p)
+		}
+		grads := graph.Gradient(loss, nodes...)
+		for i := range grads {
+			grads[i] = graph.Square(grads[i])
+		}
+		return grads
+	})
+	sums := make([][]float32, len(paths))
+	batches := 0
+	rows := d.Len()
+	for at := 0; at < rows; at += b {
+		m := min(b, rows-at)
+		x, y, w := make([]float32, b*dim), make([]int32, b), make([]float32, b)
+		copy(x, d.X[at*dim:(at+m)*dim])
+		copy(y, d.Y[at:at+m])
+		for r := range m {
+			w[r] = 1
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
+			tensors.FromFlatDataAndDimensions(w, b))
+		if err != nil {
+			panicf("Fisher: %v", err)
+		}
+		for i, t := range out {
+			v := tensors.MustCopyFlatData[float32](t)
+			if sums[i] == nil {
+				sums[i] = make([]float32, len(v))
+			}
+			for j := range v {
+				sums[i][j] += v[j]
+			}
+		}
+		batches++
+	}
+	for _, s := range sums {
+		for j := range s {
+			s[j] /= float32(batches)
+		}
+	}
+	return sums
+}
+
+// ewcPenalty is Σ_i F_i (θ_i − θ*_i)² / 2 over the parameters stored
+// under /ewc; a parameter that grew since (the head) is compared on its
+// old block.
+func (l *Learner) ewcPenalty(g *graph.Graph) *Node {
+	n := l.net
+	total := float32Scalar(g, 0)
+	prefix := "/" + scopeEWC + "/fisher"
+	for _, fp := range n.vars(prefix) {
+		p := strings.TrimPrefix(fp, prefix)
+		f := n.node(g, fp)
+		mean := n.node(g, "/"+scopeEWC+"/mean"+p)
+		theta := n.node(g, p)
+		fd, td := f.Shape().Dimensions, theta.Shape().Dimensions
+		if !slices.Equal(fd, td) {
+			specs := make([]graph.SliceAxisSpec, len(fd))
+			for a := range fd {
+				specs[a] = graph.AxisRange(0, fd[a])
+			}
+			theta = graph.Slice(theta, specs...)
+		}
+		d := graph.Sub(theta, mean)
+		total = graph.Add(total, graph.ReduceAllSum(graph.Mul(f, graph.Mul(d, d))))
+	}
+	return graph.MulScalar(total, 0.5)
+}
+
+// argmax returns the index of the largest of each row of v [N, c].
+func argmax(v []float32, c int) []int32 {
+	n := len(v) / max(c, 1)
+	out := make([]int32, n)
+	for i := range n {
+		best, bi := float32(math.Inf(-1)), 0
+		for j, x := range v[i*c : (i+1)*c] {
+			if x > best {
+				best, bi = x, j
+			}
+		}
+		out[i] = int32(bi)
+	}
+	return out
+}
