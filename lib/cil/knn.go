@@ -2,7 +2,9 @@ package cil
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // KNN is the k-nearest-neighbour classifier: it stores the features of every
@@ -60,47 +62,15 @@ func (m *KNN) Predict(x *Data) ([]int32, error) {
 	if dim != m.dim {
 		return nil, fmt.Errorf("cil: kNN: features of width %d, learned %d", dim, m.dim)
 	}
-	k := max(m.K, 1)
-	k = min(k, len(m.y))
-	type hit struct {
-		d float64
-		i int
-	}
+	k := min(max(m.K, 1), len(m.y))
 	out := make([]int32, x.Len())
-	votes := make([]int, m.labels)
-	best := make([]hit, 0, k+1)
-	for i := range out {
-		q := f[i*dim : (i+1)*dim]
-		best = best[:0]
-		for s := range m.y {
-			var d float64
-			for j, v := range m.f[s*dim : (s+1)*dim] {
-				e := float64(q[j] - v)
-				d += e * e
-			}
-			if len(best) == k && d >= best[k-1].d {
-				continue
-			}
-			at := sort.Search(len(best), func(a int) bool { return best[a].d > d })
-			best = append(best, hit{})
-			copy(best[at+1:], best[at:])
-			best[at] = hit{d, s}
-			if len(best) > k {
-				best = best[:k]
-			}
+	parallel(x.Len(), func(lo, hi int) {
+		best := make([]hit, 0, k+1)
+		votes := make([]int, m.labels)
+		for i := lo; i < hi; i++ {
+			out[i] = m.vote(f[i*dim:(i+1)*dim], k, best, votes)
 		}
-		clear(votes)
-		top, topVotes := int32(-1), 0
-		for _, h := range best {
-			votes[m.y[h.i]]++
-		}
-		for _, h := range best { // in distance order: ties go to the closest.
-			if c := m.y[h.i]; votes[c] > topVotes {
-				top, topVotes = c, votes[c]
-			}
-		}
-		out[i] = top
-	}
+	})
 	return out, nil
 }
 
@@ -114,4 +84,78 @@ func (m *KNN) Memory() Memory {
 		mem.Other = m.bytes
 	}
 	return mem
+}
+
+// hit is a stored example and its squared distance to a query.
+type hit struct {
+	d float32
+	i int
+}
+
+// vote returns the majority class of the k stored examples nearest to q,
+// using best and votes as scratch.
+func (m *KNN) vote(q []float32, k int, best []hit, votes []int) int32 {
+	dim := m.dim
+	best = best[:0]
+	for s := range m.y {
+		d := sqDist(q, m.f[s*dim:(s+1)*dim])
+		if len(best) == k && d >= best[k-1].d {
+			continue
+		}
+		at := sort.Search(len(best), func(a int) bool { return best[a].d > d })
+		best = append(best, hit{})
+		copy(best[at+1:], best[at:])
+		best[at] = hit{d, s}
+		if len(best) > k {
+			best = best[:k]
+		}
+	}
+	clear(votes)
+	for _, h := range best {
+		votes[m.y[h.i]]++
+	}
+	top, topVotes := int32(-1), 0
+	for _, h := range best { // in distance order: ties go to the closest.
+		if c := m.y[h.i]; votes[c] > topVotes {
+			top, topVotes = c, votes[c]
+		}
+	}
+	return top
+}
+
+// sqDist is the squared Euclidean distance of a and b (same length).
+func sqDist(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		e0, e1, e2, e3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
+		s0 += e0 * e0
+		s1 += e1 * e1
+		s2 += e2 * e2
+		s3 += e3 * e3
+	}
+	for ; i < len(a); i++ {
+		e := a[i] - b[i]
+		s0 += e * e
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// parallel runs fn on [0, n) cut into one contiguous range per CPU.
+func parallel(n int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(p*n/w, (p+1)*n/w)
+		}()
+	}
+	wg.Wait()
 }
