@@ -24,7 +24,8 @@ type Scenario struct {
 // first task and increment in each later one. order lists the original
 // labels in the order they arrive (a permutation of 0..K-1, K = the number
 // of classes of train and test); nil means 0, 1, ..., K-1 (see
-// [ShuffledOrder] for a seeded shuffle). Errors name the bad argument.
+// [PyCILOrder] for the papers' order, [ShuffledOrder] for any seeded
+// shuffle). Errors name the bad argument.
 func NewScenario(train, test *Data, init, increment int, order []int) (*Scenario, error) {
 	for _, d := range []*Data{train, test} {
 		if err := d.Check(); err != nil {
