@@ -24,6 +24,7 @@ type KNN struct {
 	dim    int
 	bytes  int64 // stored bytes: ExampleBytes each for raw inputs, 4*dim for features.
 	labels int   // classes seen.
+	ops    int64 // predict FLOPs.
 }
 
 // Name is "kNN".
@@ -62,6 +63,7 @@ func (m *KNN) Predict(x *Data) ([]int32, error) {
 	if dim != m.dim {
 		return nil, fmt.Errorf("cil: kNN: features of width %d, learned %d", dim, m.dim)
 	}
+	m.ops += int64(x.Len()) * int64(len(m.y)) * int64(3*dim)
 	k := min(max(m.K, 1), len(m.y))
 	out := make([]int32, x.Len())
 	parallel(x.Len(), func(lo, hi int) {
@@ -73,6 +75,10 @@ func (m *KNN) Predict(x *Data) ([]int32, error) {
 	})
 	return out, nil
 }
+
+// FLOPs is 0 for learning (it stores) and a subtraction, multiply and add
+// per feature and stored example to predict one example.
+func (m *KNN) FLOPs() (learn, predict int64) { return 0, m.ops }
 
 // Memory counts the stored examples as Exemplars (raw size) or, with
 // Features, their features as Other (4 bytes per value).

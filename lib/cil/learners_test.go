@@ -183,3 +183,38 @@ func TestExtractor(t *testing.T) {
 		}
 	}
 }
+
+func TestFLOPs(t *testing.T) {
+	d := &Data{X: []float32{0, 0, 2, 0, 10, 10, 4, 0}, Y: []int32{0, 0, 1, 0}, Dim: 2, ExampleBytes: 2}
+	q := &Data{X: []float32{1, 1, 7, 7, 9, -3}, Y: make([]int32, 3), Dim: 2}
+	tests := []struct {
+		l              Learner
+		learn, predict int64
+	}{
+		{&NCM{}, 4 * 2, 3 * 2 * 3 * 2},
+		{&KNN{}, 0, 3 * 4 * 3 * 2},
+		// 4 examples x (3·2 + 2·3) + Cholesky 2·8/3 = 5 + 2 classes x (4·4 + 4); 3 x 2 classes x 4.
+		{&SLDA{}, 4*12 + 5 + 2*20, 3 * 2 * 4},
+	}
+	for _, tc := range tests {
+		if err := tc.l.Learn(oneTask(t, d, d)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tc.l.Predict(q); err != nil {
+			t.Fatal(err)
+		}
+		learn, predict := tc.l.(Coster).FLOPs()
+		if learn != tc.learn || predict != tc.predict {
+			t.Errorf("%s: FLOPs %d, %d; want %d, %d", tc.l.Name(), learn, predict, tc.learn, tc.predict)
+		}
+	}
+	train, test := Synthetic(4, 3, 10, 5, 1)
+	s, _ := NewScenario(train, test, 2, 1, nil)
+	r, err := Run(&SLDA{}, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.LearnFLOPs) != 3 || r.LearnFLOPs[0] <= 0 || r.LearnFLOPs[1] <= r.LearnFLOPs[0] || r.LearnFLOPs[2] <= r.LearnFLOPs[1] {
+		t.Errorf("Run's LearnFLOPs = %v, want 3 increasing counts", r.LearnFLOPs)
+	}
+}

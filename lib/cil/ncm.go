@@ -40,9 +40,10 @@ type NCM struct {
 	// nearest-mean-of-exemplars rule); otherwise distances are Euclidean.
 	Cosine bool
 
-	sums   [][]float64 // [classes][dim]: feature sums.
-	counts []int64
-	dim    int
+	sums                 [][]float64 // [classes][dim]: feature sums.
+	counts               []int64
+	dim                  int
+	learnOps, predictOps int64
 }
 
 // Name is "NCM".
@@ -75,6 +76,7 @@ func (m *NCM) Learn(task Task) error {
 		}
 		m.counts[y]++
 	}
+	m.learnOps += int64(task.Train.Len()) * int64(dim)
 	return nil
 }
 
@@ -109,8 +111,13 @@ func (m *NCM) Predict(x *Data) ([]int32, error) {
 	if m.Cosine {
 		f = cloneNormalized(f, dim)
 	}
+	m.predictOps += int64(x.Len()) * int64(len(m.sums)) * int64(3*dim)
 	return nearest(f, m.Means(), dim), nil
 }
+
+// FLOPs counts one add per feature to learn an example and a subtraction,
+// multiply and add per feature and class to predict one.
+func (m *NCM) FLOPs() (learn, predict int64) { return m.learnOps, m.predictOps }
 
 // Memory counts the class means and counts as Other (4 bytes per value).
 func (m *NCM) Memory() Memory {

@@ -24,6 +24,17 @@ type Result struct {
 	// LearnTime[t] and PredictTime[t] are the wall-clock durations of Learn(task t)
 	// and of predicting task t's test set.
 	LearnTime, PredictTime []time.Duration
+	// LearnFLOPs[t] is the learner's total training arithmetic after task t,
+	// for learners that count it ([Coster]); nil for others.
+	LearnFLOPs []int64
+}
+
+// Coster is implemented by learners that count their arithmetic, the
+// compute axis of a comparison: floating-point operations (a multiply-add
+// counts 2) spent in Learn and in Predict since the learner was made,
+// excluding a feature extractor's.
+type Coster interface {
+	FLOPs() (learn, predict int64)
 }
 
 // Run feeds the tasks of s to l one after the other and, after each, tests
@@ -50,6 +61,10 @@ func Run(l Learner, s *Scenario, after func(r *Result)) (*Result, error) {
 		}
 		r.add(s, task, pred)
 		r.Memory = append(r.Memory, l.Memory())
+		if c, ok := l.(Coster); ok {
+			learn, _ := c.FLOPs()
+			r.LearnFLOPs = append(r.LearnFLOPs, learn)
+		}
 		if after != nil {
 			after(r)
 		}

@@ -26,13 +26,14 @@ type SLDA struct {
 	// Shrinkage is ε; 0 means DefaultShrinkage.
 	Shrinkage float64
 
-	mu     [][]float64 // [classes][dim] running means.
-	counts []int64
-	s      []float64 // [dim, dim] pooled within-class scatter, upper triangle filled.
-	n      int64
-	dim    int
-	w      []float32 // [classes, dim] cached Λ μ_c; nil when stale.
-	b      []float32 // [classes] cached -½ μ_cᵀ Λ μ_c.
+	mu                   [][]float64 // [classes][dim] running means.
+	counts               []int64
+	s                    []float64 // [dim, dim] pooled within-class scatter, upper triangle filled.
+	n                    int64
+	dim                  int
+	w                    []float32 // [classes, dim] cached Λ μ_c; nil when stale.
+	b                    []float32 // [classes] cached -½ μ_cᵀ Λ μ_c.
+	learnOps, predictOps int64
 }
 
 // Name is "SLDA".
@@ -85,6 +86,9 @@ func (m *SLDA) Learn(task Task) error {
 		m.counts[y]++
 		m.n++
 	}
+	// Per example: δ (dim), the upper triangle of δδᵀ (dim(dim+1)/2
+	// multiply-adds), the mean update (2·dim).
+	m.learnOps += int64(task.Train.Len()) * (3*int64(dim) + int64(dim)*int64(dim+1))
 	m.w, m.b = nil, nil
 	return nil
 }
@@ -124,6 +128,8 @@ func (m *SLDA) fit() error {
 	if err != nil {
 		return fmt.Errorf("cil: SLDA: %w (raise Shrinkage)", err)
 	}
+	// Cholesky (d³/3 multiply-adds) and two triangular solves and a dot per class.
+	m.learnOps += 2*int64(d)*int64(d)*int64(d)/3 + int64(k)*(4*int64(d)*int64(d)+2*int64(d))
 	m.w, m.b = make([]float32, k*d), make([]float32, k)
 	x := make([]float64, d)
 	for c, mu := range m.mu {
@@ -160,6 +166,7 @@ func (m *SLDA) Predict(x *Data) ([]int32, error) {
 			return nil, err
 		}
 	}
+	m.predictOps += int64(x.Len()) * int64(len(m.b)) * int64(2*dim)
 	out := make([]int32, x.Len())
 	for i := range out {
 		q := f[i*dim : (i+1)*dim]
@@ -177,6 +184,11 @@ func (m *SLDA) Predict(x *Data) ([]int32, error) {
 	}
 	return out, nil
 }
+
+// FLOPs counts the streaming updates and, in learn, the solve that turns
+// means and covariance into the classifier (done at the first Predict after
+// a Learn); predicting costs 2·dim per class and example.
+func (m *SLDA) FLOPs() (learn, predict int64) { return m.learnOps, m.predictOps }
 
 // Memory counts the means, counts and covariance as Other, 4 bytes per value
 // (the float32 size of the model; it computes in float64).
