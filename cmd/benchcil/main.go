@@ -1,0 +1,257 @@
+// Command benchcil measures the training seconds per epoch of class-
+// incremental learners of lib/cil/deep (Finetune, Replay and DER by
+// default) on Split Fashion-MNIST (B0-Inc2: 5 tasks of 2 classes, classes in
+// label order), MLP backbone 784-256-256, Adam lr 1e-3, batch 128, on the
+// current backend (lib/backend's choice; the Go backend on CPU), and with
+// -torch the same loop written the same way in PyTorch (torch_cil.py, run
+// as a child process), and writes JSON (default reports/bench/cil.json).
+//
+// Definition. One epoch is one pass over a task's training set (Finetune:
+// the task's 12,000 examples; Replay and DER: those plus the exemplars, up
+// to 2,000) in shuffled minibatches of 128 (the last one padded on the Go
+// side, smaller in PyTorch): batches gathered, forward, loss, backward,
+// Adam update, loss read back each step. Seconds per epoch is the mean over
+// every epoch of the 5 tasks (the first epoch of each task includes
+// building its graph on the Go side); exemplar selection, weight aligning
+// and evaluation are not timed. ratio_torch_over_gomlx above 1 means GoMLX
+// is faster.
+//
+//	go run ./cmd/benchcil -epochs 2 -torch
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/cil"
+	"github.com/labnotes/labnotes/lib/cil/deep"
+	"github.com/labnotes/labnotes/lib/lra"
+	"github.com/labnotes/labnotes/lib/measure"
+)
+
+var (
+	flagEpochs    = flag.Int("epochs", 2, "epochs per task")
+	flagMethods   = flag.String("methods", "Finetune,Replay,DER", "comma-separated deep.Method names")
+	flagTrain     = flag.Int("train", 0, "training images used (0: all 60,000)")
+	flagTest      = flag.Int("test", 0, "test images used (0: all 10,000)")
+	flagDir       = flag.String("data", "", "Fashion-MNIST folder (default: lra.LoadFashionMNIST's)")
+	flagSeed      = flag.Uint64("seed", 1, "seed of weights, shuffling and exemplars")
+	flagOut       = flag.String("o", "reports/bench/cil.json", "output JSON")
+	flagTorch     = flag.Bool("torch", false, "also run torch_cil.py (the same loop in PyTorch)")
+	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
+	flagThreads   = flag.Int("threads", 2, "PyTorch threads (torch.set_num_threads)")
+	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
+)
+
+// Definition is written into every report.
+const Definition = "seconds per epoch = mean wall time of one pass over a task's training set (new data, plus exemplars " +
+	"for Replay and DER) in shuffled minibatches of 128: batch gathering, forward, loss, backward, Adam update, loss read " +
+	"each step; mean over all epochs of the 5 tasks of Split Fashion-MNIST B0-Inc2 (MLP 784-256-256); exemplar " +
+	"selection, weight aligning and evaluation not timed; ratio_torch_over_gomlx > 1: GoMLX faster"
+
+// Run is one learner's measurement.
+type Run struct {
+	Method       string    `json:"method"`
+	Epochs       int       `json:"epochs"`
+	EpochSeconds []float64 `json:"epoch_seconds"`
+	EpochTasks   []int     `json:"epoch_tasks"`
+	Examples     []int     `json:"epoch_examples"`
+	MeanSeconds  float64   `json:"mean_s_per_epoch"`
+	MedianSec    float64   `json:"median_s_per_epoch"`
+	TotalSeconds float64   `json:"train_s"`
+	LastAccuracy float64   `json:"last_accuracy"`
+	AvgAccuracy  float64   `json:"avg_incremental_accuracy"`
+	Parameters   int64     `json:"parameters"`
+	MemoryBytes  int64     `json:"memory_bytes"`
+}
+
+// Report is the JSON written.
+type Report struct {
+	Date        string             `json:"date"`
+	Command     string             `json:"command"`
+	Definition  string             `json:"definition"`
+	Backend     string             `json:"backend"`
+	GoMaxProcs  int                `json:"gomaxprocs"`
+	Hidden      int                `json:"hidden"`
+	Batch       int                `json:"batch"`
+	LR          float64            `json:"lr"`
+	Memory      int                `json:"memory"`
+	TrainImages int                `json:"train_images"`
+	TestImages  int                `json:"test_images"`
+	GoMLX       []Run              `json:"gomlx"`
+	Torch       []map[string]any   `json:"torch,omitempty"`
+	TorchOther  []string           `json:"torch_other,omitempty"`
+	Ratio       map[string]float64 `json:"ratio_torch_over_gomlx,omitempty"`
+	// LoadAvg is /proc/loadavg before GoMLX, after GoMLX and after PyTorch:
+	// other processes share the cores.
+	LoadAvg []string `json:"loadavg"`
+}
+
+// toData converts images to cil.Data: pixels / 255, Shape [28, 28, 1], one
+// byte per pixel of exemplar memory; the first n images (all if n <= 0).
+func toData(im *lra.Images, n int) *cil.Data {
+	if n <= 0 || n > im.Len() {
+		n = im.Len()
+	}
+	dim := im.Rows * im.Cols
+	d := &cil.Data{X: make([]float32, n*dim), Y: make([]int32, n), Dim: dim, Shape: []int{im.Rows, im.Cols, 1}, ExampleBytes: dim}
+	for i, p := range im.Pixels[:n*dim] {
+		d.X[i] = float32(p) / 255
+	}
+	for i, y := range im.Labels[:n] {
+		d.Y[i] = int32(y)
+	}
+	return d
+}
+
+// options are the learners' settings, shared with torch_cil.py's defaults.
+func options(epochs int, seed uint64) deep.Options {
+	return deep.Options{Backbone: deep.MLP, Hidden: 256, Epochs: epochs, Batch: 128, LR: 1e-3, Memory: 2000, Seed: seed}
+}
+
+// measureMethod runs method m on every task of s and returns its epochs.
+func measureMethod(m deep.Method, s *cil.Scenario, o deep.Options) (Run, error) {
+	be, err := backend.New()
+	if err != nil {
+		return Run{}, err
+	}
+	l, err := deep.New(be, m, o)
+	if err != nil {
+		return Run{}, err
+	}
+	res, err := cil.Run(l, s, nil)
+	if err != nil {
+		return Run{}, err
+	}
+	r := Run{Method: string(m), Epochs: o.Epochs, LastAccuracy: res.Last(), AvgAccuracy: res.AverageIncremental(),
+		Parameters: l.Parameters(), MemoryBytes: l.Memory().Total()}
+	for _, e := range l.Epochs {
+		r.EpochSeconds = append(r.EpochSeconds, e.Seconds)
+		r.EpochTasks = append(r.EpochTasks, e.Task)
+		r.Examples = append(r.Examples, e.Examples)
+		r.TotalSeconds += e.Seconds
+	}
+	r.MeanSeconds = r.TotalSeconds / float64(max(len(r.EpochSeconds), 1))
+	r.MedianSec = median(r.EpochSeconds)
+	return r, nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// scenario loads Fashion-MNIST and cuts it into B0-Inc2.
+func scenario(dir string, nTrain, nTest int) (*cil.Scenario, *cil.Data, *cil.Data, error) {
+	trIm, err := lra.LoadFashionMNIST(dir, "train")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	teIm, err := lra.LoadFashionMNIST(dir, "test")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	train, test := toData(trIm, nTrain), toData(teIm, nTest)
+	s, err := cil.NewScenario(train, test, 2, 2, nil)
+	return s, train, test, err
+}
+
+// runTorch runs torch_cil.py and adds its results and ratios to rep.
+func runTorch(rep *Report, script string, methods []string, o deep.Options) error {
+	args := []string{script, "--epochs", fmt.Sprint(o.Epochs), "--methods", strings.Join(methods, ","),
+		"--threads", fmt.Sprint(*flagThreads), "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
+		"--seed", fmt.Sprint(o.Seed)}
+	if *flagDir != "" {
+		args = append(args, "--data", *flagDir)
+	}
+	args = append(args, strings.Fields(*flagTorchArgs)...)
+	cmd := exec.Command(*flagPython, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	results, other := measure.ParseResults(out)
+	rep.Torch, rep.TorchOther = results, other
+	if err != nil {
+		return fmt.Errorf("benchcil: %s %s: %w", *flagPython, script, err)
+	}
+	rep.Ratio = map[string]float64{}
+	for _, t := range results {
+		name, _ := t["method"].(string)
+		sec, _ := t["mean_s_per_epoch"].(float64)
+		for _, g := range rep.GoMLX {
+			if g.Method == name && g.MeanSeconds > 0 && sec > 0 {
+				rep.Ratio[name] = sec / g.MeanSeconds
+			}
+		}
+	}
+	return nil
+}
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	be, err := backend.New()
+	if err != nil {
+		return err
+	}
+	s, train, test, err := scenario(*flagDir, *flagTrain, *flagTest)
+	if err != nil {
+		return err
+	}
+	o := options(*flagEpochs, *flagSeed)
+	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
+		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, LR: o.LR, Memory: o.Memory,
+		TrainImages: train.Len(), TestImages: test.Len(), LoadAvg: []string{measure.LoadAvg()}}
+	methods := strings.Split(*flagMethods, ",")
+	for _, name := range methods {
+		r, err := measureMethod(deep.Method(name), s, o)
+		if err != nil {
+			return fmt.Errorf("benchcil: %s: %w", name, err)
+		}
+		fmt.Printf("GoMLX   %-8s %.3f s/epoch (median %.3f, %d epochs, %.1f s)  last acc %.3f  avg acc %.3f\n", r.Method,
+			r.MeanSeconds, r.MedianSec, len(r.EpochSeconds), r.TotalSeconds, r.LastAccuracy, r.AvgAccuracy)
+		rep.GoMLX = append(rep.GoMLX, r)
+	}
+	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
+	if *flagTorch {
+		exe, _ := os.Getwd()
+		script := filepath.Join(exe, "cmd", "benchcil", "torch_cil.py")
+		if _, err := os.Stat(script); err != nil {
+			return fmt.Errorf("benchcil: -torch needs %s (run from the repository root): %w", script, err)
+		}
+		if err := runTorch(rep, script, methods, o); err != nil {
+			return err
+		}
+		rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
+		for _, t := range rep.Torch {
+			name := fmt.Sprint(t["method"])
+			fmt.Printf("PyTorch %-8s %.3f s/epoch (median %.3f)  last acc %.3f  torch/GoMLX %.2f\n", name,
+				t["mean_s_per_epoch"], t["median_s_per_epoch"], t["last_accuracy"], rep.Ratio[name])
+		}
+	}
+	fmt.Printf("load average: %s\n", strings.Join(rep.LoadAvg, " | "))
+	if err := measure.WriteJSON(*flagOut, rep); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\n", *flagOut)
+	return nil
+}
