@@ -43,3 +43,18 @@ func FromImages(im *lra.Images, n, pool int) *Data {
 	}
 	return d
 }
+
+// FashionMNIST loads both Fashion-MNIST splits (lra.LoadFashionMNIST: dir,
+// else $LABNOTES_FASHION_MNIST, else Debian's dataset-fashion-mnist) as
+// Data, pooled as in [FromImages]: train [60000, 784/pool²], test [10000, ...].
+func FashionMNIST(dir string, pool int) (train, test *Data, err error) {
+	tr, err := lra.LoadFashionMNIST(dir, "train")
+	if err != nil {
+		return nil, nil, err
+	}
+	te, err := lra.LoadFashionMNIST(dir, "test")
+	if err != nil {
+		return nil, nil, err
+	}
+	return FromImages(tr, 0, pool), FromImages(te, 0, pool), nil
+}
