@@ -229,7 +229,8 @@ func Normalize(f []float32, dim int) {
 // rows L2-normalized by the caller), in herding order: step k adds the row,
 // not yet chosen, that brings the mean of the k chosen rows closest (L2) to
 // the mean of all n rows (iCaRL; PyCIL's _construct_exemplar). Ties go to the
-// lower index. m is capped at n.
+// lower index. m is capped at n. It costs about m·n·f multiply-adds (one dot
+// product per row and step), spread over the CPUs.
 func HerdingSelect(features []float32, n, f, m int) []int {
 	if len(features) != n*f {
 		panic(fmt.Sprintf("cil: HerdingSelect: %d features, want n*f = %d*%d", len(features), n, f))
@@ -244,31 +245,65 @@ func HerdingSelect(features []float32, n, f, m int) []int {
 	for j := range mean {
 		mean[j] /= float64(n)
 	}
-	sum := make([]float64, f) // sum of the chosen rows.
+	// With S the sum of the chosen rows, ||mean - (S + v_i)/k||² equals, up
+	// to a constant, -2/k (mean·S + mean·v_i) + (S·S + 2 S·v_i + v_i·v_i)/k².
+	a, q, sv := make([]float64, n), make([]float64, n), make([]float64, n) // mean·v_i, v_i·v_i, S·v_i.
+	for i := range n {
+		row := features[i*f : (i+1)*f]
+		for j, v := range row {
+			a[i] += mean[j] * float64(v)
+			q[i] += float64(v) * float64(v)
+		}
+	}
+	var meanS, ss float64
 	used := make([]bool, n)
 	out := make([]int, 0, m)
 	for k := 1; k <= m; k++ {
+		kk := float64(k)
 		best, bestD := -1, math.Inf(1)
 		for i := range n {
 			if used[i] {
 				continue
 			}
-			var d float64
-			for j, v := range features[i*f : (i+1)*f] {
-				e := mean[j] - (sum[j]+float64(v))/float64(k)
-				d += e * e
-			}
+			d := -2/kk*(meanS+a[i]) + (ss+2*sv[i]+q[i])/(kk*kk)
 			if d < bestD {
 				best, bestD = i, d
 			}
 		}
 		used[best] = true
 		out = append(out, best)
-		for j, v := range features[best*f : (best+1)*f] {
-			sum[j] += float64(v)
+		meanS += a[best]
+		ss += 2*sv[best] + q[best]
+		if k == m {
+			break
 		}
+		c := features[best*f : (best+1)*f]
+		parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if !used[i] {
+					sv[i] += float64(dot(c, features[i*f:(i+1)*f]))
+				}
+			}
+		})
 	}
 	return out
+}
+
+// dot is the inner product of a and b (same length).
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // seq returns [0, 1, ..., n-1].

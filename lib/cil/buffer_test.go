@@ -237,3 +237,50 @@ func TestBufferPanics(t *testing.T) {
 		})
 	}
 }
+
+// herdingDirect is the definition of herding, computed directly.
+func herdingDirect(features []float32, n, f, m int) []int {
+	mean := make([]float64, f)
+	for i := range n {
+		for j := range f {
+			mean[j] += float64(features[i*f+j]) / float64(n)
+		}
+	}
+	sum := make([]float64, f)
+	used := make([]bool, n)
+	var out []int
+	for k := 1; k <= min(m, n); k++ {
+		best, bestD := -1, math.Inf(1)
+		for i := range n {
+			if used[i] {
+				continue
+			}
+			var d float64
+			for j := range f {
+				e := mean[j] - (sum[j]+float64(features[i*f+j]))/float64(k)
+				d += e * e
+			}
+			if d < bestD {
+				best, bestD = i, d
+			}
+		}
+		used[best] = true
+		out = append(out, best)
+		for j := range f {
+			sum[j] += float64(features[best*f+j])
+		}
+	}
+	return out
+}
+
+func TestHerdingMatchesDefinition(t *testing.T) {
+	for _, tc := range []struct{ n, f, m int }{{300, 16, 100}, {50, 3, 50}, {200, 64, 30}} {
+		train, _ := Synthetic(1, tc.f, tc.n, 0, uint64(tc.n))
+		x := slices.Clone(train.X)
+		Normalize(x, tc.f)
+		got, want := HerdingSelect(x, tc.n, tc.f, tc.m), herdingDirect(x, tc.n, tc.f, tc.m)
+		if !slices.Equal(got, want) {
+			t.Errorf("n %d f %d m %d: HerdingSelect = %v,\nthe definition gives %v", tc.n, tc.f, tc.m, got, want)
+		}
+	}
+}
