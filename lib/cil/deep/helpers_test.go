@@ -22,45 +22,6 @@ func testBackend(t testing.TB) compute.Backend {
 	return backend.MustNew()
 }
 
-// blobs is a synthetic data set: class c's examples are a random centre
-// (each coordinate N(0, 1)) plus N(0, noise²) noise, dim features,
-// perClass examples per class, labels in order of class.
-func blobs(classes, dim, perClass int, noise float64, seed uint64) (train, test *cil.Data) {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	centres := make([]float64, classes*dim)
-	for i := range centres {
-		centres[i] = rng.NormFloat64()
-	}
-	gen := func(n int) *cil.Data {
-		d := &cil.Data{Dim: dim, ExampleBytes: dim}
-		for c := range classes {
-			for range n {
-				for j := range dim {
-					d.X = append(d.X, float32(centres[c*dim+j]+noise*rng.NormFloat64()))
-				}
-				d.Y = append(d.Y, int32(c))
-			}
-		}
-		return d
-	}
-	return gen(perClass), gen(perClass / 2)
-}
-
-// split returns the class-incremental tasks of inc classes each.
-func split(train, test *cil.Data, inc int) []cil.Task {
-	classes := 0
-	for _, y := range train.Y {
-		classes = max(classes, int(y)+1)
-	}
-	var tasks []cil.Task
-	for k := 0; k < classes; k += inc {
-		tasks = append(tasks, cil.Task{Index: len(tasks), Known: k, New: inc,
-			Train: subset(train, func(y int32) bool { return int(y) >= k && int(y) < k+inc }),
-			Test:  subset(test, func(y int32) bool { return int(y) < k+inc })})
-	}
-	return tasks
-}
-
 func subset(d *cil.Data, keep func(int32) bool) *cil.Data {
 	out := &cil.Data{Dim: d.Dim, Shape: d.Shape, ExampleBytes: d.ExampleBytes}
 	for i, y := range d.Y {
@@ -89,3 +50,5 @@ func accuracy(t testing.TB, l cil.Learner, d *cil.Data, lo, hi int) float64 {
 	}
 	return float64(ok) / float64(max(len(pred), 1))
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }

@@ -1,0 +1,361 @@
+package deep
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/labnotes/labnotes/lib/cil"
+)
+
+func randX(n, dim int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	x := make([]float32, n*dim)
+	for i := range x {
+		x[i] = float32(rng.Float64())
+	}
+	return x
+}
+
+// refDense is x [n, in] · w [in, out] + b, optionally ReLU'd.
+func refDense(x []float32, n, in int, w, b []float32, out int, relu bool) []float32 {
+	y := make([]float32, n*out)
+	for i := range n {
+		for j := range out {
+			s := float64(b[j])
+			for k := range in {
+				s += float64(x[i*in+k]) * float64(w[k*out+j])
+			}
+			if relu && s < 0 {
+				s = 0
+			}
+			y[i*out+j] = float32(s)
+		}
+	}
+	return y
+}
+
+// refConvPool is a 3x3 same-padded convolution of x [n, h, w, cin] with
+// kernel [3, 3, cin, cout] and bias, ReLU, then 2x2 max pooling.
+func refConvPool(x []float32, n, h, wd, cin int, k, b []float32, cout int) []float32 {
+	conv := make([]float32, n*h*wd*cout)
+	for i := range n {
+		for r := range h {
+			for c := range wd {
+				for o := range cout {
+					s := float64(b[o])
+					for dr := -1; dr <= 1; dr++ {
+						for dc := -1; dc <= 1; dc++ {
+							rr, cc := r+dr, c+dc
+							if rr < 0 || rr >= h || cc < 0 || cc >= wd {
+								continue
+							}
+							for ci := range cin {
+								s += float64(x[((i*h+rr)*wd+cc)*cin+ci]) * float64(k[(((dr+1)*3+dc+1)*cin+ci)*cout+o])
+							}
+						}
+					}
+					conv[((i*h+r)*wd+c)*cout+o] = float32(max(s, 0))
+				}
+			}
+		}
+	}
+	h2, w2 := h/2, wd/2
+	out := make([]float32, n*h2*w2*cout)
+	for i := range n {
+		for r := range h2 {
+			for c := range w2 {
+				for o := range cout {
+					m := float32(math.Inf(-1))
+					for dr := range 2 {
+						for dc := range 2 {
+							m = max(m, conv[((i*h+2*r+dr)*wd+2*c+dc)*cout+o])
+						}
+					}
+					out[((i*h2+r)*w2+c)*cout+o] = m
+				}
+			}
+		}
+	}
+	return out
+}
+
+// refLogits is the naive forward of n on x [rows, dim].
+func refLogits(n *net, x []float32, rows int) []float32 {
+	get := func(p string) []float32 { v, _ := n.value(p); return v }
+	var feats [][]float32
+	bases := make([][]float32, n.bases)
+	for k := range n.tops {
+		b := min(k, n.bases-1)
+		bp, tp := n.basePath(b), n.topPath(k)
+		if bases[b] == nil {
+			if n.kind == MLP {
+				bases[b] = refDense(x, rows, n.dim, get(bp+"/dense_0/w"), get(bp+"/dense_0/b"), n.hidden, true)
+			} else {
+				bases[b] = refConvPool(x, rows, n.shape[0], n.shape[1], n.shape[2], get(bp+"/conv_0/w"), get(bp+"/conv_0/b"), convChannels[0])
+			}
+		}
+		var f []float32
+		if n.kind == MLP {
+			f = refDense(bases[b], rows, n.hidden, get(tp+"/dense_1/w"), get(tp+"/dense_1/b"), n.hidden, true)
+		} else {
+			h := refConvPool(bases[b], rows, n.shape[0]/2, n.shape[1]/2, convChannels[0], get(tp+"/conv_1/w"), get(tp+"/conv_1/b"), convChannels[1])
+			in := n.shape[0] / 4 * n.shape[1] / 4 * convChannels[1]
+			f = refDense(h, rows, in, get(tp+"/dense/w"), get(tp+"/dense/b"), n.hidden, true)
+		}
+		feats = append(feats, f)
+	}
+	fd := n.feat()
+	cat := make([]float32, rows*fd)
+	for k, f := range feats {
+		for i := range rows {
+			copy(cat[i*fd+k*n.hidden:i*fd+(k+1)*n.hidden], f[i*n.hidden:(i+1)*n.hidden])
+		}
+	}
+	return refDense(cat, rows, fd, get("/head/w"), get("/head/b"), n.classes, false)
+}
+
+func maxDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	d := 0.0
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return d
+}
+
+// TestForward checks every backbone layout (one backbone; DER's K
+// backbones; MEMO's shared base and K tops) of the MLP and the CNN against
+// a naive Go forward on the same weights.
+func TestForward(t *testing.T) {
+	be := testBackend(t)
+	for _, tc := range []struct {
+		name         string
+		kind         Backbone
+		dim          int
+		shape        []int
+		bases, tops  int
+		hidden, outs int
+	}{
+		{"mlp", MLP, 12, nil, 1, 1, 8, 3},
+		{"mlp-der", MLP, 12, nil, 3, 3, 8, 5},
+		{"mlp-memo", MLP, 12, nil, 1, 3, 8, 5},
+		{"cnn", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 1, 6, 4},
+		{"cnn-der", CNN, 8 * 8 * 2, []int{8, 8, 2}, 2, 2, 6, 4},
+		{"cnn-memo", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 2, 6, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNet(be, tc.kind, tc.dim, tc.shape, tc.hidden, 3)
+			for range tc.bases {
+				n.addBase()
+			}
+			n.resizeHead(tc.outs)
+			for range tc.tops {
+				n.addTop()
+			}
+			const rows = 5
+			x := randX(rows, tc.dim, 4)
+			got := n.logits(x, 4) // two batches, the second padded
+			want := refLogits(n, x, rows)
+			if d := maxDiff(got, want); d > 1e-4 {
+				t.Errorf("logits differ from the naive forward by %g\ngot  %v\nwant %v", d, got, want)
+			}
+		})
+	}
+}
+
+// lossAndGrads returns l's objective on (x, y, w, old) and its gradient
+// with respect to the variables at paths.
+func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args ...*tensors.Tensor) (float64, [][]float32) {
+	t.Helper()
+	e, err := model.NewExec(l.be, l.net.store, func(scope *model.Scope, in []*Node) []*Node {
+		scope.Store().SetTraining(in[0].Graph(), true)
+		var old *Node
+		if len(in) > 3 {
+			old = in[3]
+		}
+		loss := l.lossGraph(obj, in[0], in[1], in[2], old)
+		nodes := make([]*Node, len(paths))
+		for i, p := range paths {
+			nodes[i] = l.net.node(loss.Graph(), p)
+		}
+		return append([]*Node{loss}, graph.Gradient(loss, nodes...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Finalize()
+	in := make([]any, len(args))
+	for i, a := range args {
+		in[i] = a
+	}
+	out, err := e.Exec(in...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads := make([][]float32, len(paths))
+	for i := range paths {
+		grads[i] = tensors.MustCopyFlatData[float32](out[i+1])
+	}
+	return float64(tensors.MustCopyFlatData[float32](out[0])[0]), grads
+}
+
+// TestGradient compares GoMLX's gradient of the training objective (CE over
+// the new classes + KD on the old ones + the DER auxiliary loss) with
+// central finite differences, on a tiny two-backbone MLP.
+func TestGradient(t *testing.T) {
+	be := testBackend(t)
+	l, err := New(be, DER, Options{Hidden: 4, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dim, rows, known, seen = 3, 4, 2, 4
+	n := newNet(be, MLP, dim, nil, 4, 9)
+	n.addBase()
+	n.addTop()
+	n.addBase()
+	n.addTop()
+	n.resizeHead(seen)
+	n.dense("/"+ScopeAux, 4, seen-known+1)
+	l.net = n
+	x := randX(rows, dim, 1)
+	y := []int32{2, 3, 3, 0}
+	w := []float32{1, 1, 0.5, 1}
+	old := randX(rows, known, 2)
+	args := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, rows, dim), tensors.FromFlatDataAndDimensions(y, rows),
+		tensors.FromFlatDataAndDimensions(w, rows), tensors.FromFlatDataAndDimensions(old, rows, known)}
+	obj := objective{CEFrom: 1, CEWeight: 0.7, KD: 3, Known: known, T: 2, Aux: 1}
+	paths := append(append(n.vars("/"+ScopeNet), n.vars("/"+ScopeHead)...), n.vars("/"+ScopeAux)...)
+	_, grads := lossAndGrads(t, l, obj, paths, args...)
+	const eps = 1e-3
+	checked, skipped := 0, 0
+	for i, p := range paths {
+		vals, dims := n.value(p)
+		for _, j := range []int{0, len(vals) / 2, len(vals) - 1} {
+			orig := vals[j]
+			at := func(v float32) float64 {
+				vals[j] = v
+				n.set(p, tensors.FromFlatDataAndDimensions(append([]float32(nil), vals...), dims...))
+				loss, _ := lossAndGrads(t, l, obj, nil, args...)
+				return loss
+			}
+			lp, l0, lm := at(orig+eps), at(orig), at(orig-eps)
+			fd := (lp - lm) / (2 * eps)
+			if math.Abs((lp-l0)-(l0-lm))/eps > 1e-3+0.1*math.Abs(fd) {
+				skipped++ // a ReLU kink within ±eps: the one-sided slopes differ
+				continue
+			}
+			if g := float64(grads[i][j]); math.Abs(g-fd) > 2e-3+2e-2*math.Abs(fd) {
+				t.Errorf("d loss / d %s[%d]: GoMLX %.6f, finite difference %.6f (one-sided %.6f, %.6f)", p, j, g, fd, (lp-l0)/eps, (l0-lm)/eps)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d gradient entries checked, %d skipped at ReLU kinks", checked, skipped)
+	if checked < 3*8 || skipped > 4 {
+		t.Errorf("checked %d entries, skipped %d at kinks", checked, skipped)
+	}
+}
+
+// TestFisher checks EWC's Fisher of the head (a multinomial logistic
+// regression on the frozen features) against a hand computation: the mean
+// over minibatches of the squared gradient of the batch-mean
+// cross-entropy, (p − onehot(y))ᵀ·φ / m for the weights and Σ(p − onehot)/m
+// for the biases.
+func TestFisher(t *testing.T) {
+	be := testBackend(t)
+	l, err := New(be, EWC, Options{Hidden: 4, Batch: 4, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dim, rows, classes, h = 5, 10, 3, 4
+	n := newNet(be, MLP, dim, nil, h, 11)
+	n.addBase()
+	n.addTop()
+	n.resizeHead(classes)
+	l.net = n
+	d := &cil.Data{X: randX(rows, dim, 3), Y: []int32{0, 1, 2, 0, 1, 2, 2, 1, 0, 0}, Dim: dim}
+	got := l.fisher(d, []string{"/head/w", "/head/b"})
+
+	feats := n.featuresOf(d.X, 8)
+	w, _ := n.value("/head/w")
+	b, _ := n.value("/head/b")
+	wantW, wantB := make([]float64, h*classes), make([]float64, classes)
+	batches := 0
+	for at := 0; at < rows; at += 4 {
+		m := min(4, rows-at)
+		gw, gb := make([]float64, h*classes), make([]float64, classes)
+		for i := at; i < at+m; i++ {
+			z := make([]float64, classes)
+			zmax := math.Inf(-1)
+			for c := range classes {
+				z[c] = float64(b[c])
+				for k := range h {
+					z[c] += float64(feats[i*h+k]) * float64(w[k*classes+c])
+				}
+				zmax = max(zmax, z[c])
+			}
+			sum := 0.0
+			for c := range z {
+				z[c] = math.Exp(z[c] - zmax)
+				sum += z[c]
+			}
+			for c := range classes {
+				r := z[c] / sum
+				if int32(c) == d.Y[i] {
+					r--
+				}
+				gb[c] += r / float64(m)
+				for k := range h {
+					gw[k*classes+c] += r * float64(feats[i*h+k]) / float64(m)
+				}
+			}
+		}
+		for j := range gw {
+			wantW[j] += gw[j] * gw[j]
+		}
+		for j := range gb {
+			wantB[j] += gb[j] * gb[j]
+		}
+		batches++
+	}
+	check := func(name string, got []float32, want []float64) {
+		for j := range want {
+			want[j] /= float64(batches)
+			if math.Abs(float64(got[j])-want[j]) > 1e-6+1e-3*want[j] {
+				t.Errorf("Fisher of %s[%d]: %g, by hand %g", name, j, got[j], want[j])
+			}
+		}
+	}
+	if batches != 3 {
+		t.Fatalf("%d batches, want 3", batches)
+	}
+	check("head/w", got[0], wantW)
+	check("head/b", got[1], wantB)
+}
+
+// TestWeightAlign checks that aligning makes the mean norm of the new
+// classes' weight vectors equal to the old ones' and leaves the old ones.
+func TestWeightAlign(t *testing.T) {
+	be := testBackend(t)
+	l, _ := New(be, WA, Options{})
+	n := newNet(be, MLP, 2, nil, 2, 1)
+	// head/w [2 features, 4 classes]: columns are the classes' weight vectors.
+	n.set("/head/w", tensors.FromFlatDataAndDimensions([]float32{3, 0, 1, 0, 4, 1, 0, 2}, 2, 4))
+	n.set("/head/b", tensors.FromFlatDataAndDimensions([]float32{0, 0, 0, 0}, 4))
+	n.classes, n.tops = 4, 1
+	l.net = n
+	l.alignWeights(2)
+	// Norms: old 5 and 1 (mean 3); new 1 and 2 (mean 1.5): gamma = 2.
+	got, _ := n.value("/head/w")
+	want := []float32{3, 0, 2, 0, 4, 1, 0, 4}
+	if maxDiff(got, want) > 1e-6 {
+		t.Errorf("aligned head/w %v, want %v", got, want)
+	}
+}
