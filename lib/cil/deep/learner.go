@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/cil"
@@ -240,6 +241,15 @@ func (l *Learner) Options() Options { return l.opts }
 // Buffer returns the exemplar memory (nil for methods without one), e.g.
 // to Grow it for a memory-aligned comparison.
 func (l *Learner) Buffer() *cil.Buffer { return l.buf }
+
+// Store returns the GoMLX store of the current network (nil before the
+// first Learn); its variable paths are listed in the package doc.
+func (l *Learner) Store() *model.Store {
+	if l.net == nil {
+		return nil
+	}
+	return l.net.store
+}
 
 // Parameters returns the number of parameters the model holds now (all
 // backbones, frozen ones included, and the head).

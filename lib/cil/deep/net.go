@@ -32,25 +32,17 @@ const (
 	CNN Backbone = "cnn"
 )
 
-// Variable paths, relative to the learner's store root (they are API):
-//
-//	/net/base_<k>/dense_0/{w,b}                      MLP base (generalized block) k
-//	/net/top_<k>/dense_1/{w,b}                       MLP top (specialized block) k
-//	/net/base_<k>/conv_0/{w,b}                       CNN base: w [3, 3, C, 16]
-//	/net/top_<k>/conv_1/{w,b}, /net/top_<k>/dense/{w,b}   CNN top: w [3, 3, 16, 32]; dense [H/4·W/4·32, Hidden]
-//	/head/{w,b}                                      classifier: w [K·Hidden, seen], b [seen]
-//	/aux/{w,b}                                       DER/MEMO auxiliary head during a task: w [Hidden, new+1]
-//
-// Single-backbone learners have k = 0 only; DER adds base_k and top_k per
-// task, MEMO one shared base_0 and a top_k per task. Optimizer state (Adam
-// moments, momentum) lives under /opt during a Learn and is deleted after
-// it; EWC keeps /ewc/fisher/... and /ewc/mean/....
+// Scopes of a learner's store (the full list of variable paths is in the
+// package doc).
 const (
-	ScopeNet  = "net"
+	// ScopeNet holds the backbones: /net/base_<k>/..., /net/top_<k>/....
+	ScopeNet = "net"
+	// ScopeHead holds the classifier /head/{w,b}.
 	ScopeHead = "head"
-	ScopeAux  = "aux"
-	scopeOpt  = "opt"
-	scopeEWC  = "ewc"
+	// ScopeAux holds DER's and MEMO's auxiliary head during a task.
+	ScopeAux = "aux"
+	scopeOpt = "opt"
+	scopeEWC = "ewc"
 )
 
 // convChannels are the CNN's channels after conv_0 and conv_1.

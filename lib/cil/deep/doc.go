@@ -1,0 +1,67 @@
+// Package deep holds the class-incremental learners that train networks,
+// on GoMLX, behind lib/cil's Learner interface: Finetune, Joint, Replay,
+// iCaRL, LwF, EWC, WA, DER, MEMO and GDumb, as described in Zhou et al.,
+// "Deep Class-Incremental Learning: A Survey" (2024) and implemented in
+// PyCIL. [New] documents each method's loss in the papers' symbols and
+// its memory; the order-invariant baselines (NCM, streaming LDA, kNN) and
+// the scenarios, metrics and exemplar Buffer are in lib/cil.
+//
+// Usage (ExampleNew):
+//
+//	l, err := deep.New(backend, deep.Replay, deep.Options{Epochs: 5})
+//	res, err := cil.Run(l, scenario, nil) // res.Acc, res.Last(), res.AverageIncremental()
+//	mem := l.Memory()                     // bytes: Exemplars, Parameters, Other
+//
+// Networks. A backbone is a base (generalized) block followed by a top
+// (specialized) block: [MLP] (dense Dim->Hidden, ReLU; dense Hidden->Hidden,
+// ReLU; 784-256-256 by default) or [CNN] (3x3 conv to 16 channels, ReLU,
+// 2x2 max pool; 3x3 conv to 32, ReLU, 2x2 max pool, dense to Hidden = 128,
+// ReLU), then one linear head over the classes seen so far. The head grows
+// at each task: it is re-created with the old classes' weights copied in
+// (PyCIL's update_fc), so its parameters are exactly Hidden·K·seen + seen.
+// DER adds a whole backbone per task, MEMO a top block on one shared base;
+// both concatenate the K backbones' features. Weights are initialized on
+// the host as PyTorch's nn.Linear / nn.Conv2d: U(±1/sqrt(fan_in)).
+//
+// Variable paths in each learner's store are API:
+//
+//	/net/base_<k>/dense_0/{w,b}    MLP base k: w [Dim, Hidden]
+//	/net/top_<k>/dense_1/{w,b}     MLP top k: w [Hidden, Hidden]
+//	/net/base_<k>/conv_0/{w,b}     CNN base k: w [3, 3, C, 16]
+//	/net/top_<k>/conv_1/{w,b}      CNN top k: w [3, 3, 16, 32]
+//	/net/top_<k>/dense/{w,b}       CNN top k: w [H/4·W/4·32, Hidden]
+//	/head/{w,b}                    w [K·Hidden, seen], b [seen]
+//	/aux/{w,b}                     DER/MEMO auxiliary head, during a task only: w [Hidden, new+1]
+//	/opt/{m,v}<path>, /opt/step    optimizer state, during a Learn only
+//	/ewc/fisher<path>, /ewc/mean<path>   EWC's Fisher and anchor weights
+//
+// Training. Each Learn runs Options.Epochs epochs of shuffled minibatches
+// (Batch 128) with a fresh optimizer (Adam, lr 1e-3, by default; SGD with
+// momentum as PyCIL on request) and a constant learning rate. One training
+// graph per task (the head's width changes with each task) is compiled on
+// the first step and reused for every epoch; the last batch of an epoch
+// is padded with zero-weight rows so that it needs no second graph. The
+// previous model's logits for distillation are computed once at the start
+// of a task. [Learner.Epochs] records each epoch's wall time and loss.
+//
+// Memory ([Learner.Memory], bytes): exemplars as stored raw examples
+// (Data.ExampleBytes each), parameters 4 bytes each for every parameter
+// kept (frozen DER backbones included), other state (iCaRL's class means,
+// EWC's Fisher and anchor) 4 bytes per float. The model used for
+// distillation is the current model at the start of the next task, so it
+// is not counted twice; the DER/MEMO auxiliary head is dropped after each
+// task and not counted.
+//
+// Differences from PyCIL, all deliberate: Adam at a constant learning rate
+// and a few epochs (PyCIL: SGD 0.1 with step decay for 170-250 epochs on
+// ResNets), no data augmentation, no batch norm; MEMO trains the shared
+// base in every task (PyCIL's train_base) and freezes old specialized
+// blocks; GDumb retrains from scratch after every task, on its memory.
+//
+// GoMLX note: on the Go backend, graphs not marked as training embed
+// variables as constants (lib/blocks' doc), so every graph here is marked
+// as training (there is no dropout or batch norm for it to change).
+//
+// Panics inside Learn and Predict are returned as errors; messages start
+// with "deep: ".
+package deep
