@@ -2,6 +2,7 @@ package cil
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -74,6 +75,40 @@ func (m *KNN) Predict(x *Data) ([]int32, error) {
 		}
 	})
 	return out, nil
+}
+
+// Scores returns [N, classes]: minus the squared distance from each example
+// of x to the nearest stored example of each class (-Inf for a class with
+// none): 1-NN restricted to any subset of classes, as task-IL needs.
+func (m *KNN) Scores(x *Data) ([]float32, int, error) {
+	if len(m.y) == 0 {
+		return nil, 0, fmt.Errorf("cil: kNN: Predict before any Learn")
+	}
+	f, dim, err := extract(m.Features, x)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dim != m.dim {
+		return nil, 0, fmt.Errorf("cil: kNN: features of width %d, learned %d", dim, m.dim)
+	}
+	m.ops += int64(x.Len()) * int64(len(m.y)) * int64(3*dim)
+	k := m.labels
+	out := make([]float32, x.Len()*k)
+	parallel(x.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := out[i*k : (i+1)*k]
+			for c := range row {
+				row[c] = float32(math.Inf(-1))
+			}
+			q := f[i*dim : (i+1)*dim]
+			for s, y := range m.y {
+				if d := -sqDist(q, m.f[s*dim:(s+1)*dim]); d > row[y] {
+					row[y] = d
+				}
+			}
+		}
+	})
+	return out, k, nil
 }
 
 // FLOPs is 0 for learning (it stores) and a subtraction, multiply and add

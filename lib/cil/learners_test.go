@@ -218,3 +218,29 @@ func TestFLOPs(t *testing.T) {
 		t.Errorf("Run's LearnFLOPs = %v, want 3 increasing counts", r.LearnFLOPs)
 	}
 }
+
+// Predict is the argmax of Scores, and Run reports task-IL accuracy at least
+// as high as class-IL for these learners.
+func TestScoresMatchPredict(t *testing.T) {
+	train, test := Synthetic(6, 4, 40, 20, 8)
+	s, _ := NewScenario(train, test, 2, 2, nil)
+	for _, l := range []Learner{&NCM{}, &NCM{Cosine: true}, &KNN{K: 1}, &SLDA{}} {
+		r, err := Run(l, s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores, k, err := l.(Scorer).Scores(test)
+		if err != nil || k != 6 || len(scores) != 6*test.Len() {
+			t.Fatalf("%s: Scores: %d values of %d classes, %v", l.Name(), len(scores), k, err)
+		}
+		pred, _ := l.Predict(test)
+		if got := Argmax(scores, k); !slices.Equal(got, pred) {
+			t.Errorf("%s: argmax of Scores differs from Predict", l.Name())
+		}
+		for i := range r.Tasks() {
+			if r.TaskIL[i] < r.Total[i] {
+				t.Errorf("%s after task %d: task-IL %.3f below class-IL %.3f", l.Name(), i, r.TaskIL[i], r.Total[i])
+			}
+		}
+	}
+}

@@ -98,21 +98,42 @@ func (m *NCM) Means() []float32 {
 
 // Predict returns the class of the nearest mean for each example of x.
 func (m *NCM) Predict(x *Data) ([]int32, error) {
-	if len(m.sums) == 0 {
-		return nil, fmt.Errorf("cil: NCM: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	scores, k, err := m.Scores(x)
 	if err != nil {
 		return nil, err
 	}
+	return Argmax(scores, k), nil
+}
+
+// Scores returns [N, classes] negative squared distances of the examples of
+// x to the class means (cosine: of the normalized features and means).
+func (m *NCM) Scores(x *Data) ([]float32, int, error) {
+	if len(m.sums) == 0 {
+		return nil, 0, fmt.Errorf("cil: NCM: Predict before any Learn")
+	}
+	f, dim, err := extract(m.Features, x)
+	if err != nil {
+		return nil, 0, err
+	}
 	if dim != m.dim {
-		return nil, fmt.Errorf("cil: NCM: features of width %d, learned %d", dim, m.dim)
+		return nil, 0, fmt.Errorf("cil: NCM: features of width %d, learned %d", dim, m.dim)
 	}
 	if m.Cosine {
 		f = cloneNormalized(f, dim)
 	}
-	m.predictOps += int64(x.Len()) * int64(len(m.sums)) * int64(3*dim)
-	return nearest(f, m.Means(), dim), nil
+	k := len(m.sums)
+	m.predictOps += int64(x.Len()) * int64(k) * int64(3*dim)
+	means := m.Means()
+	out := make([]float32, x.Len()*k)
+	parallel(x.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			q := f[i*dim : (i+1)*dim]
+			for c := range k {
+				out[i*k+c] = -sqDist(q, means[c*dim:(c+1)*dim])
+			}
+		}
+	})
+	return out, k, nil
 }
 
 // FLOPs counts one add per feature to learn an example and a subtraction,
@@ -124,22 +145,16 @@ func (m *NCM) Memory() Memory {
 	return Memory{Parameters: 4 * m.FeatureParams, Other: int64(len(m.sums)) * int64(m.dim+1) * 4}
 }
 
-// nearest returns, for each row of f ([N, dim]), the index of the closest
-// row of centres ([K, dim]) in Euclidean distance; NaN rows never win.
-func nearest(f, centres []float32, dim int) []int32 {
-	n, k := len(f)/dim, len(centres)/dim
+// Argmax returns, for each row of scores ([N, k]), the index of its largest
+// entry (the first one on ties; NaN never wins).
+func Argmax(scores []float32, k int) []int32 {
+	n := len(scores) / k
 	out := make([]int32, n)
 	for i := range n {
-		x := f[i*dim : (i+1)*dim]
-		best, bestD := int32(0), math.Inf(1)
-		for c := range k {
-			var d float64
-			for j, v := range centres[c*dim : (c+1)*dim] {
-				e := float64(x[j] - v)
-				d += e * e
-			}
-			if d < bestD {
-				best, bestD = int32(c), d
+		best, bestS := int32(0), float32(math.Inf(-1))
+		for c, v := range scores[i*k : (i+1)*k] {
+			if v > bestS {
+				best, bestS = int32(c), v
 			}
 		}
 		out[i] = best

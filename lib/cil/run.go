@@ -1,8 +1,10 @@
 package cil
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -12,13 +14,18 @@ type Result struct {
 	Learner string
 	// Acc[t][j] is the accuracy on the test examples of task j's classes
 	// after learning task t (j <= t): the accuracy matrix.
-	Acc [][]float64
+	Acc []Floats
 	// Total[t] is the accuracy on the test examples of all classes seen after
 	// task t (PyCIL's "top-1 total").
-	Total []float64
+	Total Floats
 	// Old[t] and New[t] split Total[t] into the classes of tasks before t and
 	// of task t itself (Old[0] is NaN).
-	Old, New []float64
+	Old, New Floats
+	// TaskIL[t] is the task-incremental accuracy after task t: each test
+	// example is classified among the classes of its own task only (the
+	// task identity is given), from the learner's scores; nil unless the
+	// learner is a [Scorer]. Class-IL (Total) is the harder setting.
+	TaskIL Floats
 	// Memory[t] is the learner's memory after task t.
 	Memory []Memory
 	// LearnTime[t] and PredictTime[t] are the wall-clock durations of Learn(task t)
@@ -27,6 +34,13 @@ type Result struct {
 	// LearnFLOPs[t] is the learner's total training arithmetic after task t,
 	// for learners that count it ([Coster]); nil for others.
 	LearnFLOPs []int64
+}
+
+// Scorer is implemented by learners that can score every seen class: for
+// the N examples of x, [N, classes] scores, higher meaning more likely
+// (logits, negative distances). [Run] uses it for task-IL accuracy.
+type Scorer interface {
+	Scores(x *Data) (scores []float32, classes int, err error)
 }
 
 // Coster is implemented by learners that count their arithmetic, the
@@ -38,9 +52,10 @@ type Coster interface {
 }
 
 // Run feeds the tasks of s to l one after the other and, after each, tests
-// it on every class seen so far. after, if not nil, is called with the
-// result so far after each task (for progress bars and live tables). It
-// stops at the first error, returning the tasks done.
+// it on every class seen so far (class-IL, with Predict); if l is a
+// [Scorer], it also scores the test set for task-IL accuracy. after, if not
+// nil, is called with the result so far after each task (for progress bars
+// and live tables). It stops at the first error, returning the tasks done.
 func Run(l Learner, s *Scenario, after func(r *Result)) (*Result, error) {
 	r := &Result{Learner: l.Name()}
 	for t := range s.Len() {
@@ -60,6 +75,13 @@ func Run(l Learner, s *Scenario, after func(r *Result)) (*Result, error) {
 			return r, fmt.Errorf("cil: %s returned %d predictions for %d test examples after task %d", l.Name(), len(pred), task.Test.Len(), t)
 		}
 		r.add(s, task, pred)
+		if sc, ok := l.(Scorer); ok {
+			til, err := taskIL(sc, s, task)
+			if err != nil {
+				return r, fmt.Errorf("cil: %s scoring after task %d: %w", l.Name(), t, err)
+			}
+			r.TaskIL = append(r.TaskIL, til)
+		}
 		r.Memory = append(r.Memory, l.Memory())
 		if c, ok := l.(Coster); ok {
 			learn, _ := c.FLOPs()
@@ -83,7 +105,7 @@ func (r *Result) add(s *Scenario, task Task, pred []int32) {
 			right[j]++
 		}
 	}
-	row := make([]float64, nt)
+	row := make(Floats, nt)
 	var all, n, old, nOld int
 	for j := range nt {
 		row[j] = frac(right[j], count[j])
@@ -98,6 +120,34 @@ func (r *Result) add(s *Scenario, task Task, pred []int32) {
 	r.Total = append(r.Total, frac(all, n))
 	r.Old = append(r.Old, frac(old, nOld))
 	r.New = append(r.New, row[task.Index])
+}
+
+// taskIL is the accuracy on task.Test when each example is classified
+// among the classes of its own task.
+func taskIL(sc Scorer, s *Scenario, task Task) (float64, error) {
+	scores, k, err := sc.Scores(task.Test)
+	if err != nil {
+		return 0, err
+	}
+	n := task.Test.Len()
+	if k < task.Seen() || len(scores) != n*k {
+		return 0, fmt.Errorf("%d scores of %d classes for %d examples, want %d classes (or more)", len(scores), k, n, task.Seen())
+	}
+	right := 0
+	for i, y := range task.Test.Y {
+		lo, hi := s.TaskClasses(s.TaskOf(int(y)))
+		row := scores[i*k : (i+1)*k]
+		best := lo
+		for c := lo + 1; c < hi; c++ {
+			if row[c] > row[best] {
+				best = c
+			}
+		}
+		if best == int(y) {
+			right++
+		}
+	}
+	return frac(right, n), nil
 }
 
 // frac is a/b, NaN when b = 0.
@@ -135,7 +185,7 @@ func (r *Result) Forgetting() float64 { return Forgetting(r.Acc) }
 func (r *Result) BWT() float64 { return BWT(r.Acc) }
 
 // Forgetting of an accuracy matrix acc[t][j] (j <= t); see [Result.Forgetting].
-func Forgetting(acc [][]float64) float64 {
+func Forgetting(acc []Floats) float64 {
 	last := len(acc) - 1
 	var f []float64
 	for j := 0; j < last; j++ {
@@ -149,7 +199,7 @@ func Forgetting(acc [][]float64) float64 {
 }
 
 // BWT of an accuracy matrix acc[t][j] (j <= t); see [Result.BWT].
-func BWT(acc [][]float64) float64 {
+func BWT(acc []Floats) float64 {
 	last := len(acc) - 1
 	var b []float64
 	for j := 0; j < last; j++ {
@@ -203,4 +253,79 @@ func Accuracy(pred, y []int32) float64 {
 		}
 	}
 	return frac(right, len(y))
+}
+
+// Floats is a []float64 whose JSON form writes NaN (a metric with nothing
+// to measure, such as Old[0]) as null, which encoding/json cannot otherwise
+// write, and reads null back as NaN.
+type Floats []float64
+
+// MarshalJSON writes the numbers, NaN and ±Inf as null.
+func (f Floats) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'['}
+	for i, v := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads numbers, null as NaN.
+func (f *Floats) UnmarshalJSON(data []byte) error {
+	var raw []*float64
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*f = nil
+		return nil
+	}
+	out := make(Floats, len(raw))
+	for i, p := range raw {
+		out[i] = math.NaN()
+		if p != nil {
+			out[i] = *p
+		}
+	}
+	*f = out
+	return nil
+}
+
+// Table returns a header and one row per result for nb.Table: learner,
+// average incremental and last accuracy (%), forgetting and BWT
+// (percentage points), task-IL accuracy after the last task (% or "-"),
+// final memory (MB) and total learning time.
+func Table(rs ...*Result) (header []string, rows [][]any) {
+	header = []string{"learner", "avg inc. acc %", "last acc %", "forgetting", "BWT", "task-IL last %", "memory MB", "learn time"}
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return strconv.FormatFloat(100*v, 'f', 1, 64)
+	}
+	for _, r := range rs {
+		til, mem := math.NaN(), math.NaN()
+		if len(r.TaskIL) > 0 {
+			til = r.TaskIL[len(r.TaskIL)-1]
+		}
+		if len(r.Memory) > 0 {
+			mem = r.Memory[len(r.Memory)-1].MB()
+		}
+		var total time.Duration
+		for _, d := range r.LearnTime {
+			total += d
+		}
+		rows = append(rows, []any{r.Learner, pct(r.AverageIncremental()), pct(r.Last()), pct(r.Forgetting()), pct(r.BWT()), pct(til),
+			strconv.FormatFloat(mem, 'f', 2, 64), total.Round(time.Millisecond).String()})
+	}
+	return header, rows
 }

@@ -1,6 +1,7 @@
 package cil
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -104,7 +105,7 @@ func TestRunRejectsShortPredictions(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	acc := [][]float64{
+	acc := []Floats{
 		{0.9},
 		{0.6, 0.8},
 		{0.5, 0.7, 0.95},
@@ -136,5 +137,86 @@ func TestMetrics(t *testing.T) {
 	}
 	if a := Accuracy([]int32{1, 2, 3, 4}, []int32{1, 2, 0, 0}); a != 0.5 {
 		t.Errorf("Accuracy = %v", a)
+	}
+}
+
+// latest scores the newest class 2, an example's true class 1 (it peeks at
+// a lookup) and the rest 0; it predicts the newest class.
+type latest struct{ lookup }
+
+func (l *latest) Predict(x *Data) ([]int32, error) {
+	s, k, _ := l.Scores(x)
+	return Argmax(s, k), nil
+}
+func (l *latest) Scores(x *Data) ([]float32, int, error) {
+	k := 0
+	for _, y := range l.seen {
+		k = max(k, int(y)+1)
+	}
+	out := make([]float32, x.Len()*k)
+	for i := range x.Len() {
+		if y, ok := l.seen[x.Row(i)[0]]; ok {
+			out[i*k+int(y)] = 1
+		}
+		out[i*k+k-1] = 2
+	}
+	return out, k, nil
+}
+
+func TestRunTaskIL(t *testing.T) {
+	train, _ := Synthetic(6, 2, 5, 0, 1)
+	s, _ := NewScenario(train, train, 2, 2, nil)
+	r, err := Run(&latest{}, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Task-IL: every old task right, half of the newest: (2t+1)/(2t+2).
+	// Class-IL: only the newest class: 1/(2t+2).
+	for i, want := range []float64{0.5, 0.75, 5.0 / 6} {
+		if !near(r.TaskIL[i], want) || !near(r.Total[i], 1/float64(2*i+2)) {
+			t.Errorf("task %d: task-IL %v, class-IL %v; want %v, %v", i, r.TaskIL[i], r.Total[i], want, 1/float64(2*i+2))
+		}
+	}
+	if r2, _ := Run(&lookup{}, s, nil); r2.TaskIL != nil {
+		t.Errorf("TaskIL %v for a learner that is not a Scorer", r2.TaskIL)
+	}
+}
+
+func TestFloatsJSON(t *testing.T) {
+	r := &Result{Learner: "x", Total: Floats{0.5, 1}, Old: Floats{math.NaN(), 0.25}, Acc: []Floats{{1}, {0.5, math.Inf(1)}}}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Old":[null,0.25]`) || !strings.Contains(string(b), `"Acc":[[1],[0.5,null]]`) || !strings.Contains(string(b), `"TaskIL":null`) {
+		t.Errorf("JSON %s", b)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.Old[0]) || back.Old[1] != 0.25 || back.Total[1] != 1 || back.TaskIL != nil {
+		t.Errorf("round trip: %+v", back)
+	}
+}
+
+func TestTable(t *testing.T) {
+	train, _ := Synthetic(4, 2, 5, 0, 1)
+	s, _ := NewScenario(train, train, 2, 2, nil)
+	a, _ := Run(&lookup{forget: true}, s, nil)
+	b, _ := Run(&latest{}, s, nil)
+	header, rows := Table(a, b)
+	if len(header) != 8 || len(rows) != 2 {
+		t.Fatalf("header %v, %d rows", header, len(rows))
+	}
+	// forgets: totals 1, 0.5 -> avg 75%, last 50%, forgetting 100 points, BWT -100, no task-IL.
+	want := []any{"lookup", "75.0", "50.0", "100.0", "-100.0", "-"}
+	for i, w := range want {
+		if rows[0][i] != w {
+			t.Errorf("row 0 column %q = %v, want %v", header[i], rows[0][i], w)
+		}
+	}
+	if rows[1][5] != "75.0" || rows[0][6] != "0.00" {
+		t.Errorf("task-IL %v, memory %v", rows[1][5], rows[0][6])
 	}
 }

@@ -151,38 +151,43 @@ func (m *SLDA) fit() error {
 
 // Predict returns argmax_c of the discriminant for each example of x.
 func (m *SLDA) Predict(x *Data) ([]int32, error) {
-	if m.n == 0 {
-		return nil, fmt.Errorf("cil: SLDA: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	scores, k, err := m.Scores(x)
 	if err != nil {
 		return nil, err
 	}
+	return Argmax(scores, k), nil
+}
+
+// Scores returns the [N, classes] discriminants (Λ μ_c)ᵀ x - ½ μ_cᵀ Λ μ_c
+// (-Inf for a class with no example).
+func (m *SLDA) Scores(x *Data) ([]float32, int, error) {
+	if m.n == 0 {
+		return nil, 0, fmt.Errorf("cil: SLDA: Predict before any Learn")
+	}
+	f, dim, err := extract(m.Features, x)
+	if err != nil {
+		return nil, 0, err
+	}
 	if dim != m.dim {
-		return nil, fmt.Errorf("cil: SLDA: features of width %d, learned %d", dim, m.dim)
+		return nil, 0, fmt.Errorf("cil: SLDA: features of width %d, learned %d", dim, m.dim)
 	}
 	if m.w == nil {
 		if err := m.fit(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	m.predictOps += int64(x.Len()) * int64(len(m.b)) * int64(2*dim)
-	out := make([]int32, x.Len())
-	for i := range out {
-		q := f[i*dim : (i+1)*dim]
-		best, bestS := int32(0), math.Inf(-1)
-		for c := range m.b {
-			s := float64(m.b[c])
-			for j, v := range m.w[c*dim : (c+1)*dim] {
-				s += float64(v * q[j])
-			}
-			if s > bestS {
-				best, bestS = int32(c), s
+	k := len(m.b)
+	m.predictOps += int64(x.Len()) * int64(k) * int64(2*dim)
+	out := make([]float32, x.Len()*k)
+	parallel(x.Len(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			q := f[i*dim : (i+1)*dim]
+			for c := range k {
+				out[i*k+c] = m.b[c] + dot(m.w[c*dim:(c+1)*dim], q)
 			}
 		}
-		out[i] = best
-	}
-	return out, nil
+	})
+	return out, k, nil
 }
 
 // FLOPs counts the streaming updates and, in learn, the solve that turns
