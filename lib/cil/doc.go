@@ -6,13 +6,16 @@
 // training (those that train networks live in lib/cil/deep):
 //
 //   - data: [Data] (flat float32 examples, [N, Dim]), [Synthetic] Gaussian
-//     blobs for tests, [FromImages] for Fashion-MNIST (lib/lra);
+//     blobs for tests, [FashionMNIST] and [FromImages] (through lib/lra),
+//     [LoadCIFAR100] (the binary version, where a copy is at hand);
 //   - streams: [Scenario] cuts a dataset into tasks in a class order
 //     ([PyCILOrder] reproduces the papers' seed-1993 order bit for bit);
 //     [SortByClass] gives the extreme ordered stream;
 //   - evaluation: [Run] produces the accuracy matrix and the metrics of the
 //     literature ([Result.AverageIncremental], [Result.Last],
-//     [Result.Forgetting], [Result.BWT]), per-task memory, time and FLOPs;
+//     [Result.Forgetting], [Result.BWT]), per-task memory, time and FLOPs
+//     ([Coster]), and task-IL accuracy next to class-IL for learners that
+//     score classes ([Scorer]); [Table] lays results out for nb.Table;
 //   - memory: [Buffer] is the class-balanced exemplar memory of replay
 //     methods (herding or random selection, PyCIL's 2000 exemplars);
 //     [Memory] counts bytes (exemplars at their raw size, 4 bytes per
