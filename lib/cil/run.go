@@ -329,3 +329,30 @@ func Table(rs ...*Result) (header []string, rows [][]any) {
 	}
 	return header, rows
 }
+
+// Spread is the mean and sample standard deviation of metric over several
+// runs (seeds or class orders) of one learner, e.g.
+// Spread(rs, (*Result).Last); NaN values are skipped, Std is 0 for one run
+// and both are NaN for none.
+func Spread(rs []*Result, metric func(*Result) float64) (mean, std float64) {
+	var xs []float64
+	for _, r := range rs {
+		if v := metric(r); !math.IsNaN(v) {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) == 1 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}

@@ -220,3 +220,17 @@ func TestTable(t *testing.T) {
 		t.Errorf("task-IL %v, memory %v", rows[1][5], rows[0][6])
 	}
 }
+
+func TestSpread(t *testing.T) {
+	rs := []*Result{{Total: Floats{0.2, 0.5}}, {Total: Floats{0.1, 0.7}}, {Total: Floats{0.3, 0.9}}, {}}
+	m, s := Spread(rs, (*Result).Last) // 0.5, 0.7, 0.9 (the empty run's NaN skipped)
+	if !near(m, 0.7) || !near(s, 0.2) {
+		t.Errorf("Spread = %v ± %v, want 0.7 ± 0.2", m, s)
+	}
+	if m, s := Spread(rs[:1], (*Result).Last); !near(m, 0.5) || s != 0 {
+		t.Errorf("one run: %v ± %v", m, s)
+	}
+	if m, _ := Spread(nil, (*Result).Last); !math.IsNaN(m) {
+		t.Errorf("no run: %v", m)
+	}
+}
