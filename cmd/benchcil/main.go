@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ var (
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
 	flagThreads   = flag.Int("threads", 2, "PyTorch threads (torch.set_num_threads)")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
+	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
 )
 
 // Definition is written into every report.
@@ -222,6 +224,15 @@ func run() error {
 		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, LR: o.LR, Memory: o.Memory,
 		TrainImages: train.Len(), TestImages: test.Len(), LoadAvg: []string{measure.LoadAvg()}}
 	methods := strings.Split(*flagMethods, ",")
+	if *flagProfile != "" {
+		f, err := os.Create(*flagProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for _, name := range methods {
 		r, err := measureMethod(deep.Method(name), s, o)
 		if err != nil {
@@ -230,6 +241,9 @@ func run() error {
 		fmt.Printf("GoMLX   %-8s %.3f s/epoch (median %.3f, %d epochs, %.1f s)  last acc %.3f  avg acc %.3f\n", r.Method,
 			r.MeanSeconds, r.MedianSec, len(r.EpochSeconds), r.TotalSeconds, r.LastAccuracy, r.AvgAccuracy)
 		rep.GoMLX = append(rep.GoMLX, r)
+	}
+	if *flagProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	if *flagTorch {

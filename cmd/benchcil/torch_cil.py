@@ -113,10 +113,12 @@ def train_epochs(net, params, x, y, known, method, epochs, batch, lr, gen, times
 
 
 def weight_align(fc, known):
+    # As lib/cil/deep: only shrinks the new classes' weights (gamma <= 1).
     with torch.no_grad():
         w = fc.weight  # [classes, features]
-        old, new = w[:known].norm(dim=1).mean(), w[known:].norm(dim=1).mean()
-        w[known:] *= old / new
+        gamma = w[:known].norm(dim=1).mean() / w[known:].norm(dim=1).mean()
+        if gamma <= 1:
+            w[known:] *= gamma
 
 
 def run(method, xtr, ytr, xte, yte, a):

@@ -71,8 +71,12 @@ type Options struct {
 	// clamps the Fisher entries: default 1e-4 (PyCIL's fishermax).
 	EWCLambda, FisherMax float64
 	AuxWeight            float64 // DER/MEMO auxiliary loss weight: default 1
-	EvalBatch            int     // batch of Predict and feature extraction: default 512
-	Seed                 uint64  // weights, shuffling and random exemplars
+	// AlignAlways applies weight aligning (WA, DER, MEMO) also when it
+	// would enlarge the new classes' weights (gamma > 1), as PyCIL does;
+	// by default it only shrinks them (see [New]).
+	AlignAlways bool
+	EvalBatch   int    // batch of Predict and feature extraction: default 512
+	Seed        uint64 // weights, shuffling and random exemplars
 }
 
 // WithDefaults returns o with its zero fields set to the defaults.
@@ -161,6 +165,9 @@ type Learner struct {
 	fisherN int64       // EWC: Fisher entries kept
 	params  int64       // parameters kept after the last Learn
 
+	// Gammas records the weight-aligning factor of every task after the
+	// first (WA, DER, MEMO), applied or not.
+	Gammas []float64
 	// Epochs records every training epoch, in order.
 	Epochs []EpochInfo
 	// OnEpoch, if set, is called after every training epoch.
@@ -192,15 +199,22 @@ var _ cil.Learner = (*Learner)(nil)
 //     entries; θ* the weights after the last task.
 //   - WA: (1 − K/S)·CE(z, y) + (K/S)·KD_T(z[:K], z_old) on new data +
 //     exemplars (PyCIL's WA), then weight aligning: the head's new-class
-//     weight vectors are multiplied by mean‖w_old‖/mean‖w_new‖ (L2 norms of
-//     the per-class weight vectors, as PyCIL; biases unchanged).
+//     weight vectors are multiplied by gamma = mean‖w_old‖/mean‖w_new‖ (L2
+//     norms of the per-class weight vectors, as PyCIL; biases unchanged)
+//     when gamma <= 1. Aligning exists to undo new-class weights grown
+//     larger than the old ones; with our short Adam training the fresh
+//     new-class weights stay smaller (gamma 1.07-2.2 measured on Split
+//     Fashion-MNIST), and applying gamma > 1 as PyCIL does amplified the
+//     bias toward new classes: last accuracy, 3 epochs per task, DER 0.378
+//     with it vs 0.782 without, WA 0.656 vs 0.746. Options.AlignAlways
+//     restores PyCIL's behaviour.
 //   - DER: a new backbone per task (base and top blocks) initialized as a
 //     copy of the previous one, the old ones frozen; the head sees the
 //     concatenated features (old classes' weights kept, new rows and
 //     columns fresh); loss CE(z, y) + CE(aux(φ_new(x)), ŷ) with an
 //     auxiliary head over the new classes + 1 "old" class (ŷ = y − K + 1,
 //     0 for old classes) on new data + exemplars; weight aligning after
-//     the task; the auxiliary head is dropped after the task.
+//     the task (WA's rule above); the auxiliary head is dropped after the task.
 //   - MEMO: as DER, but the base block (the generalized, early layers) is
 //     shared and trained in every task (PyCIL's train_base), and only a new
 //     top block (specialized) is added per task, copied from the last.
@@ -419,8 +433,8 @@ func (l *Learner) checkTask(task cil.Task) error {
 }
 
 // alignWeights multiplies the head's weight vectors of the classes
-// [known, seen) by mean‖w_c‖ over old classes / mean‖w_c‖ over new ones
-// (w_c: column c of head/w).
+// [known, seen) by gamma = mean‖w_c‖ over old classes / mean‖w_c‖ over new
+// ones (w_c: column c of head/w), if gamma <= 1 or Options.AlignAlways.
 func (l *Learner) alignWeights(known int) {
 	n := l.net
 	w, dims := n.value("/head/w")
@@ -446,6 +460,10 @@ func (l *Learner) alignWeights(known int) {
 		return
 	}
 	gamma := float32(oldN / newN)
+	l.Gammas = append(l.Gammas, float64(gamma))
+	if gamma > 1 && !l.opts.AlignAlways {
+		return
+	}
 	for i := range f {
 		for j := known; j < c; j++ {
 			w[i*c+j] *= gamma

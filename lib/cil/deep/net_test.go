@@ -340,22 +340,34 @@ func TestFisher(t *testing.T) {
 	check("head/b", got[1], wantB)
 }
 
-// TestWeightAlign checks that aligning makes the mean norm of the new
-// classes' weight vectors equal to the old ones' and leaves the old ones.
+// TestWeightAlign checks weight aligning on a hand-made head: the new
+// classes' weight vectors are scaled so that their mean norm equals the old
+// ones'; the old ones are left; gamma > 1 is applied only with AlignAlways.
 func TestWeightAlign(t *testing.T) {
 	be := testBackend(t)
-	l, _ := New(be, WA, Options{})
-	n := newNet(be, MLP, 2, nil, 2, 1)
-	// head/w [2 features, 4 classes]: columns are the classes' weight vectors.
-	n.set("/head/w", tensors.FromFlatDataAndDimensions([]float32{3, 0, 1, 0, 4, 1, 0, 2}, 2, 4))
-	n.set("/head/b", tensors.FromFlatDataAndDimensions([]float32{0, 0, 0, 0}, 4))
-	n.classes, n.tops = 4, 1
-	l.net = n
-	l.alignWeights(2)
-	// Norms: old 5 and 1 (mean 3); new 1 and 2 (mean 1.5): gamma = 2.
-	got, _ := n.value("/head/w")
-	want := []float32{3, 0, 2, 0, 4, 1, 0, 4}
-	if maxDiff(got, want) > 1e-6 {
-		t.Errorf("aligned head/w %v, want %v", got, want)
+	for _, tc := range []struct {
+		name   string
+		w      []float32 // head/w [2 features, 4 classes]: columns are the classes' weight vectors
+		always bool
+		gamma  float64
+		want   []float32
+	}{
+		// Old norms 1 and 2 (mean 1.5), new 5 and 1 (mean 3): gamma 0.5.
+		{"shrink", []float32{1, 0, 3, 1, 0, 2, 4, 0}, false, 0.5, []float32{1, 0, 1.5, 0.5, 0, 2, 2, 0}},
+		// Old norms 5 and 1 (mean 3), new 1 and 2 (mean 1.5): gamma 2, not applied by default.
+		{"no-grow", []float32{3, 0, 1, 0, 4, 1, 0, 2}, false, 2, []float32{3, 0, 1, 0, 4, 1, 0, 2}},
+		{"always", []float32{3, 0, 1, 0, 4, 1, 0, 2}, true, 2, []float32{3, 0, 2, 0, 4, 1, 0, 4}},
+	} {
+		l, _ := New(be, WA, Options{AlignAlways: tc.always})
+		n := newNet(be, MLP, 2, nil, 2, 1)
+		n.set("/head/w", tensors.FromFlatDataAndDimensions(tc.w, 2, 4))
+		n.set("/head/b", tensors.FromFlatDataAndDimensions([]float32{0, 0, 0, 0}, 4))
+		n.classes, n.tops = 4, 1
+		l.net = n
+		l.alignWeights(2)
+		got, _ := n.value("/head/w")
+		if maxDiff(got, tc.want) > 1e-6 || len(l.Gammas) != 1 || math.Abs(l.Gammas[0]-tc.gamma) > 1e-6 {
+			t.Errorf("%s: aligned head/w %v (gammas %v), want %v (gamma %g)", tc.name, got, l.Gammas, tc.want, tc.gamma)
+		}
 	}
 }
