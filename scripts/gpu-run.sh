@@ -28,6 +28,12 @@ bin/labnotes install
 [ -d .device/data/fashion-mnist ] && export LABNOTES_FASHION_MNIST="$ROOT/.device/data/fashion-mnist"
 # The shared puzzle data (Sudoku-Extreme, tdoku, mazes, ARC; notebooks 06-09 at gpu scale), e.g.
 #   mkdir -p .device/data/shared && cp -r ../shared/data/sudoku .device/data/shared/
+# Compressed data folders (.device/data/NAME.tar.xz holding NAME/) fit the carry limit next to the bundle.
+for f in .device/data/*.tar.xz; do
+  [ -f "$f" ] || continue
+  n=$(basename "$f" .tar.xz)
+  [ -d ".device/data/shared/$n" ] || { mkdir -p .device/data/shared && tar -C .device/data/shared -xJf "$f"; }
+done
 [ -d .device/data/shared ] && export LABNOTES_DATA="$ROOT/.device/data/shared"
 bin/labnotes doctor | tee "$OUT/doctor.txt" || true
 params=()
