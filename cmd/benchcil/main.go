@@ -48,7 +48,8 @@ var (
 	flagOut       = flag.String("o", "reports/bench/cil.json", "output JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_cil.py (the same loop in PyTorch)")
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
-	flagThreads   = flag.Int("threads", 2, "PyTorch threads (torch.set_num_threads)")
+	flagThreads   = flag.String("threads", "2", "PyTorch threads (torch.set_num_threads), a comma-separated list: one run each; the first is the anchor of ratio_torch_over_gomlx")
+	flagBackend   = flag.String("backend", "go:ops_sequential", "GoMLX backend config used when $GOMLX_BACKEND is not set (empty: lib/backend's choice); on 2 cores ops_sequential lets a matmul use both")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
 )
@@ -92,7 +93,9 @@ type Report struct {
 	Torch       []map[string]any   `json:"torch,omitempty"`
 	TorchOther  []string           `json:"torch_other,omitempty"`
 	Ratio       map[string]float64 `json:"ratio_torch_over_gomlx,omitempty"`
-	// LoadAvg is /proc/loadavg before GoMLX, after GoMLX and after PyTorch:
+	// RatioThreads is the ratio for every PyTorch thread count, keyed "<method>@<threads>".
+	RatioThreads map[string]float64 `json:"ratio_torch_over_gomlx_by_threads,omitempty"`
+	// LoadAvg is /proc/loadavg before GoMLX, after GoMLX and after each PyTorch run:
 	// other processes share the cores.
 	LoadAvg []string `json:"loadavg"`
 }
@@ -172,32 +175,39 @@ func scenario(dir string, nTrain, nTest int) (*cil.Scenario, *cil.Data, *cil.Dat
 	return s, train, test, err
 }
 
-// runTorch runs torch_cil.py and adds its results and ratios to rep.
+// runTorch runs torch_cil.py once per thread count and adds its results
+// and ratios to rep.
 func runTorch(rep *Report, script string, methods []string, o deep.Options) error {
-	args := []string{script, "--epochs", fmt.Sprint(o.Epochs), "--methods", strings.Join(methods, ","),
-		"--threads", fmt.Sprint(*flagThreads), "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
-		"--seed", fmt.Sprint(o.Seed)}
-	if *flagDir != "" {
-		args = append(args, "--data", *flagDir)
-	}
-	args = append(args, strings.Fields(*flagTorchArgs)...)
-	cmd := exec.Command(*flagPython, args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	results, other := measure.ParseResults(out)
-	rep.Torch, rep.TorchOther = results, other
-	if err != nil {
-		return fmt.Errorf("benchcil: %s %s: %w", *flagPython, script, err)
-	}
-	rep.Ratio = map[string]float64{}
-	for _, t := range results {
-		name, _ := t["method"].(string)
-		sec, _ := t["mean_s_per_epoch"].(float64)
-		for _, g := range rep.GoMLX {
-			if g.Method == name && g.MeanSeconds > 0 && sec > 0 {
-				rep.Ratio[name] = sec / g.MeanSeconds
+	rep.Ratio, rep.RatioThreads = map[string]float64{}, map[string]float64{}
+	for i, th := range strings.Split(*flagThreads, ",") {
+		args := []string{script, "--epochs", fmt.Sprint(o.Epochs), "--methods", strings.Join(methods, ","),
+			"--threads", strings.TrimSpace(th), "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
+			"--seed", fmt.Sprint(o.Seed)}
+		if *flagDir != "" {
+			args = append(args, "--data", *flagDir)
+		}
+		args = append(args, strings.Fields(*flagTorchArgs)...)
+		cmd := exec.Command(*flagPython, args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		results, other := measure.ParseResults(out)
+		rep.Torch, rep.TorchOther = append(rep.Torch, results...), append(rep.TorchOther, other...)
+		if err != nil {
+			return fmt.Errorf("benchcil: %s %s: %w", *flagPython, strings.Join(args, " "), err)
+		}
+		for _, t := range results {
+			name, _ := t["method"].(string)
+			sec, _ := t["mean_s_per_epoch"].(float64)
+			for _, g := range rep.GoMLX {
+				if g.Method == name && g.MeanSeconds > 0 && sec > 0 {
+					rep.RatioThreads[fmt.Sprintf("%s@%s", name, strings.TrimSpace(th))] = sec / g.MeanSeconds
+					if i == 0 {
+						rep.Ratio[name] = sec / g.MeanSeconds
+					}
+				}
 			}
 		}
+		rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	}
 	return nil
 }
@@ -211,6 +221,9 @@ func main() {
 }
 
 func run() error {
+	if _, set := os.LookupEnv(backend.ConfigEnv); !set && *flagBackend != "" {
+		os.Setenv(backend.ConfigEnv, *flagBackend)
+	}
 	be, err := backend.New()
 	if err != nil {
 		return err
@@ -255,11 +268,10 @@ func run() error {
 		if err := runTorch(rep, script, methods, o); err != nil {
 			return err
 		}
-		rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 		for _, t := range rep.Torch {
-			name := fmt.Sprint(t["method"])
-			fmt.Printf("PyTorch %-8s %.3f s/epoch (median %.3f)  last acc %.3f  torch/GoMLX %.2f\n", name,
-				t["mean_s_per_epoch"], t["median_s_per_epoch"], t["last_accuracy"], rep.Ratio[name])
+			name, th := fmt.Sprint(t["method"]), fmt.Sprint(t["threads"])
+			fmt.Printf("PyTorch %-8s %s thread(s) %.3f s/epoch (median %.3f)  last acc %.3f  torch/GoMLX %.2f\n", name, th,
+				t["mean_s_per_epoch"], t["median_s_per_epoch"], t["last_accuracy"], rep.RatioThreads[name+"@"+th])
 		}
 	}
 	fmt.Printf("load average: %s\n", strings.Join(rep.LoadAvg, " | "))

@@ -199,6 +199,12 @@ func (l *Learner) fit(s trainSet, obj objective, prefixes []string, epochs int) 
 	for i := range idx {
 		idx[i] = i
 	}
+	// Host batch buffers, reused: the tensors below copy them.
+	x, y, w := make([]float32, b*dim), make([]int32, b), make([]float32, b)
+	var old []float32
+	if kd {
+		old = make([]float32, b*known)
+	}
 	for ep := range epochs {
 		start := time.Now()
 		l.rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
@@ -206,10 +212,11 @@ func (l *Learner) fit(s trainSet, obj objective, prefixes []string, epochs int) 
 		steps := 0
 		for at := 0; at < len(idx); at += b {
 			m := min(b, len(idx)-at)
-			x, y, w := make([]float32, b*dim), make([]int32, b), make([]float32, b)
-			var old []float32
-			if kd {
-				old = make([]float32, b*known)
+			if m < b { // the padded last batch: zero weights (and inputs) for the rows past m
+				clear(x)
+				clear(y)
+				clear(w)
+				clear(old)
 			}
 			for r := range m {
 				i := idx[at+r]
