@@ -48,7 +48,7 @@ var (
 	flagOut       = flag.String("o", "reports/bench/cil.json", "output JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_cil.py (the same loop in PyTorch)")
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
-	flagThreads   = flag.String("threads", "2", "PyTorch threads (torch.set_num_threads), a comma-separated list: one run each; the first is the anchor of ratio_torch_over_gomlx")
+	flagThreads   = flag.String("threads", "2", "PyTorch runs, comma-separated: N threads (torch.set_num_threads), N:passive adds OMP_WAIT_POLICY=PASSIVE; the first is the anchor of ratio_torch_over_gomlx")
 	flagBackend   = flag.String("backend", "go:ops_sequential", "GoMLX backend config used when $GOMLX_BACKEND is not set (empty: lib/backend's choice); on 2 cores ops_sequential lets a matmul use both")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
@@ -93,7 +93,7 @@ type Report struct {
 	Torch       []map[string]any   `json:"torch,omitempty"`
 	TorchOther  []string           `json:"torch_other,omitempty"`
 	Ratio       map[string]float64 `json:"ratio_torch_over_gomlx,omitempty"`
-	// RatioThreads is the ratio for every PyTorch thread count, keyed "<method>@<threads>".
+	// RatioThreads is the ratio for every PyTorch run, keyed "<method>@<threads>[:passive]".
 	RatioThreads map[string]float64 `json:"ratio_torch_over_gomlx_by_threads,omitempty"`
 	// LoadAvg is /proc/loadavg before GoMLX, after GoMLX and after each PyTorch run:
 	// other processes share the cores.
@@ -179,10 +179,15 @@ func scenario(dir string, nTrain, nTest int) (*cil.Scenario, *cil.Data, *cil.Dat
 // and ratios to rep.
 func runTorch(rep *Report, script string, methods []string, o deep.Options) error {
 	rep.Ratio, rep.RatioThreads = map[string]float64{}, map[string]float64{}
-	for i, th := range strings.Split(*flagThreads, ",") {
+	for i, variant := range strings.Split(*flagThreads, ",") {
+		variant = strings.TrimSpace(variant)
+		th, passive := strings.CutSuffix(variant, ":passive")
 		args := []string{script, "--epochs", fmt.Sprint(o.Epochs), "--methods", strings.Join(methods, ","),
-			"--threads", strings.TrimSpace(th), "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
+			"--threads", th, "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
 			"--seed", fmt.Sprint(o.Seed)}
+		if passive {
+			args = append(args, "--omp-passive")
+		}
 		if *flagDir != "" {
 			args = append(args, "--data", *flagDir)
 		}
@@ -196,11 +201,12 @@ func runTorch(rep *Report, script string, methods []string, o deep.Options) erro
 			return fmt.Errorf("benchcil: %s %s: %w", *flagPython, strings.Join(args, " "), err)
 		}
 		for _, t := range results {
+			t["variant"] = variant
 			name, _ := t["method"].(string)
 			sec, _ := t["mean_s_per_epoch"].(float64)
 			for _, g := range rep.GoMLX {
 				if g.Method == name && g.MeanSeconds > 0 && sec > 0 {
-					rep.RatioThreads[fmt.Sprintf("%s@%s", name, strings.TrimSpace(th))] = sec / g.MeanSeconds
+					rep.RatioThreads[name+"@"+variant] = sec / g.MeanSeconds
 					if i == 0 {
 						rep.Ratio[name] = sec / g.MeanSeconds
 					}
@@ -269,8 +275,8 @@ func run() error {
 			return err
 		}
 		for _, t := range rep.Torch {
-			name, th := fmt.Sprint(t["method"]), fmt.Sprint(t["threads"])
-			fmt.Printf("PyTorch %-8s %s thread(s) %.3f s/epoch (median %.3f)  last acc %.3f  torch/GoMLX %.2f\n", name, th,
+			name, th := fmt.Sprint(t["method"]), fmt.Sprint(t["variant"])
+			fmt.Printf("PyTorch %-8s threads %-9s %.3f s/epoch (median %.3f)  last acc %.3f  torch/GoMLX %.2f\n", name, th,
 				t["mean_s_per_epoch"], t["median_s_per_epoch"], t["last_accuracy"], rep.RatioThreads[name+"@"+th])
 		}
 	}

@@ -13,7 +13,8 @@ quota (floor(2000 / seen) per class): the count, which sets the epoch's
 work, equals the Go side's herding; selection is not timed.
 
 CPU: 2 threads; the script re-executes itself with GLIBC_TUNABLES
-(shared/docs/platform.md: untuned glibc malloc makes torch pay page faults).
+(shared/docs/platform.md: untuned glibc malloc makes torch pay page faults)
+and, with --omp-passive, OMP_WAIT_POLICY=PASSIVE.
 """
 
 import argparse
@@ -25,8 +26,16 @@ import sys
 import time
 
 TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-if os.environ.get("GLIBC_TUNABLES") != TUNABLES:
-    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, GLIBC_TUNABLES=TUNABLES))
+# --omp-passive: OpenMP threads sleep instead of spinning while they wait
+# (OMP_WAIT_POLICY=PASSIVE, read when OpenMP starts, so set before torch is
+# imported). On a shared machine spinning threads fight the other processes
+# for the cores: measured here, 2 threads at load ~5 took 10-20x longer per
+# epoch with the default policy than with PASSIVE.
+_env = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+if "--omp-passive" in sys.argv:
+    _env["OMP_WAIT_POLICY"] = "PASSIVE"
+if any(os.environ.get(k) != v for k, v in _env.items()):
+    os.execve(sys.executable, [sys.executable] + sys.argv, _env)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -188,6 +197,7 @@ def run(method, xtr, ytr, xte, yte, a):
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
     }
 
 
@@ -204,6 +214,7 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--memory", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--omp-passive", action="store_true", help="run with OMP_WAIT_POLICY=PASSIVE")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     xtr, ytr = load(a.data, "train", a.train)
