@@ -51,6 +51,7 @@ var (
 	flagThreads   = flag.String("threads", "2", "PyTorch runs, comma-separated: N threads (torch.set_num_threads), N:passive adds OMP_WAIT_POLICY=PASSIVE; the first is the anchor of ratio_torch_over_gomlx")
 	flagBackend   = flag.String("backend", "go:ops_sequential", "GoMLX backend config used when $GOMLX_BACKEND is not set (empty: lib/backend's choice); on 2 cores ops_sequential lets a matmul use both")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
+	flagOptimizer = flag.String("optimizer", "adam", "adam (lr 1e-3) or sgd (momentum 0.9, lr 0.01), on both sides")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
 )
 
@@ -85,6 +86,7 @@ type Report struct {
 	GoMaxProcs  int                `json:"gomaxprocs"`
 	Hidden      int                `json:"hidden"`
 	Batch       int                `json:"batch"`
+	Optimizer   string             `json:"optimizer"`
 	LR          float64            `json:"lr"`
 	Memory      int                `json:"memory"`
 	TrainImages int                `json:"train_images"`
@@ -117,9 +119,14 @@ func toData(im *lra.Images, n int) *cil.Data {
 	return d
 }
 
-// options are the learners' settings, shared with torch_cil.py's defaults.
-func options(epochs int, seed uint64) deep.Options {
-	return deep.Options{Backbone: deep.MLP, Hidden: 256, Epochs: epochs, Batch: 128, LR: 1e-3, Memory: 2000, Seed: seed}
+// options are the learners' settings, shared with torch_cil.py's defaults
+// (opt "sgd": SGD with momentum 0.9 at lr 0.01 instead of Adam at 1e-3).
+func options(epochs int, seed uint64, opt string) deep.Options {
+	o := deep.Options{Backbone: deep.MLP, Hidden: 256, Epochs: epochs, Batch: 128, Optimizer: deep.Adam, LR: 1e-3, Memory: 2000, Seed: seed}
+	if opt == "sgd" {
+		o.Optimizer, o.LR = deep.SGD, 0.01
+	}
+	return o
 }
 
 // measureMethod runs method m on every task of s and returns its epochs.
@@ -184,7 +191,7 @@ func runTorch(rep *Report, script string, methods []string, o deep.Options) erro
 		th, passive := strings.CutSuffix(variant, ":passive")
 		args := []string{script, "--epochs", fmt.Sprint(o.Epochs), "--methods", strings.Join(methods, ","),
 			"--threads", th, "--train", fmt.Sprint(rep.TrainImages), "--test", fmt.Sprint(rep.TestImages),
-			"--seed", fmt.Sprint(o.Seed)}
+			"--seed", fmt.Sprint(o.Seed), "--optimizer", string(o.Optimizer), "--lr", fmt.Sprint(o.LR)}
 		if passive {
 			args = append(args, "--omp-passive")
 		}
@@ -238,9 +245,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	o := options(*flagEpochs, *flagSeed)
+	if *flagOptimizer != "adam" && *flagOptimizer != "sgd" {
+		return fmt.Errorf("benchcil: -optimizer %q: want adam or sgd", *flagOptimizer)
+	}
+	o := options(*flagEpochs, *flagSeed, *flagOptimizer)
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
-		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, LR: o.LR, Memory: o.Memory,
+		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer), LR: o.LR, Memory: o.Memory,
 		TrainImages: train.Len(), TestImages: test.Len(), LoadAvg: []string{measure.LoadAvg()}}
 	methods := strings.Split(*flagMethods, ",")
 	if *flagProfile != "" {

@@ -63,7 +63,7 @@ func TestMeasure(t *testing.T) {
 	if s.Len() != 5 || train.Len() != 300 || test.Len() != 50 {
 		t.Fatalf("scenario: %d tasks, %d train, %d test; want 5, 300, 50", s.Len(), train.Len(), test.Len())
 	}
-	o := options(2, 1)
+	o := options(2, 1, "adam")
 	o.Memory = 20
 	rep := &Report{TrainImages: train.Len(), TestImages: test.Len()}
 	for _, m := range []deep.Method{deep.Finetune, deep.Replay, deep.DER} {

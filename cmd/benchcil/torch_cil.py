@@ -1,6 +1,6 @@
 """The training loop of cmd/benchcil in PyTorch: Finetune, Replay and DER on
 Split Fashion-MNIST (B0-Inc2, classes in label order), MLP 784-256-256,
-Adam lr 1e-3, batch 128, as lib/cil/deep writes them (and PyCIL: a new
+Adam lr 1e-3 (or --optimizer sgd: momentum 0.9), batch 128, as lib/cil/deep writes them (and PyCIL: a new
 optimizer per task, the head grown with the old weights copied in).
 
 Per method it prints one line
@@ -97,8 +97,11 @@ class Net(nn.Module):
         return out, aux
 
 
-def train_epochs(net, params, x, y, known, method, epochs, batch, lr, gen, times):
-    opt = torch.optim.Adam(params, lr=lr)
+def train_epochs(net, params, x, y, known, method, epochs, batch, lr, gen, times, optimizer):
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9)
+    else:
+        opt = torch.optim.Adam(params, lr=lr)
     n = x.shape[0]
     for _ in range(epochs):
         start = time.perf_counter()
@@ -158,7 +161,7 @@ def run(method, xtr, ytr, xte, yte, a):
             net.grow_head(seen)
             params = list(net.parameters())
         before = len(times)
-        train_epochs(net, params, x, y, known, method, a.epochs, a.batch, a.lr, gen, times)
+        train_epochs(net, params, x, y, known, method, a.epochs, a.batch, a.lr, gen, times, a.optimizer)
         tasks += [t] * (len(times) - before)
         examples += [x.shape[0]] * (len(times) - before)
         if method == "DER" and t > 0:
@@ -185,6 +188,8 @@ def run(method, xtr, ytr, xte, yte, a):
     return {
         "method": method,
         "epochs": a.epochs,
+        "optimizer": a.optimizer,
+        "lr": a.lr,
         "epoch_seconds": times,
         "epoch_tasks": tasks,
         "epoch_examples": examples,
@@ -212,6 +217,7 @@ def main():
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="Adam, or SGD with momentum 0.9")
     p.add_argument("--memory", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--omp-passive", action="store_true", help="run with OMP_WAIT_POLICY=PASSIVE")
