@@ -196,7 +196,10 @@ var _ cil.Learner = (*Learner)(nil)
 //     diagonal empirical Fisher (mean over minibatches of the squared
 //     gradient of the batch CE over all seen classes, clamped to
 //     FisherMax), merged as F = (K/S)·F_old + (1 − K/S)·F_new on the old
-//     entries; θ* the weights after the last task.
+//     entries; θ* the weights after the last task. The scale hardly
+//     matters in class-IL: on Split Fashion-MNIST (MLP, 3 epochs per task)
+//     λ = 1e3, 1e4, 1e6 with FisherMax 1e-4 or 1 all ended at 0.26-0.39
+//     last accuracy (Finetune: 0.33), as the survey finds (EWC ≈ Finetune).
 //   - WA: (1 − K/S)·CE(z, y) + (K/S)·KD_T(z[:K], z_old) on new data +
 //     exemplars (PyCIL's WA), then weight aligning: the head's new-class
 //     weight vectors are multiplied by gamma = mean‖w_old‖/mean‖w_new‖ (L2
