@@ -98,10 +98,12 @@ func (t *Trainer) Evaluate(src puzzle.Source, steps int) (EvalResult, error) {
 				return res, errors.WithMessage(err, "recursive: evaluation step")
 			}
 			k := cfg.NumStates()
+			release(args[3:]...) // reset and the previous state
 			state = out[:k]
 			exact := tensors.MustCopyFlatData[bool](out[k])
 			ok, n := tensors.MustCopyFlatData[int32](out[k+1]), tensors.MustCopyFlatData[int32](out[k+2])
 			qh, qc := tensors.MustCopyFlatData[float32](out[k+3]), tensors.MustCopyFlatData[float32](out[k+4])
+			release(toAny(out[k:])...)
 			for i := range b.Size {
 				if exact[i] {
 					exactN[s]++
@@ -125,6 +127,7 @@ func (t *Trainer) Evaluate(src puzzle.Source, steps int) (EvalResult, error) {
 				reset[i] = false
 			}
 		}
+		release(append([]any{tk, idt, lt}, toAny(state)...)...)
 		res.Puzzles += b.Size
 	}
 	if res.Puzzles == 0 {

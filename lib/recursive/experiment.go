@@ -268,8 +268,10 @@ func (t *Trainer) Predict(src puzzle.Source, idx []int, steps int) (Predictions,
 				return p, errors.WithMessage(err, "recursive: prediction step")
 			}
 			k := cfg.NumStates()
+			release(args[2:]...) // reset and the previous state
 			state = out[:k]
 			pred := tensors.MustCopyFlatData[int32](out[k])
+			release(toAny(out[k:])...)
 			for i := range n {
 				ans := make([]uint8, L)
 				ok := true
@@ -287,6 +289,7 @@ func (t *Trainer) Predict(src puzzle.Source, idx []int, steps int) (Predictions,
 				reset[i] = false
 			}
 		}
+		release(append([]any{tk, idt}, toAny(state)...)...)
 	}
 	return p, nil
 }
