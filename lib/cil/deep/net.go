@@ -244,11 +244,32 @@ func (n *net) linear(x *Node, path string) *Node {
 
 func relu(x *Node) *Node { return graph.MaxScalar(x, float32(0)) }
 
+// convLayer is a 3x3 same-padded convolution of x [B, H, W, C] with
+// path/w [3, 3, C, out] and path/b [out], ReLU, and 2x2 max pooling,
+// returning [B, H/2, W/2, out]. The convolution is written as im2col (the
+// nine shifted copies of the zero-padded input, concatenated on the channel
+// axis: [B, H, W, 9·C]) times the kernel reshaped to [9·C, out], and the
+// pooling as a reshape and a max: on the Go backend both, and their
+// gradients, are much faster than its Convolve and MaxPool (measured ~1 s
+// per training step of the CNN at batch 128 with those).
 func (n *net) convLayer(x *Node, path string) *Node {
 	g := x.Graph()
-	y := graph.Convolve(x, n.node(g, path+"/w")).PadSame().Done()
-	y = relu(graph.Add(y, graph.Reshape(n.node(g, path+"/b"), 1, 1, 1, -1)))
-	return graph.MaxPool(y).Window(2).Done()
+	b, h, w, c := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
+	k := n.node(g, path+"/w")
+	out := k.Shape().Dim(3)
+	p := graph.Pad(x, graph.ScalarZero(g, x.DType()), graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1},
+		graph.PadAxis{Start: 1, End: 1}, graph.PadAxis{})
+	patches := make([]*Node, 0, 9)
+	for dr := range 3 {
+		for dc := range 3 {
+			patches = append(patches, graph.Slice(p, graph.AxisRange(), graph.AxisRange(dr, dr+h), graph.AxisRange(dc, dc+w), graph.AxisRange()))
+		}
+	}
+	cols := graph.Reshape(graph.Concatenate(patches, 3), b*h*w, 9*c)
+	y := graph.MatMul(cols, graph.Reshape(k, 9*c, out))
+	y = relu(graph.Add(y, graph.ExpandAxes(n.node(g, path+"/b"), 0)))
+	y = graph.Reshape(y, b, h/2, 2, w/2, 2, out)
+	return graph.ReduceMax(y, 2, 4)
 }
 
 // base applies base block k to x [B, Dim].

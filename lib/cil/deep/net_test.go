@@ -208,58 +208,70 @@ func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args 
 
 // TestGradient compares GoMLX's gradient of the training objective (CE over
 // the new classes + KD on the old ones + the DER auxiliary loss) with
-// central finite differences, on a tiny two-backbone MLP.
+// central finite differences, on tiny two-backbone MLP and CNN.
 func TestGradient(t *testing.T) {
 	be := testBackend(t)
-	l, err := New(be, DER, Options{Hidden: 4, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const dim, rows, known, seen = 3, 4, 2, 4
-	n := newNet(be, MLP, dim, nil, 4, 9)
-	n.addBase()
-	n.addTop()
-	n.addBase()
-	n.addTop()
-	n.resizeHead(seen)
-	n.dense("/"+ScopeAux, 4, seen-known+1)
-	l.net = n
-	x := randX(rows, dim, 1)
-	y := []int32{2, 3, 3, 0}
-	w := []float32{1, 1, 0.5, 1}
-	old := randX(rows, known, 2)
-	args := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, rows, dim), tensors.FromFlatDataAndDimensions(y, rows),
-		tensors.FromFlatDataAndDimensions(w, rows), tensors.FromFlatDataAndDimensions(old, rows, known)}
-	obj := objective{CEFrom: 1, CEWeight: 0.7, KD: 3, Known: known, T: 2, Aux: 1}
-	paths := append(append(n.vars("/"+ScopeNet), n.vars("/"+ScopeHead)...), n.vars("/"+ScopeAux)...)
-	_, grads := lossAndGrads(t, l, obj, paths, args...)
-	const eps = 1e-3
-	checked, skipped := 0, 0
-	for i, p := range paths {
-		vals, dims := n.value(p)
-		for _, j := range []int{0, len(vals) / 2, len(vals) - 1} {
-			orig := vals[j]
-			at := func(v float32) float64 {
-				vals[j] = v
-				n.set(p, tensors.FromFlatDataAndDimensions(append([]float32(nil), vals...), dims...))
-				loss, _ := lossAndGrads(t, l, obj, nil, args...)
-				return loss
+	for _, tc := range []struct {
+		kind  Backbone
+		dim   int
+		shape []int
+	}{{MLP, 3, nil}, {CNN, 4 * 4 * 2, []int{4, 4, 2}}} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			l, err := New(be, DER, Options{Hidden: 4, Seed: 5})
+			if err != nil {
+				t.Fatal(err)
 			}
-			lp, l0, lm := at(orig+eps), at(orig), at(orig-eps)
-			fd := (lp - lm) / (2 * eps)
-			if math.Abs((lp-l0)-(l0-lm))/eps > 1e-3+0.1*math.Abs(fd) {
-				skipped++ // a ReLU kink within ±eps: the one-sided slopes differ
-				continue
+			const rows, known, seen = 4, 2, 4
+			n := newNet(be, tc.kind, tc.dim, tc.shape, 4, 9)
+			n.addBase()
+			n.addTop()
+			n.addBase()
+			n.addTop()
+			n.resizeHead(seen)
+			n.dense("/"+ScopeAux, 4, seen-known+1)
+			l.net = n
+			x := randX(rows, tc.dim, 1)
+			y := []int32{2, 3, 3, 0}
+			w := []float32{1, 1, 0.5, 1}
+			old := randX(rows, known, 2)
+			args := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, rows, tc.dim), tensors.FromFlatDataAndDimensions(y, rows),
+				tensors.FromFlatDataAndDimensions(w, rows), tensors.FromFlatDataAndDimensions(old, rows, known)}
+			obj := objective{CEFrom: 1, CEWeight: 0.7, KD: 3, Known: known, T: 2, Aux: 1}
+			paths := append(append(n.vars("/"+ScopeNet), n.vars("/"+ScopeHead)...), n.vars("/"+ScopeAux)...)
+			_, grads := lossAndGrads(t, l, obj, paths, args...)
+			const eps = 1e-3
+			checked, skipped, nonzero := 0, 0, 0
+			for i, p := range paths {
+				vals, dims := n.value(p)
+				for _, j := range []int{0, len(vals) / 2, len(vals) - 1} {
+					orig := vals[j]
+					at := func(v float32) float64 {
+						vals[j] = v
+						n.set(p, tensors.FromFlatDataAndDimensions(append([]float32(nil), vals...), dims...))
+						loss, _ := lossAndGrads(t, l, obj, nil, args...)
+						return loss
+					}
+					lp, l0, lm := at(orig+eps), at(orig), at(orig-eps)
+					fd := (lp - lm) / (2 * eps)
+					if math.Abs((lp-l0)-(l0-lm))/eps > 1e-3+0.1*math.Abs(fd) {
+						skipped++ // a ReLU or max-pool kink within ±eps: the one-sided slopes differ
+						continue
+					}
+					g := float64(grads[i][j])
+					if math.Abs(g-fd) > 2e-3+2e-2*math.Abs(fd) {
+						t.Errorf("d loss / d %s[%d]: GoMLX %.6f, finite difference %.6f (one-sided %.6f, %.6f)", p, j, g, fd, (lp-l0)/eps, (l0-lm)/eps)
+					}
+					if math.Abs(g) > 1e-3 {
+						nonzero++
+					}
+					checked++
+				}
 			}
-			if g := float64(grads[i][j]); math.Abs(g-fd) > 2e-3+2e-2*math.Abs(fd) {
-				t.Errorf("d loss / d %s[%d]: GoMLX %.6f, finite difference %.6f (one-sided %.6f, %.6f)", p, j, g, fd, (lp-l0)/eps, (l0-lm)/eps)
+			t.Logf("%d gradient entries checked (%d non-zero), %d skipped at kinks", checked, nonzero, skipped)
+			if checked < 3*8 || skipped > 5 || nonzero < checked/3 {
+				t.Errorf("checked %d entries (%d non-zero), skipped %d at kinks", checked, nonzero, skipped)
 			}
-			checked++
-		}
-	}
-	t.Logf("%d gradient entries checked, %d skipped at ReLU kinks", checked, skipped)
-	if checked < 3*8 || skipped > 4 {
-		t.Errorf("checked %d entries, skipped %d at kinks", checked, skipped)
+		})
 	}
 }
 
