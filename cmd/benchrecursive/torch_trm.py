@@ -259,6 +259,12 @@ class Optimizer:
 
 def run(variant, a, device):
     dtype = torch.bfloat16 if variant.startswith("bf16") else torch.float32
+    # tf32: float32 tensors with TensorFloat-32 matmuls and convolutions, what XLA's default
+    # precision does with float32 dots on Ampere and later GPUs (PyTorch's default is full f32).
+    tf32 = variant.startswith("tf32")
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
     torch.manual_seed(a.seed)
     model = TRM(a, dtype).to(device)
     n_params = sum(p.numel() for p in model.parameters())
@@ -358,7 +364,7 @@ def main():
     p.add_argument("--go-params", type=int, default=0, help="the GoMLX model's parameter count, to compare")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--variants", default="", help="comma-separated: f32, bf16, f32_compile, bf16_compile "
+    p.add_argument("--variants", default="", help="comma-separated: f32, tf32, bf16, f32_compile, tf32_compile, bf16_compile "
                    "(default: f32 on CPU; f32,bf16,f32_compile,bf16_compile on CUDA with torch 2)")
     a = p.parse_args()
     if a.device == "cpu":
