@@ -69,8 +69,9 @@
 // 2 layers, MLP mixer, T=2, n=2, batch 32, 4x4 Sudoku) runs ~78 training
 // steps/s (BenchmarkTinyTRMStep). On one H100 with XLA/CUDA, the published
 // TRM-MLP (4.9M parameters) on 9x9 Sudoku at batch 256 takes ~0.085 s a step
-(6000 steps in 511 s, notebook 06 at gpu scale; 2935 training puzzles/s at batch 768,
-1.55x PyTorch's TF32 and 1.13x its bfloat16, cmd/benchrecursive)
+// (6000 steps in 511 s, notebook 06 at gpu scale; 2935 training puzzles/s
+// at batch 768, 1.55x PyTorch's TF32 and 1.13x its bfloat16,
+// cmd/benchrecursive)
 // and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
 // graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
 // (experimental) builds the no-gradient recursions as While loops on XLA
