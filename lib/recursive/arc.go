@@ -27,7 +27,8 @@ type ARCQuery struct {
 // sigmoid of the halting logit q_halt: what [arc.Vote] maps back and
 // votes on. An answer that is not a grid has a nil Output (Vote skips it).
 // augs must be in 1..d.PerTask: augmentation k >= PerTask has no puzzle
-// identifier of its own.
+// identifier of its own. Each call compiles its graph anew (cheap on the Go
+// backend; on XLA prefer few calls with many queries).
 func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int) ([][]arc.Prediction, error) {
 	cfg := t.Config
 	if d.SeqLen() != cfg.SeqLen {
