@@ -74,11 +74,14 @@ func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int
 		}
 		defer restore()
 	}
-	exec, err := model.NewExec(t.Backend, t.Store, t.arcGraph)
-	if err != nil {
-		return nil, errors.WithMessage(err, "recursive: ARC prediction graph")
+	if t.arcExec == nil {
+		exec, err := model.NewExec(t.Backend, t.Store, t.arcGraph)
+		if err != nil {
+			return nil, errors.WithMessage(err, "recursive: ARC prediction graph")
+		}
+		t.arcExec = exec
 	}
-	defer exec.Finalize()
+	exec := t.arcExec
 	B := cfg.Batch
 	for from := 0; from < len(jobs); from += B {
 		n := min(B, len(jobs)-from)
@@ -98,15 +101,21 @@ func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int
 			for _, x := range state {
 				args = append(args, x)
 			}
+			if out != nil {
+				release(toAny(out[cfg.NumStates():])...) // the previous step's answers
+			}
+			var err error
 			if out, err = exec.Call(args...); err != nil {
 				return nil, errors.WithMessagef(err, "recursive: ARC prediction step %d", s+1)
 			}
+			release(args[2:]...) // reset and the previous state
 			state = out[:cfg.NumStates()]
 			clear(reset)
 		}
 		k := cfg.NumStates()
 		ans := tensors.MustCopyFlatData[int32](out[k])
 		conf := tensors.MustCopyFlatData[float32](out[k+1])
+		release(append([]any{tk, idt}, toAny(out)...)...)
 		canvas := make([]uint8, L)
 		for i := range n {
 			j := jobs[from+i]

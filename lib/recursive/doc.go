@@ -53,6 +53,9 @@
 // step). [Compare] trains configurations over several seeds;
 // [Summarize] and [Margin] give each one's mean and seed-to-seed spread,
 // so that a difference is claimed only when it exceeds the spread.
+// [Trainer.PredictARC] and [Trainer.EvaluateARC] answer held-out ARC inputs
+// under their task's augmentations for arc.Vote and score pass@2 (notebook
+// 09_arc).
 // [Config.Cost] counts block applications per supervision step (forward,
 // with gradient, training forward), to compare models at an equal budget.
 // Notebooks 06_trm_sudoku and 07_hrm_vs_trm use them. For example

@@ -238,12 +238,18 @@ func (t *Trainer) Predict(src puzzle.Source, idx []int, steps int) (Predictions,
 	}
 	B, L := cfg.Batch, cfg.SeqLen
 	p := Predictions{Answers: make([][][]uint8, steps), Exact: make([][]bool, steps)}
+	puzzleIDs := make([]int32, 0, len(idx))
 	for _, i := range idx {
 		in, lab := make([]uint8, L), make([]uint8, L)
-		if _, err := src.Example(i, 0, nil, in, lab); err != nil {
+		id, err := src.Example(i, 0, nil, in, lab)
+		if err != nil {
 			return p, errors.WithMessagef(err, "recursive: puzzle %d", i)
 		}
+		if int(id) < 0 || int(id) >= cfg.NumPuzzleIDs {
+			return p, errors.Errorf("recursive: puzzle %d has puzzle id %d, out of range [0, %d)", i, id, cfg.NumPuzzleIDs)
+		}
 		p.Inputs, p.Labels = append(p.Inputs, in), append(p.Labels, lab)
+		puzzleIDs = append(puzzleIDs, id)
 	}
 	for from := 0; from < len(idx); from += B {
 		n := min(B, len(idx)-from)
@@ -254,6 +260,7 @@ func (t *Trainer) Predict(src puzzle.Source, idx []int, steps int) (Predictions,
 			for j := range L {
 				tokens[i*L+j] = int32(p.Inputs[r][j])
 			}
+			ids[i] = puzzleIDs[r]
 			reset[i] = true
 		}
 		tk, idt := tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B)

@@ -96,7 +96,7 @@ type Trainer struct {
 	trainSeconds    float64
 	finished        int // examples that halted
 
-	trainExec, evalExec, predExec *model.Exec
+	trainExec, evalExec, predExec, arcExec *model.Exec
 }
 
 type example struct {
@@ -188,6 +188,10 @@ func (t *Trainer) Close() {
 	if t.predExec != nil {
 		t.predExec.Finalize()
 		t.predExec = nil
+	}
+	if t.arcExec != nil {
+		t.arcExec.Finalize()
+		t.arcExec = nil
 	}
 }
 
