@@ -1,8 +1,8 @@
 package performer
 
 import (
-	"strings"
 	"math"
+	"strings"
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
