@@ -383,3 +383,58 @@ func TestWeightAlign(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizers checks three steps of the in-graph Adam and SGD updates
+// against PyTorch's formulas computed here in float64.
+func TestOptimizers(t *testing.T) {
+	be := testBackend(t)
+	grads := [][]float32{{0.5, -1, 2e-3}, {0.1, 0.3, -4}, {-0.7, 0, 1}}
+	theta0 := []float32{1, -2, 0.5}
+	for _, opt := range []Optimizer{Adam, SGD} {
+		l, _ := New(be, Finetune, Options{Optimizer: opt, LR: 0.1, WeightDecay: 0.01})
+		o := l.opts
+		n := newNet(be, MLP, 1, nil, 1, 1)
+		n.set("/net/p", tensors.FromFlatDataAndDimensions(append([]float32(nil), theta0...), 3))
+		l.net = n
+		l.optimizerVars([]string{"/net/p"})
+		e, err := model.NewExec(be, n.store, func(scope *model.Scope, gr *Node) *Node {
+			scope.Store().SetTraining(gr.Graph(), true)
+			l.update(gr.Graph(), []string{"/net/p"}, []*Node{gr})
+			return gr
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, 3)
+		m, v := make([]float64, 3), make([]float64, 3)
+		for i := range want {
+			want[i] = float64(theta0[i])
+		}
+		for step, g := range grads {
+			if _, err := e.Exec(tensors.FromFlatDataAndDimensions(g, 3)); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				gi := float64(g[i]) + o.WeightDecay*want[i]
+				switch opt {
+				case Adam: // torch.optim.Adam
+					m[i] = 0.9*m[i] + 0.1*gi
+					v[i] = 0.999*v[i] + 0.001*gi*gi
+					mh := m[i] / (1 - math.Pow(0.9, float64(step+1)))
+					vh := v[i] / (1 - math.Pow(0.999, float64(step+1)))
+					want[i] -= o.LR * mh / (math.Sqrt(vh) + 1e-8)
+				case SGD: // torch.optim.SGD with momentum
+					m[i] = o.Momentum*m[i] + gi
+					want[i] -= o.LR * m[i]
+				}
+			}
+		}
+		got, _ := n.value("/net/p")
+		for i := range want {
+			if math.Abs(float64(got[i])-want[i]) > 1e-5 {
+				t.Errorf("%s: θ[%d] = %.7f after 3 steps, PyTorch's formula %.7f", opt, i, got[i], want[i])
+			}
+		}
+		e.Finalize()
+	}
+}
