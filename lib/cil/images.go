@@ -26,18 +26,12 @@ func FromImages(im *lra.Images, n, pool int) *Data {
 	dim := rows * cols
 	d := &Data{X: make([]float32, n*dim), Y: make([]int32, n), Dim: dim, Shape: []int{rows, cols, 1}, ExampleBytes: dim}
 	scale := 1 / float32(255*pool*pool)
+	sums := make([]int, dim)
 	for i := range n {
-		img, x := im.Image(i), d.Row(i)
-		for r := range rows {
-			for c := range cols {
-				sum := 0
-				for dr := range pool {
-					for dc := range pool {
-						sum += int(img[(r*pool+dr)*im.Cols+c*pool+dc])
-					}
-				}
-				x[r*cols+c] = float32(sum) * scale
-			}
+		im.BlockSums(i, pool, sums)
+		x := d.Row(i)
+		for k, sum := range sums {
+			x[k] = float32(sum) * scale
 		}
 		d.Y[i] = int32(im.Labels[i])
 	}

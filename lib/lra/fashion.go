@@ -50,23 +50,35 @@ func (im *Images) SequentialExamples(n, pool int) []Example {
 	}
 	rows, cols := im.Rows/pool, im.Cols/pool
 	out := make([]Example, n)
+	sums := make([]int, rows*cols)
 	for i := range n {
-		img := im.Image(i)
+		im.BlockSums(i, pool, sums)
 		toks := make([]int32, rows*cols)
-		for r := range rows {
-			for c := range cols {
-				sum := 0
-				for dr := range pool {
-					for dc := range pool {
-						sum += int(img[(r*pool+dr)*im.Cols+c*pool+dc])
-					}
-				}
-				toks[r*cols+c] = int32(sum / (pool * pool))
-			}
+		for k, sum := range sums {
+			toks[k] = int32(sum / (pool * pool))
 		}
 		out[i] = Example{Tokens: toks, Label: int32(im.Labels[i])}
 	}
 	return out
+}
+
+// BlockSums writes into dst, [Rows/pool, Cols/pool] row-major, the sum of
+// the pixels of each pool x pool block of image i (average pooling before
+// the division; rows and columns past a multiple of pool are dropped).
+func (im *Images) BlockSums(i, pool int, dst []int) {
+	img := im.Image(i)
+	rows, cols := im.Rows/pool, im.Cols/pool
+	for r := range rows {
+		for c := range cols {
+			sum := 0
+			for dr := range pool {
+				for dc := range pool {
+					sum += int(img[(r*pool+dr)*im.Cols+c*pool+dc])
+				}
+			}
+			dst[r*cols+c] = sum
+		}
+	}
 }
 
 // LoadFashionMNIST loads the "train" (60,000) or "test" (10,000) split from
