@@ -5,7 +5,8 @@
 //     with exact evaluation ([ListOpsConfig], [ParseListOps], [Expr.Eval]).
 //   - Sequential-pixel Fashion-MNIST: 28x28 images read as sequences of 784
 //     pixel tokens, loaded from the IDX files of Debian's
-//     dataset-fashion-mnist package ([LoadFashionMNIST], [ReadIDXFile]).
+//     dataset-fashion-mnist package ([LoadFashionMNIST], [ReadIDXFile]), or
+//     fetched elsewhere with [DownloadFashionMNIST] (content-checked).
 //   - A byte-level text corpus built from the Go source tree under GOROOT,
 //     split deterministically into train and validation files
 //     ([LoadGoCorpus]).

@@ -107,7 +107,7 @@ func LoadFashionMNIST(dir, split string) (*Images, error) {
 				return p, nil
 			}
 		}
-		return "", errors.Errorf("lra: Fashion-MNIST file %s(.gz) not found (on Debian: apt-get install dataset-fashion-mnist)",
+		return "", errors.Errorf("lra: Fashion-MNIST file %s(.gz) not found (on Debian: apt-get install dataset-fashion-mnist; elsewhere: lra.DownloadFashionMNIST)",
 			filepath.Join(dir, name))
 	}
 	imgPath, err := find(prefix + "-images-idx3-ubyte")
