@@ -19,11 +19,12 @@ import (
 const FashionMNISTURL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"
 
 // fashionMNISTDigests are the SHA-256 digests of the four files'
-// decompressed IDX bytes (the published dataset; measured on Debian's
-// dataset-fashion-mnist, whose .gz files are compressed differently from
-// Zalando's but hold the same bytes). Checking the content, not the .gz,
-// accepts any faithful copy. A variable so that tests can serve small
-// files.
+// decompressed IDX bytes, measured on Debian's dataset-fashion-mnist. Its
+// .gz files differ from Zalando's (their MD5s are not the ones Zalando
+// publishes), so the content is checked, not the .gz; that Debian's content
+// equals Zalando's is assumed (it could not be checked offline): if it did
+// not, the download fails with both digests named. A variable so that
+// tests can serve small files.
 var fashionMNISTDigests = map[string]string{
 	"train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
 	"train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
