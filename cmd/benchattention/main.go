@@ -198,14 +198,11 @@ func main() {
 			"--dim", strconv.Itoa(*flagDim), "--features", strconv.Itoa(*flagFeatures), "--max-exact", strconv.Itoa(*flagMaxExact),
 			"--min-time", fmt.Sprint(flagMinTime.Seconds())}
 		args = append(args, strings.Fields(*flagTorchArgs)...)
-		cmd := exec.Command(*flagPython, args...)
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.Output()
+		results, _, err := measure.RunResults(*flagPython, args...)
 		if err != nil {
 			rep.TorchError = err.Error()
 			fmt.Println("torch:", err)
 		}
-		results, _ := measure.ParseResults(stdout)
 		for _, m := range results {
 			rep.Torch = append(rep.Torch, m)
 			fmt.Printf("torch %-16v L=%-6v %9.2f ms  peak %v MB\n", m["method"], m["length"], m["median_ms"], m["peak_mb"])

@@ -23,7 +23,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -199,10 +198,7 @@ func runTorch(rep *Report, script string, methods []string, o deep.Options) erro
 			args = append(args, "--data", *flagDir)
 		}
 		args = append(args, strings.Fields(*flagTorchArgs)...)
-		cmd := exec.Command(*flagPython, args...)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		results, other := measure.ParseResults(out)
+		results, other, err := measure.RunResults(*flagPython, args...)
 		rep.Torch, rep.TorchOther = append(rep.Torch, results...), append(rep.TorchOther, other...)
 		if err != nil {
 			return fmt.Errorf("benchcil: %s %s: %w", *flagPython, strings.Join(args, " "), err)

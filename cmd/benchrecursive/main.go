@@ -283,14 +283,11 @@ func runTorch(rep *Report, o Options) {
 	}
 	args := append([]string{script}, torchArgs(rep.GoMLX, o)...)
 	args = append(args, strings.Fields(*flagTorchArgs)...)
-	cmd := exec.Command(*flagPython, args...)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.Output()
+	results, other, err := measure.RunResults(*flagPython, args...)
 	if err != nil {
 		rep.TorchError = err.Error()
 		fmt.Println("torch:", err)
 	}
-	results, other := measure.ParseResults(stdout)
 	for _, line := range other {
 		fmt.Println("torch:", line)
 	}

@@ -169,3 +169,15 @@ func ParseResults(out []byte) (results []map[string]any, other []string) {
 	}
 	return results, other
 }
+
+// RunResults runs a benchmark process (e.g. a PyTorch script: name
+// "python3", args its path and flags), its standard error passed through
+// to ours, and returns ParseResults of its standard output. A failed run
+// returns what it printed before failing with the error.
+func RunResults(name string, args ...string) (results []map[string]any, other []string, err error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	results, other = ParseResults(out)
+	return results, other, err
+}

@@ -111,3 +111,12 @@ func TestParseResults(t *testing.T) {
 		t.Errorf("other lines %q, want %q", other, want)
 	}
 }
+
+// TestRunResults runs a shell that prints a result, a plain line and then
+// fails: both lines come back, with the error.
+func TestRunResults(t *testing.T) {
+	res, other, err := RunResults("sh", "-c", `echo 'RESULT {"ms": 2}'; echo warming up; exit 3`)
+	if err == nil || len(res) != 1 || res[0]["ms"] != 2.0 || len(other) != 1 || other[0] != "warming up" {
+		t.Errorf("RunResults: %v, %v, %v; want one result {ms: 2}, one other line and an exit error", res, other, err)
+	}
+}
