@@ -33,7 +33,7 @@ import (
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 	"github.com/labnotes/labnotes/lib/cil/deep"
-	"github.com/labnotes/labnotes/lib/lra"
+	"github.com/labnotes/labnotes/lib/performer/lra"
 	"github.com/labnotes/labnotes/lib/measure"
 )
 

@@ -7,7 +7,7 @@
 //   - generator: unique-solution 9x9 puzzles with <= 25 givens on all cores
 //     (2 here); target >= 1,000 puzzles/s;
 //   - stream: 1,000,000 augmented 9x9 examples (1000 base puzzles x 1000)
-//     through lib/puzzle's shuffled, batched stream; target >= 1M per
+//     through lib/recursive/puzzle's shuffled, batched stream; target >= 1M per
 //     minute with flat memory (peak heap and RSS reported).
 //
 // Usage:
@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/labnotes/labnotes/lib/measure"
-	"github.com/labnotes/labnotes/lib/puzzle"
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 type solverResult struct {

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 func TestBenchFunctions(t *testing.T) {

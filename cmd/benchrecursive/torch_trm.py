@@ -9,7 +9,7 @@ The model (TRM with mlp_t, "TRM-MLP", Sudoku):
     (the token-mixing SwiGLU across the S = P + L positions), then
     h = rms_norm(h + mlp(h)) over D; rms_norm without weight; SwiGLU
     gate_up/down without biases (CastedLinear); the SwiGLU widths are those
-    of lib/blocks.SwiGLUInter (--mixer-inter, --mlp-inter), see below;
+    of lib/recursive/blocks.SwiGLUInter (--mixer-inter, --mlp-inter), see below;
   - input embedding: token embedding [V, D] and P puzzle-embedding prefix
     positions, scaled by sqrt(D); initial states H_init, L_init (buffers);
   - deep_recursion: T-1 recursions under torch.no_grad, then one with grad;
@@ -34,7 +34,7 @@ The model (TRM with mlp_t, "TRM-MLP", Sudoku):
 
 Differences from the reference, on purpose (to match lib/recursive's shapes):
   - the reference rounds every SwiGLU width up to a multiple of 256: the
-    token mixer on S = 97 positions gets 512 there, 264 here (lib/blocks
+    token mixer on S = 97 positions gets 512 there, 264 here (lib/recursive/blocks
     rounds widths of d <= 128 to a multiple of 8); the channel SwiGLU gets
     1536 in both;
   - the reference's puzzle embedding is puzzle_emb_ndim = D wide, zero
@@ -350,7 +350,7 @@ def main():
     p.add_argument("--n", type=int, default=6)
     p.add_argument("--prefix", type=int, default=16)
     p.add_argument("--num-ids", type=int, default=1)
-    p.add_argument("--mixer-inter", type=int, default=264, help="token-mixer SwiGLU width (lib/blocks: 264 for S=97; reference: 512)")
+    p.add_argument("--mixer-inter", type=int, default=264, help="token-mixer SwiGLU width (lib/recursive/blocks: 264 for S=97; reference: 512)")
     p.add_argument("--mlp-inter", type=int, default=1536)
     p.add_argument("--norm-eps", type=float, default=1e-5)
     p.add_argument("--n-sup", type=int, default=16)

@@ -6,7 +6,7 @@
 // training (those that train networks live in lib/cil/deep):
 //
 //   - data: [Data] (flat float32 examples, [N, Dim]), [Synthetic] Gaussian
-//     blobs for tests, [FashionMNIST] and [FromImages] (through lib/lra;
+//     blobs for tests, [FashionMNIST] and [FromImages] (through lib/performer/lra;
 //     lra.DownloadFashionMNIST fetches the files where Debian's package is
 //     missing),
 //     [LoadCIFAR100] (the binary version, where a copy is at hand),

@@ -3,7 +3,7 @@ package cil
 import (
 	"fmt"
 
-	"github.com/labnotes/labnotes/lib/lra"
+	"github.com/labnotes/labnotes/lib/performer/lra"
 )
 
 // FromImages converts the first n grey-scale images of im (all if n <= 0 or

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/lra"
+	"github.com/labnotes/labnotes/lib/performer/lra"
 )
 
 func TestFromImages(t *testing.T) {

@@ -7,21 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
+	"github.com/labnotes/labnotes/internal/testutil"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/labnotes/labnotes/lib/backend"
 )
-
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	t.Setenv(backend.ConfigEnv, "go")
-	return backend.MustNew()
-}
 
 // randTensor returns a deterministic pseudo-random float32 tensor N(0, sigma²).
 func randTensor(seed uint64, sigma float64, dims ...int) *tensors.Tensor {
@@ -42,7 +36,7 @@ func flat32(t *tensors.Tensor) []float32 {
 }
 
 func TestVariableNamesMatchGoMLX(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	names := func(build func(scope *model.Scope, x *graph.Node) *graph.Node) []string {
 		store := model.NewStore()
 		e := model.MustNewExec(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
@@ -89,7 +83,7 @@ type layerCase struct {
 // same features, or the plain exact softmax).
 func TestLayerAgainstNaiveReference(t *testing.T) {
 	const batch, l, e, heads, dh = 2, 10, 12, 3, 4
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	x := randTensor(71, 1, batch, l, e)
 	r := randTensor(72, 1, batch, l, e)
 	maskV := make([]bool, batch*l)
@@ -181,7 +175,7 @@ func TestLayerAgainstNaiveReference(t *testing.T) {
 // runs unchanged in this layer; with KernelExact the output is identical,
 // with FAVOR+ and many features it is close.
 func TestExactKernelLoadsGoMLXWeights(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	x := randTensor(81, 0.25, 2, 16, 8)
 	store := model.NewStore()
 	ref := model.MustNewExec(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
@@ -207,7 +201,7 @@ func TestExactKernelLoadsGoMLXWeights(t *testing.T) {
 // TestProjections: orthogonal blocks are orthogonal with the requested
 // norms (host and graph versions), and the same seed gives the same matrix.
 func TestProjections(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	const d = 8
 	for _, c := range []Projection{
 		{NumFeatures: 20, Dim: d, Orthogonal: true, Norms: RowNormsSqrtD},
@@ -247,7 +241,7 @@ func TestProjections(t *testing.T) {
 // redraws at every call (deterministically from the store's RNG seed);
 // "steps" changes exactly when the global step crosses a multiple of N.
 func TestRedrawPolicies(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	x := randTensor(91, 1, 1, 6, 8)
 	outputs := func(policy Redraw, seed int64, steps []int64) [][]float32 {
 		store := model.NewStore()
@@ -317,7 +311,7 @@ func TestRedrawPolicies(t *testing.T) {
 
 // TestLayerErrors: invalid options panic with the "performer: " prefix.
 func TestLayerErrors(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	for name, build := range map[string]func(scope *model.Scope, x *graph.Node){
 		"kernel":   func(s *model.Scope, x *graph.Node) { SelfAttention(s, x, 2, 4).WithKernel("nope") },
 		"features": func(s *model.Scope, x *graph.Node) { SelfAttention(s, x, 2, 4).WithNumFeatures(0) },

@@ -9,12 +9,13 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 // run executes fn on the test backend and returns its outputs.
 func run(t testing.TB, fn func(in []*Node) []*Node, args ...any) []*tensors.Tensor {
 	t.Helper()
-	return MustNewExec(testBackend(t), fn).MustExec(args...)
+	return MustNewExec(testutil.Backend(t), fn).MustExec(args...)
 }
 
 // relL2 returns ||a-b|| / ||b||.
@@ -154,7 +155,7 @@ func scaleVec(v []float64, s float64) []float64 {
 // error of the estimated kernel matrix phi(Q) phi(K)^T vs exp(Q K^T),
 // relative to the mean squared kernel value.
 func kernelMSE(t *testing.T, kernel Kernel, p Projection, seeds int, q, k *tensors.Tensor) float64 {
-	exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
+	exec := MustNewExec(testutil.Backend(t), func(in []*Node) []*Node {
 		fm := FeatureMap{Kernel: kernel, Projection: in[2], NoMaxSubtraction: true}
 		est := Einsum("bhqm,bhkm->bhqk", fm.Query(in[0]), fm.Key(in[1], nil))
 		exact := Exp(Einsum("bhqd,bhkd->bhqk", in[0], in[1]))

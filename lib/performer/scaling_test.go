@@ -3,6 +3,8 @@ package performer
 import (
 	"math"
 	"testing"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 func TestCrossoverAndMemoryGrowth(t *testing.T) {
@@ -57,7 +59,7 @@ func TestRecordedGPUBench(t *testing.T) {
 }
 
 func TestApproximationExperimentSmall(t *testing.T) {
-	pts := ApproximationExperiment(testBackend(t), ApproxConfig{Length: 64, Dim: 8, Features: []int{8, 512}, Samples: 2, Sigma: 0.5, MatrixRows: 16, Seed: 1})
+	pts := ApproximationExperiment(testutil.Backend(t), ApproxConfig{Length: 64, Dim: 8, Features: []int{8, 512}, Samples: 2, Sigma: 0.5, MatrixRows: 16, Seed: 1})
 	if len(pts) != 2*len(ApproxVariants) {
 		t.Fatalf("got %d points", len(pts))
 	}
@@ -69,7 +71,7 @@ func TestApproximationExperimentSmall(t *testing.T) {
 			t.Errorf("%+v", p)
 		}
 	}
-	sweep := KernelSweep(testBackend(t), 8, 16, 20, 5, 2, 1)
+	sweep := KernelSweep(testutil.Backend(t), 8, 16, 20, 5, 2, 1)
 	if last := sweep[len(sweep)-1]; !(last.PositiveRelMSE < last.TrigRelMSE) {
 		t.Errorf("smallest kernel: positive %g, trig %g", last.PositiveRelMSE, last.TrigRelMSE)
 	}

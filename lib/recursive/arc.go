@@ -6,7 +6,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/arc"
+	"github.com/labnotes/labnotes/lib/recursive/arc"
 )
 
 // ARCQuery is one ARC input to answer: Task indexes the tasks of the

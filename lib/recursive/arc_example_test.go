@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/compute/gobackend"
 
-	"github.com/labnotes/labnotes/lib/arc"
+	"github.com/labnotes/labnotes/lib/recursive/arc"
 	"github.com/labnotes/labnotes/lib/recursive"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gomlx/compute/gobackend"
 
-	"github.com/labnotes/labnotes/lib/arc"
+	"github.com/labnotes/labnotes/lib/recursive/arc"
 )
 
 // copyTasks returns n tasks whose outputs equal their inputs (random grids

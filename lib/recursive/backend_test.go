@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/labnotes/labnotes/lib/backend"
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // TestBackendTraining trains the tiny TRM on the process backend that

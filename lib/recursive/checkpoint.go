@@ -15,7 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 // checkpointMagic starts every checkpoint file; a SHA-256 of everything

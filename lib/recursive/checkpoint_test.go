@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 // TestResumeExact trains a run, saves it mid-way, and checks that a resumed
 // run continues the same loss curve bit for bit (Go backend), ends with the
 // same weights and evaluates the same.
 func TestResumeExact(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	ds := sudoku4(t, 13, 5) // 13 puzzles, batch 8: epochs end mid-batch.
 	cases := []struct {
 		name string
@@ -96,7 +98,7 @@ func TestResumeExact(t *testing.T) {
 
 // TestResumeErrors checks that bad checkpoints give errors naming the file.
 func TestResumeErrors(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	ds := sudoku4(t, 8, 5)
 	cfg := tinySudokuConfig()
 	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 4
@@ -163,7 +165,7 @@ func TestResumeErrors(t *testing.T) {
 // run, that a finished run is loaded rather than repeated, and that another
 // configuration on the same path is refused with an error naming it.
 func TestCheckpointed(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	ds := sudoku4(t, 13, 5)
 	cfg := tinySudokuConfig()
 	cfg.Hidden, cfg.Layers, cfg.Batch, cfg.Warmup, cfg.PerPuzzle = 16, 1, 8, 5, 1

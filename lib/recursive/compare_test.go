@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // TestCompareKinds is a small CPU experiment (skipped unless
@@ -59,7 +60,7 @@ func TestCompareKinds(t *testing.T) {
 		{"Looped T=6", func(c *Config) { c.Kind, c.Mixer, c.T = Looped, MixMLP, 6 }},
 		{"Direct (4 layers)", func(c *Config) { c.Kind, c.Mixer, c.Layers, c.NSup = Direct, MixMLP, 4, 1 }},
 	}
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	t.Logf("%s Sudoku: %d train puzzles (x%d augmentations), %d test puzzles, %d steps of batch %d",
 		shape, train.Len(), base.PerPuzzle, test.Len(), steps, base.Batch)
 	for _, tc := range cases {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/labnotes/labnotes/lib/blocks"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
 // Kind selects the model a [Config] builds.

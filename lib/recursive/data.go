@@ -6,7 +6,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // SudokuExtremeTrain is the folder, under the shared data directory

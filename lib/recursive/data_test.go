@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 func TestSudokuExtreme(t *testing.T) {

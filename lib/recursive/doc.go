@@ -3,7 +3,7 @@
 // (Hierarchical Reasoning Model, Wang et al. 2025) and two baselines, a
 // plain transformer looped T times per supervision step and a direct
 // (non-recursive) transformer, all trained with deep supervision and
-// adaptive halting on a [puzzle.Source] (lib/sudoku, lib/maze, ...).
+// adaptive halting on a [puzzle.Source] (lib/recursive/sudoku, lib/recursive/maze, ...).
 //
 // # Models
 //

@@ -5,7 +5,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 // EvalResult is the accuracy of a model on a set of puzzles after a fixed

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/labnotes/labnotes/lib/recursive"
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // puzzles4 returns n generated 4x4 Sudoku puzzles as a puzzle.Source.

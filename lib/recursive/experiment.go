@@ -11,8 +11,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // SudokuSplit generates n puzzles of shape (sudoku.GenerateN with seed:

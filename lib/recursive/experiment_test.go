@@ -4,7 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 func TestSudokuSplit(t *testing.T) {
@@ -39,7 +40,7 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 	}
 	cfg := Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
 		Expansion: 2, Mixer: MixMLP, T: 2, SmallN: 2, NSup: 3, Batch: 8, PerPuzzle: 4, LearningRate: 3e-3, EMA: 0.9, Seed: 2}
-	tr, err := NewTrainer(testBackend(t), cfg, train)
+	tr, err := NewTrainer(testutil.Backend(t), cfg, train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestCompareAndSummarize(t *testing.T) {
 	trm, hrm := base, base
 	trm.Kind, hrm.Kind = TRM, HRM
 	var calls, steps int
-	res, err := Compare(testBackend(t), []Run{{"trm", trm}, {"hrm", hrm}},
+	res, err := Compare(testutil.Backend(t), []Run{{"trm", trm}, {"hrm", hrm}},
 		CompareOptions{Steps: 5, Seeds: []uint64{1, 2}, Train: train, Test: test,
 			OnRun: func(RunResult) { calls++ }, OnStep: func(string, uint64, StepInfo) { steps++ }})
 	if err != nil {
@@ -152,7 +153,7 @@ func TestCompareAndSummarize(t *testing.T) {
 	if !near(gap, 0.35) || !near(spread, 0.2) {
 		t.Errorf("Margin = %g, %g; want 0.35, 0.2", gap, spread)
 	}
-	if _, err := Compare(testBackend(t), nil, CompareOptions{}); err == nil {
+	if _, err := Compare(testutil.Backend(t), nil, CompareOptions{}); err == nil {
 		t.Error("Compare without options: want an error")
 	}
 }
@@ -164,7 +165,7 @@ func TestTrainEvaluating(t *testing.T) {
 	}
 	cfg := Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
 		Expansion: 2, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 2, Batch: 8, LearningRate: 3e-3}
-	tr, err := NewTrainer(testBackend(t), cfg, train)
+	tr, err := NewTrainer(testutil.Backend(t), cfg, train)
 	if err != nil {
 		t.Fatal(err)
 	}

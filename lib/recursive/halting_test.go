@@ -9,7 +9,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/labnotes/labnotes/lib/puzzle"
+	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 // countSource is a toy Source: puzzle i's input encodes i in base 4.
@@ -51,7 +52,7 @@ func streamOrder(t *testing.T, tr *Trainer, epochs int) [][]uint8 {
 // each slot holds, its step counter, and when it halts, for a halting head
 // forced to "halt" (q_halt = +5) or "continue" (q_halt = -5).
 func TestHalting(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	cases := []struct {
 		name      string
 		kind      Kind
@@ -126,7 +127,7 @@ func TestResetState(t *testing.T) {
 		carried[i] = float32(i%7) + 100
 	}
 	ct := tensors.FromFlatDataAndDimensions(carried, b, s, d)
-	out, err := model.CallOnceN(testBackend(t), store, func(scope *model.Scope, in []*Node) []*Node {
+	out, err := model.CallOnceN(testutil.Backend(t), store, func(scope *model.Scope, in []*Node) []*Node {
 		st := ResetState(scope, []*Node{in[0], in[0]}, in[1])
 		return append(st, InitialState(scope, in[0].Graph(), b)...)
 	}, ct, tensors.FromValue([]bool{true, false}))
@@ -205,7 +206,7 @@ func TestHalts(t *testing.T) {
 func TestHaltingMixed(t *testing.T) {
 	cfg := haltTestConfig(TRM)
 	cfg.Batch, cfg.NSup, cfg.ExploreProb = 4, 5, 1
-	tr, err := NewTrainer(testBackend(t), cfg, countSource{7})
+	tr, err := NewTrainer(testutil.Backend(t), cfg, countSource{7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestHaltingMixed(t *testing.T) {
 }
 
 func TestNewTrainerErrors(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	cases := []struct {
 		name string
 		cfg  Config

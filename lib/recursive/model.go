@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
-	"github.com/labnotes/labnotes/lib/blocks"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
 // Scopes of the model's variables, under the scope given to [Step].

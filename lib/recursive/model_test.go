@@ -6,24 +6,15 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gomlx/compute"
+	"github.com/labnotes/labnotes/internal/testutil"
+
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 )
-
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := gobackend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // tinyConfig is a very small model for graph-level tests.
 func tinyConfig(kind Kind) Config {
@@ -91,7 +82,7 @@ func maxAbs(a []float64) float64 {
 }
 
 func TestStepShapes(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	cases := []struct {
 		name string
 		mod  func(*Config)
@@ -184,7 +175,7 @@ func lossOf(cfg Config, logits, labels *Node) *Node {
 // first T-1 recursions reach (computed separately and fed in as data), and
 // the same for HRM's 1-step gradient.
 func TestStopGradient(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	for _, kind := range []Kind{TRM, HRM} {
 		t.Run(string(kind), func(t *testing.T) {
 			cfg := tinyConfig(kind).WithDefaults()
@@ -273,7 +264,7 @@ func TestStopGradient(t *testing.T) {
 // gradient equals the unrolled one only where no recursion is stopped
 // (T = 1), and the 1-step gradient differs from the full last recursion.
 func TestTRMReference(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	type result struct{ logits, grad []float64 }
 	run := func(t *testing.T, cfg Config, store *model.Store, paths []string, stepFn bool) result {
 		const b = 2
@@ -359,7 +350,7 @@ func ExampleConfig_StateNames() {
 // run) on Sudoku (81 cells, 11 tokens) and checks their sizes against the
 // papers: HRM 27.3M, TRM-MLP ~5M, the direct transformer ~27M.
 func TestPaperParameterCounts(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	cases := []struct {
 		kind     Kind
 		want     float64

@@ -1,6 +1,6 @@
 package recursive
 
-// The networks are lib/blocks' post-norm stacks; this file adapts a
+// The networks are lib/recursive/blocks' post-norm stacks; this file adapts a
 // Config to them.
 
 import (
@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/labnotes/labnotes/lib/blocks"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
 // Node is GoMLX's graph node.

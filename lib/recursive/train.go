@@ -17,8 +17,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/pkg/errors"
 
-	"github.com/labnotes/labnotes/lib/blocks"
-	"github.com/labnotes/labnotes/lib/puzzle"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 // Scopes of the trainer's variables in its store.

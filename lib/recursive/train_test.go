@@ -4,7 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/sudoku"
+	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 // sudoku4 returns n generated 4x4 puzzles (fixed seed) as a Dataset.
@@ -35,7 +36,7 @@ func tinySudokuConfig() Config {
 // must rise far above chance.
 func TestTrainTinyTRM(t *testing.T) {
 	ds := sudoku4(t, 64, 1)
-	tr, err := NewTrainer(testBackend(t), tinySudokuConfig(), ds)
+	tr, err := NewTrainer(testutil.Backend(t), tinySudokuConfig(), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestTrainTinyTRM(t *testing.T) {
 // BenchmarkTinyTRMStep measures training steps of the tiny TRM (batch 32).
 func BenchmarkTinyTRMStep(b *testing.B) {
 	ds := sudoku4(b, 64, 1)
-	tr, err := NewTrainer(testBackend(b), tinySudokuConfig(), ds)
+	tr, err := NewTrainer(testutil.Backend(b), tinySudokuConfig(), ds)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func BenchmarkTinyTRMStep(b *testing.B) {
 // a run (which swaps the EMA weights in and out) does not change the rest of
 // the run: the same losses, bit for bit, as a run without it.
 func TestEvaluateLeavesTrainingAlone(t *testing.T) {
-	backend := testBackend(t)
+	backend := testutil.Backend(t)
 	ds := sudoku4(t, 16, 3)
 	cfg := tinySudokuConfig()
 	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 8

@@ -66,7 +66,7 @@
 // blocks; GDumb retrains from scratch after every task, on its memory.
 //
 // GoMLX note: on the Go backend, graphs not marked as training embed
-// variables as constants (lib/blocks' doc), so every graph here is marked
+// variables as constants (lib/recursive/blocks' doc), so every graph here is marked
 // as training (there is no dropout or batch norm for it to change).
 //
 // Panics inside Learn and Predict are returned as errors; messages start

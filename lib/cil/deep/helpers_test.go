@@ -2,25 +2,10 @@ package deep
 
 import (
 	"math/rand/v2"
-	"os"
 	"testing"
 
-	"github.com/gomlx/compute"
-
-	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 )
-
-// testBackend is the Go backend, or the one DEEP_TEST_BACKEND names.
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	name := os.Getenv("DEEP_TEST_BACKEND")
-	if name == "" {
-		name = "go"
-	}
-	t.Setenv(backend.ConfigEnv, name)
-	return backend.MustNew()
-}
 
 func subset(d *cil.Data, keep func(int32) bool) *cil.Data {
 	out := &cil.Data{Dim: d.Dim, Shape: d.Shape, ExampleBytes: d.ExampleBytes}

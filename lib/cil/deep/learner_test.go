@@ -3,6 +3,7 @@ package deep
 import (
 	"testing"
 
+	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/cil"
 )
 
@@ -26,7 +27,7 @@ var tiny = Options{Hidden: 32, Epochs: 10, Batch: 32, LR: 1e-2, Memory: 60, Seed
 // once it learns the second, Replay and iCaRL keep them, and Joint has the
 // best final accuracy.
 func TestLearners(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	s := synthetic(t)
 	last := map[Method]float64{}
 	for _, m := range Methods {
@@ -70,7 +71,7 @@ func TestLearners(t *testing.T) {
 // the synthetic stream (16 inputs, hidden 32, 6 classes, 60 exemplars of
 // 4·16 bytes).
 func TestMemory(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	s := synthetic(t)
 	const d, h, c, ex = 16, 32, 6, 60 * 4 * 16
 	base, top := d*h+h, h*h+h
@@ -141,7 +142,7 @@ func TestGreedy(t *testing.T) {
 
 // TestErrors checks that bad inputs are errors naming the problem.
 func TestErrors(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	if _, err := New(be, "Nope", Options{}); err == nil {
 		t.Error("New accepted an unknown method")
 	}

@@ -328,7 +328,7 @@ func (n *net) forward(x *Node) (*Node, []*Node) {
 
 // exec returns the cached exec for key, building it with fn on first use.
 // Its graphs are marked as training so that the Go backend passes the
-// variables as parameters rather than constants (see lib/blocks' doc).
+// variables as parameters rather than constants (see lib/recursive/blocks' doc).
 func (n *net) exec(key string, fn func(scope *model.Scope, in []*Node) []*Node) *model.Exec {
 	key = fmt.Sprintf("%s|b%d|t%d|c%d", key, n.bases, n.tops, n.classes)
 	if e, ok := n.execs[key]; ok {

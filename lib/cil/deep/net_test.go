@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/cil"
 )
 
@@ -134,7 +135,7 @@ func maxDiff(a, b []float32) float64 {
 // backbones; MEMO's shared base and K tops) of the MLP and the CNN against
 // a naive Go forward on the same weights.
 func TestForward(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	for _, tc := range []struct {
 		name         string
 		kind         Backbone
@@ -210,7 +211,7 @@ func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args 
 // the new classes + KD on the old ones + the DER auxiliary loss) with
 // central finite differences, on tiny two-backbone MLP and CNN.
 func TestGradient(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	for _, tc := range []struct {
 		kind  Backbone
 		dim   int
@@ -281,7 +282,7 @@ func TestGradient(t *testing.T) {
 // cross-entropy, (p − onehot(y))ᵀ·φ / m for the weights and Σ(p − onehot)/m
 // for the biases.
 func TestFisher(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	l, err := New(be, EWC, Options{Hidden: 4, Batch: 4, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +357,7 @@ func TestFisher(t *testing.T) {
 // classes' weight vectors are scaled so that their mean norm equals the old
 // ones'; the old ones are left; gamma > 1 is applied only with AlignAlways.
 func TestWeightAlign(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	for _, tc := range []struct {
 		name   string
 		w      []float32 // head/w [2 features, 4 classes]: columns are the classes' weight vectors
@@ -387,7 +388,7 @@ func TestWeightAlign(t *testing.T) {
 // TestOptimizers checks three steps of the in-graph Adam and SGD updates
 // against PyTorch's formulas computed here in float64.
 func TestOptimizers(t *testing.T) {
-	be := testBackend(t)
+	be := testutil.Backend(t)
 	grads := [][]float32{{0.5, -1, 2e-3}, {0.1, 0.3, -4}, {-0.7, 0, 1}}
 	theta0 := []float32{1, -2, 0.5}
 	for _, opt := range []Optimizer{Adam, SGD} {
