@@ -33,8 +33,8 @@ import (
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 	"github.com/labnotes/labnotes/lib/cil/deep"
-	"github.com/labnotes/labnotes/lib/performer/lra"
 	"github.com/labnotes/labnotes/lib/measure"
+	"github.com/labnotes/labnotes/lib/performer/lra"
 )
 
 var (

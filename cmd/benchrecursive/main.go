@@ -46,9 +46,9 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/labnotes/labnotes/lib/backend"
-	"github.com/labnotes/labnotes/lib/recursive/blocks"
 	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/recursive"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gomlx/compute/gobackend"
 
-	"github.com/labnotes/labnotes/lib/recursive/arc"
 	"github.com/labnotes/labnotes/lib/recursive"
+	"github.com/labnotes/labnotes/lib/recursive/arc"
 )
 
 // ExampleTrainer_EvaluateARC trains a tiny TRM on the demonstration pairs
