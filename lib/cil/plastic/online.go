@@ -131,21 +131,21 @@ func (c Config) check() error {
 // which a replacement is due, so replacements happen at the same steps as
 // in a step-by-step loop.
 type Online struct {
-	cfg    Config
-	be     compute.Backend
-	sizes  []int
-	state  []*tensors.Tensor // params, optimizer state, utilities, rng (see layout)
-	init   []*tensors.Tensor // initial params, for L2Init
-	exec   *graph.Exec
-	fwd    *graph.Exec
-	cbp    *CBP
-	rng    *rand.Rand
-	steps  int64
-	seen   int64
-	flops  int64
-	xbuf   []float32
-	ybuf   []int32
-	mbuf   []float32
+	cfg   Config
+	be    compute.Backend
+	sizes []int
+	state []*tensors.Tensor // params, optimizer state, utilities, rng (see layout)
+	init  []*tensors.Tensor // initial params, for L2Init
+	exec  *graph.Exec
+	fwd   *graph.Exec
+	cbp   *CBP
+	rng   *rand.Rand
+	steps int64
+	seen  int64
+	flops int64
+	xbuf  []float32
+	ybuf  []int32
+	mbuf  []float32
 }
 
 // layout: state = [W_0, B_0, ..., W_{L-1}, B_{L-1}] (params), then per param
