@@ -145,10 +145,10 @@ func TestRow(t *testing.T) {
 		wantHTML  []string // substrings of the displayed HTML
 		wantPanic string
 	}{
-		{"text", false, []string{"puzzle", "a<b"}, []string{"<svg/>", "<svg/>"}, "[row of 2 figures: puzzle | a<b]\n", nil, ""},
+		{"text", false, []string{"puzzle", `<span style="color:red">a &lt; b</span>`}, []string{"<svg/>", "<svg/>"}, "[row of 2 figures: puzzle | a < b]\n", nil, ""},
 		{"text no captions", false, []string{"", ""}, []string{"x", "y"}, "[row of 2 figures]\n", nil, ""},
-		{"notebook", true, []string{"puzzle", "a<b"}, []string{"<svg id=1/>", "<svg id=2/>"}, "",
-			[]string{"display:flex", "<svg id=1/>", "<figcaption", "a&lt;b</figcaption>", "<svg id=2/>"}, ""},
+		{"notebook", true, []string{"puzzle", "<b>a</b>"}, []string{"<svg id=1/>", "<svg id=2/>"}, "",
+			[]string{"display:flex", "<svg id=1/>", "<figcaption", "<b>a</b></figcaption>", "<svg id=2/>"}, ""},
 		{"mismatch", true, []string{"one"}, nil, "", nil, "nb: Row: 1 captions for 0 figures"},
 	} {
 		c := newCapture(t, tc.notebook)

@@ -2,14 +2,17 @@ package nb
 
 import (
 	"fmt"
+	"html"
+	"regexp"
 	"strings"
 )
 
 // Row shows figures side by side, each above its caption: htmls[i] is a
 // figure's HTML (an inline SVG, a [HeatMap.HTML], ...) and captions[i] its
-// caption, as plain text (escaped; "" for none). The row wraps when the
-// figures do not fit. In a notebook it waits until the output is shown
-// (gonbui.Sync); elsewhere it prints one line of text naming the captions.
+// caption, an HTML fragment too ("" for none; escape plain text that may
+// hold '<' or '&' with html.EscapeString). The row wraps when the figures do
+// not fit. In a notebook it waits until the output is shown (gonbui.Sync);
+// elsewhere it prints one line of text naming the captions (tags removed).
 // It panics when the slices differ in length.
 func Row(captions []string, htmls []string) {
 	if len(captions) != len(htmls) {
@@ -31,7 +34,7 @@ func RowHTML(captions []string, htmls []string) string {
 		b.WriteString(`<figure style="margin:0;text-align:center">`)
 		b.WriteString(h)
 		if captions[i] != "" {
-			b.WriteString(`<figcaption style="font:12px sans-serif;max-width:220px">` + esc(captions[i]) + `</figcaption>`)
+			b.WriteString(`<figcaption style="font:12px sans-serif;max-width:220px">` + captions[i] + `</figcaption>`)
 		}
 		b.WriteString(`</figure>`)
 	}
@@ -45,5 +48,12 @@ func rowText(captions []string) string {
 	if strings.Join(captions, "") == "" {
 		return s + "]"
 	}
-	return s + ": " + strings.Join(captions, " | ") + "]"
+	text := make([]string, len(captions))
+	for i, c := range captions {
+		text[i] = html.UnescapeString(tags.ReplaceAllString(c, ""))
+	}
+	return s + ": " + strings.Join(text, " | ") + "]"
 }
+
+// tags matches HTML tags.
+var tags = regexp.MustCompile(`<[^>]*>`)
