@@ -52,7 +52,9 @@ type Config struct {
 	// (Kumar et al.'s "L2 Init").
 	L2Init float64
 	// Shrink and Perturb (Ash & Adams): after every update every weight and
-	// bias becomes (1 − Shrink)·w + Perturb·ε, ε ~ N(0, 1).
+	// bias becomes (1 − Shrink)·w, and gets Perturb·ε, ε ~ N(0, 1) — the
+	// noise of a chunk's n updates added once at its end, σ·sqrt(n)·ε (same
+	// variance; see perturb).
 	Shrink, Perturb float64
 	// CBP turns continual backprop on (nil: off).
 	CBP *CBPConfig
@@ -566,7 +568,27 @@ func (o *Online) chunkGraph(in []*Node) []*Node {
 		return append(out, graph.AddScalar(i, int32(1)), graph.Add(ps[ns+1], correct), graph.Add(ps[ns+2], loss))
 	})
 	res := graph.While(cond, body, loopInit...)
+	if o.hasRNG() {
+		o.perturb(res[:ns], n)
+	}
 	return append(res[:ns], res[ns+1], res[ns+2])
+}
+
+// perturb adds the noise of shrink & perturb for the n steps of a chunk
+// at once: σ·sqrt(n)·ε per weight, ε ~ N(0, 1) — the variance of n
+// independent N(0, σ²) draws, one per step (the shrink in between changes
+// it by a factor (1 − Shrink)^n ≈ 1). Drawing normals for every weight at
+// every step would cost more than the step itself.
+func (o *Online) perturb(state []*Node, n *Node) {
+	rngAt := len(state) - 1
+	rng := state[rngAt]
+	scale := graph.MulScalar(graph.Sqrt(graph.ConvertDType(n, dtypes.Float32)), o.cfg.Perturb)
+	for p := range o.nParams() {
+		var noise *Node
+		rng, noise = graph.RandomNormal(rng, state[p].Shape())
+		state[p] = graph.Add(state[p], graph.Mul(noise, scale))
+	}
+	state[rngAt] = rng
 }
 
 // step is one update on batch i of the chunk: it returns the new state,
@@ -645,21 +667,9 @@ func (o *Online) step(state []*Node, xs, ys, ms, i *Node, init []*Node) (newStat
 		}
 		newState[p] = w
 	}
-	if o.hasRNG() || cfg.Shrink > 0 {
-		rngAt := len(state) - 1
-		var rng *Node
-		if o.hasRNG() {
-			rng = state[rngAt]
-		}
+	if cfg.Shrink > 0 {
 		for p := range np {
-			var noise *Node
-			if rng != nil {
-				rng, noise = graph.RandomNormal(rng, newState[p].Shape())
-			}
-			newState[p] = ShrinkPerturb(newState[p], noise, cfg.Shrink, cfg.Perturb)
-		}
-		if rng != nil {
-			newState[rngAt] = rng
+			newState[p] = ShrinkPerturb(newState[p], nil, cfg.Shrink, 0)
 		}
 	}
 	if cfg.CBP != nil {

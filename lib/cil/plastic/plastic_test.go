@@ -359,7 +359,7 @@ func TestReplaceKeepsOutputs(t *testing.T) {
 		t.Fatalf("unit %d not replaced (ages %v, replaced %v)", k, ages, o.Replaced())
 	}
 	u = o.units(0)
-	for _, st := range append(append([][]float32{}, u.BiasState...)) {
+	for _, st := range u.BiasState {
 		if st[k] != 0 {
 			t.Errorf("bias optimizer state of unit %d = %g, want 0", k, st[k])
 		}
