@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/cil"
 )
 
 // testUnits is a Units view of n units with fanIn inputs and fanOut
@@ -420,5 +421,40 @@ func TestConfigErrors(t *testing.T) {
 	o, _ := NewOnline(be, Config{Sizes: []int{5, 3}})
 	if _, _, err := o.Learn(make([]float32, 10), []int32{0, 7}); err == nil {
 		t.Error("Learn with label 7 of 3 classes: no error")
+	}
+}
+
+// TestRunOrdered runs order-invariant and gradient learners on a sorted
+// and a shuffled synthetic stream: NCM predicts the same after both, online
+// SGD without memory ends on the last class, replay keeps the old ones, and
+// the axes are filled in.
+func TestRunOrdered(t *testing.T) {
+	be := testutil.Backend(t)
+	train, test := cil.Synthetic(4, 8, 150, 40, 1)
+	cfg := Config{Sizes: []int{8, 16, 16, 4}, LR: 0.05, Seed: 1}
+	makers := []Maker{
+		{Name: "NCM", New: func() (cil.Learner, error) { return &cil.NCM{}, nil }},
+		{Name: "SGD", New: func() (cil.Learner, error) { return NewStream(be, "SGD", cfg, 0, 0) }},
+		{Name: "Replay", New: func() (cil.Learner, error) { return NewStream(be, "Replay", cfg, 100, 4) }},
+	}
+	rs, err := RunOrdered(makers, train, test, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ncm, sgd, rep := rs[0], rs[1], rs[2]
+	if ncm.Agree != 1 || ncm.Sorted != ncm.Shuffled || ncm.Sorted < 0.8 {
+		t.Errorf("NCM: sorted %.3f, shuffled %.3f, agreement %.3f; want identical predictions, accuracy >= 0.8", ncm.Sorted, ncm.Shuffled, ncm.Agree)
+	}
+	if sgd.Sorted > 0.3 || sgd.Shuffled < 0.6 {
+		t.Errorf("online SGD: sorted %.3f, shuffled %.3f; want a collapse on the sorted stream only", sgd.Sorted, sgd.Shuffled)
+	}
+	if rep.Sorted < sgd.Sorted+0.2 {
+		t.Errorf("replay on the sorted stream %.3f, not above online SGD's %.3f", rep.Sorted, sgd.Sorted)
+	}
+	if a := sgd.Axes; a.LearnFLOPs <= 0 || a.PredictFLOPs != 160*2*(8*16+16*16+16*4) || a.StateBytes != 4*(8*16+16+16*16+16+16*4+4) {
+		t.Errorf("SGD axes %+v", a)
+	}
+	if a := rep.Axes; a.StateBytes != sgd.Axes.StateBytes+100*32 || a.LearnFLOPs != 5*sgd.Axes.LearnFLOPs {
+		t.Errorf("Replay axes %+v: want SGD's state plus 100 examples of 32 bytes, 5x its FLOPs", a)
 	}
 }

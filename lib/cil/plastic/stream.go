@@ -28,6 +28,7 @@ type Stream struct {
 	mem         []int32 // reservoir: examples' labels
 	memX        []float32
 	dim         int
+	exBytes     int64 // Data.ExampleBytes of the stream
 	offered     int64
 	seen        int
 	predict     int64
@@ -72,6 +73,7 @@ func (s *Stream) Learn(task cil.Task) error {
 		return fmt.Errorf("plastic: %s: examples of Dim %d, the network takes %d", s.label, d.Dim, s.dim)
 	}
 	s.seen = max(s.seen, task.Seen())
+	s.exBytes = int64(d.ExampleBytes)
 	if s.replay == 0 {
 		_, _, err := s.o.Learn(d.X, d.Y)
 		return err
@@ -149,7 +151,7 @@ func ArgmaxSeen(logits []float32, classes, seen int) []int32 {
 }
 
 // Memory counts the network (4 bytes a parameter), the replay memory
-// (Data.ExampleBytes per stored example, 784 for MNIST-sized images) and
+// (Data.ExampleBytes per stored example: 784 for a 28x28 image) and
 // the optimizer state and continual backprop's utilities and ages (Other).
 func (s *Stream) Memory() cil.Memory {
 	params := int64(s.o.Net().Params())
@@ -162,7 +164,7 @@ func (s *Stream) Memory() cil.Memory {
 			other += 8 * int64(u) // utility (float32) and age (int32)
 		}
 	}
-	return cil.Memory{Exemplars: int64(len(s.mem)) * int64(s.dim), Parameters: 4 * params, Other: other}
+	return cil.Memory{Exemplars: int64(len(s.mem)) * s.exBytes, Parameters: 4 * params, Other: other}
 }
 
 // FLOPs is the arithmetic of learning and of predicting so far.
