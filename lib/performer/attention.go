@@ -135,16 +135,16 @@ func Attention(q, k, v, projection *Node, cfg Config) *Node {
 	if cfg.kernel() == KernelExact {
 		return ExactAttention(q, k, v, cfg)
 	}
-	fm := cfg.featureMap(projection)
-	qp := fm.Query(cfg.scaleInputs(q))
-	if cfg.Causal && (fm.Kernel == KernelSoftmax || fm.Kernel == KernelSoftmaxHyperbolic) {
+	if kernel := cfg.kernel(); cfg.Causal && (kernel == KernelSoftmax || kernel == KernelSoftmaxHyperbolic) {
 		// A max over all keys as stabilizer would let later keys change earlier outputs
 		// (through the epsilon and the denominator guard): stabilize with a running max.
+		fm := cfg.featureMap(projection)
+		qp := fm.Query(cfg.scaleInputs(q))
 		kp, logScale := fm.KeyLogScaled(cfg.scaleInputs(k), cfg.KeyMask)
 		out := CausalLogScaledAttention(qp, kp, logScale, v, cfg.ChunkSize, cfg.denominatorEpsilon())
 		return applyQueryMask(out, cfg.QueryMask)
 	}
-	kp := fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
+	qp, kp := cfg.Features(q, k, projection)
 	var out *Node
 	if cfg.Causal {
 		out = CausalLinearAttention(qp, kp, v, cfg.ChunkSize, cfg.denominatorEpsilon())
@@ -152,6 +152,16 @@ func Attention(q, k, v, projection *Node, cfg Config) *Node {
 		out = LinearAttention(qp, kp, v, cfg.denominatorEpsilon())
 	}
 	return applyQueryMask(out, cfg.QueryMask)
+}
+
+// Features returns the query and key features [batch, heads, length, m']
+// of q and k [batch, heads, length, d] that [Attention] uses (except for
+// the keys of causal softmax attention, see [FeatureMap.KeyLogScaled]):
+// phi(q·sqrt(scale)) and phi(k·sqrt(scale)), keys masked by cfg.KeyMask, with
+// cfg's kernel and stabilizers and the projection [m, d].
+func (c Config) Features(q, k, projection *Node) (qPrime, kPrime *Node) {
+	fm := c.featureMap(projection)
+	return fm.Query(c.scaleInputs(q)), fm.Key(c.scaleInputs(k), c.KeyMask)
 }
 
 // applyQueryMask zeroes the rows of out [batch, heads, length, dv] whose

@@ -13,7 +13,7 @@
 //   - [LanguageModel]: a causal byte-level language model.
 //   - [Classifier]: a bidirectional sequence classifier (mean pooling).
 //
-// [Run] trains and evaluates one such model with GoMLX's train.Trainer,
+// [Run] (the trainer) trains and evaluates one such model with GoMLX's train.Trainer,
 // records accuracy curves, step times and peak memory, and saves and loads
 // checkpoints (ml/model/checkpoint); [Run.LoadWeights] loads another run's
 // weights, e.g. exact-attention weights into a FAVOR+ run.
