@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/performer"
 )
@@ -178,8 +179,9 @@ func (c Config) String() string {
 	return s + ")"
 }
 
+// panicf panics with an error prefixed "transformer: ".
 func panicf(format string, args ...any) {
-	panic(fmt.Sprintf("transformer: "+format, args...))
+	panic(errors.Errorf("transformer: "+format, args...))
 }
 
 // LayerNorm normalizes the last axis of x: (x - mean) / sqrt(var + NormEpsilon)

@@ -508,7 +508,7 @@ func TestConfigPanics(t *testing.T) {
 	} {
 		func() {
 			defer func() {
-				if r, ok := recover().(string); !ok || !strings.HasPrefix(r, "transformer: ") {
+				if r, ok := recover().(error); !ok || !strings.HasPrefix(r.Error(), "transformer: ") {
 					t.Errorf("%s: recovered %v, want a panic starting with \"transformer: \"", name, r)
 				}
 			}()
