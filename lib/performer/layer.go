@@ -174,18 +174,12 @@ func (b *Builder) WithKernelFn(fn func(*Node) *Node, randomProjection bool) *Bui
 // WithNumFeatures sets the number of random features m (default from
 // ParamNumFeatures, 256).
 func (b *Builder) WithNumFeatures(m int) *Builder {
-	if m <= 0 {
-		panicf("WithNumFeatures(%d): must be positive", m)
-	}
-	b.numFeatures = m
+	b.numFeatures = positive("WithNumFeatures", m)
 	return b
 }
 
 // WithOrthogonal selects orthogonal (default) or iid random features.
-func (b *Builder) WithOrthogonal(orthogonal bool) *Builder {
-	b.orthogonal = orthogonal
-	return b
-}
+func (b *Builder) WithOrthogonal(orthogonal bool) *Builder { b.orthogonal = orthogonal; return b }
 
 // WithRowNorms selects the row norms of orthogonal features (default chi).
 func (b *Builder) WithRowNorms(norms RowNorms) *Builder {
@@ -200,10 +194,7 @@ func (b *Builder) WithRedraw(policy Redraw, every int) *Builder {
 	switch policy {
 	case RedrawFixed, RedrawEveryCall:
 	case RedrawEverySteps:
-		if every <= 0 {
-			panicf("WithRedraw(%q, %d): every must be positive", policy, every)
-		}
-		b.redrawEvery = every
+		b.redrawEvery = positive("WithRedraw's every", every)
 	default:
 		panicf("unknown redraw policy %q", policy)
 	}
@@ -213,26 +204,25 @@ func (b *Builder) WithRedraw(policy Redraw, every int) *Builder {
 
 // WithSeed sets the base seed of the random features (default from
 // ParamSeed, 0); it is mixed with the layer's scope path.
-func (b *Builder) WithSeed(seed int64) *Builder {
-	b.seed = seed
-	return b
-}
+func (b *Builder) WithSeed(seed int64) *Builder { b.seed = seed; return b }
 
 // WithChunkSize sets the number of tokens per chunk of causal attention
 // (default from ParamChunkSize; 0 chooses it from the length, see AutoChunkSize).
 func (b *Builder) WithChunkSize(c int) *Builder {
-	if c <= 0 {
-		panicf("WithChunkSize(%d): must be positive", c)
-	}
-	b.chunkSize = c
+	b.chunkSize = positive("WithChunkSize", c)
 	return b
 }
 
 // WithFeatureEpsilon sets the stabilizer added to the features (default
 // DefaultSoftmaxEpsilon or DefaultReLUEpsilon by kernel; negative: none).
-func (b *Builder) WithFeatureEpsilon(eps float64) *Builder {
-	b.featureEps = eps
-	return b
+func (b *Builder) WithFeatureEpsilon(eps float64) *Builder { b.featureEps = eps; return b }
+
+// positive returns v, or panics naming the option if v <= 0.
+func positive(option string, v int) int {
+	if v <= 0 {
+		panicf("%s (%d) must be positive", option, v)
+	}
+	return v
 }
 
 // WithKeyQueryDim sets the per-head dimension of queries and keys (default headDim).

@@ -240,7 +240,7 @@ func TestLinearEqualsQuadratic(t *testing.T) {
 			out := run(t, func(in []*Node) []*Node {
 				cfg := Config{Kernel: c.kernel, Causal: c.causal, ChunkSize: c.chunk}
 				fm := cfg.featureMap(in[3])
-				qp, kp := fm.Query(cfg.scaleInputs(in[0])), refKeys(fm, cfg, in[1])
+				qp, kp := cfg.Features(in[0], in[1], in[3])
 				var lin *Node
 				switch {
 				case c.causal && usesLogScaledKeys(cfg):
@@ -251,7 +251,7 @@ func TestLinearEqualsQuadratic(t *testing.T) {
 				default:
 					lin = LinearAttention(qp, kp, in[2], DefaultDenominatorEpsilon)
 				}
-				quad, _ := QuadraticKernelAttention(qp, kp, in[2], c.causal, DefaultDenominatorEpsilon)
+				quad := refAttention(fm, cfg, in[0], in[1], in[2])
 				viaAttention := Attention(in[0], in[1], in[2], in[3], cfg)
 				gl := Gradient(ReduceAllSum(Mul(lin, in[4])), in[0], in[1], in[2])
 				gq := Gradient(ReduceAllSum(Mul(quad, in[4])), in[0], in[1], in[2])
@@ -392,15 +392,28 @@ func usesLogScaledKeys(cfg Config) bool {
 	return cfg.Causal && (cfg.kernel() == KernelSoftmax || cfg.kernel() == KernelSoftmaxHyperbolic)
 }
 
-// refKeys returns the key features a quadratic reference needs to compute what Attention
-// computes: fm.Key, or for causal softmax kernels the log-scaled features times their scale
-// (the true features; fine for the modest inputs of the tests).
-func refKeys(fm FeatureMap, cfg Config, k *Node) *Node {
+// refAttention computes what Attention computes with cfg (without the query mask) the
+// quadratic way: QuadraticKernelAttention on the features, or for causal softmax kernels the
+// documented formula of CausalLogScaledAttention written plainly on the [L, L] matrix:
+// (Q'_i·K'_j) e^{s_j - R_i} for j <= i, R_i = max_{j<=i} s_j, rows normalized. (Multiplying
+// the keys by e^{s_j} instead would put the denominator guard on unscaled denominators, which
+// underflow for the larger inputs of a randomly initialized layer.)
+func refAttention(fm FeatureMap, cfg Config, q, k, v *Node) *Node {
+	qp := fm.Query(cfg.scaleInputs(q))
 	if !usesLogScaledKeys(cfg) {
-		return fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
+		out, _ := QuadraticKernelAttention(qp, fm.Key(cfg.scaleInputs(k), cfg.KeyMask), v, cfg.Causal, DefaultDenominatorEpsilon)
+		return out
 	}
 	kp, s := fm.KeyLogScaled(cfg.scaleInputs(k), cfg.KeyMask)
-	return Mul(kp, ExpandAxes(Exp(s), -1))
+	dims := s.Shape().Dimensions
+	l := dims[2]
+	tri := Reshape(LowerTriangular(q.Graph(), l), 1, 1, l, l)                     // [i, j]: j <= i
+	sj := BroadcastToDims(ExpandAxes(StopGradient(s), 2), dims[0], dims[1], l, l) // s_j at [i, j]
+	neg := BroadcastToShape(Scalar(q.Graph(), s.DType(), negLarge), sj.Shape())
+	r := ReduceAndKeep(Where(tri, sj, neg), ReduceMax, -1) // R_i
+	a := Mul(Einsum("bhim,bhjm->bhij", qp, kp), Exp(Where(tri, Sub(sj, r), neg)))
+	den := guardDenominator(ReduceAndKeep(a, ReduceSum, -1), DefaultDenominatorEpsilon)
+	return Einsum("bhij,bhjd->bhid", Div(a, den), v)
 }
 
 // TestCausalSoftmaxIsCausal: with causal softmax FAVOR+, outputs at positions before t do not
