@@ -54,8 +54,8 @@ func allFinite(xs []float32) bool {
 // z_i of K(x, y) (so K ≈ mean z_i), for x, y of dimension d.
 func kernelTerms(t *testing.T, kernel Kernel, p Projection, seed uint64, x, y []float64) []float64 {
 	d := len(x)
-	xt := tensors.FromFlatDataAndDimensions(to32(x), 1, 1, 1, d)
-	yt := tensors.FromFlatDataAndDimensions(to32(y), 1, 1, 1, d)
+	xt := tensors.FromFlatDataAndDimensions(testutil.Float32s(x), 1, 1, 1, d)
+	yt := tensors.FromFlatDataAndDimensions(testutil.Float32s(y), 1, 1, 1, d)
 	out := run(t, func(in []*Node) []*Node {
 		fm := FeatureMap{Kernel: kernel, Projection: Const(in[0].Graph(), p.Draw(seed)), NoMaxSubtraction: true}
 		return []*Node{Mul(fm.Query(in[0]), fm.Key(in[1], nil))}
@@ -72,14 +72,6 @@ func kernelTerms(t *testing.T, kernel Kernel, p Projection, seed uint64, x, y []
 		}
 	}
 	return z
-}
-
-func to32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 func randVec(seed uint64, d int, norm float64) []float64 {
