@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/ml/layers/activation"
@@ -71,7 +72,22 @@ type Config struct {
 	// QueryMask (bool, [batch, lengthQ] or [batch, heads, lengthQ]): false
 	// queries get zero output rows.
 	QueryMask *Node
+	// HalfFeatures computes the attention of half-precision (bfloat16,
+	// float16) q, k, v in their own dtype. By default it is computed in
+	// float32 (feature exponentials, stabilizers, sums and the normalizer)
+	// and the output converted back. Measured on the Go backend
+	// (TestHalfPrecision: [1, 8, 1024, 64], m = 256, inputs N(0, 1) rounded
+	// to bfloat16), the relative L2 error of the bfloat16 output against
+	// float32 on the same inputs is 0.0017 (bidirectional) and 0.0016
+	// (causal) by default — the output's own rounding — against 0.096 and
+	// 0.020 with everything in bfloat16 (exponentials of bfloat16 arguments,
+	// sums over L in bfloat16). (Rounding the inputs to bfloat16 moves the
+	// float32 output by 0.038 and 0.0067 on these inputs.)
+	HalfFeatures bool
 }
+
+// isHalf reports whether dt is a 16-bit float dtype.
+func isHalf(dt dtypes.DType) bool { return dt == dtypes.BFloat16 || dt == dtypes.Float16 }
 
 // featureMap returns the FeatureMap of the configuration.
 func (c Config) featureMap(projection *Node) FeatureMap {
@@ -133,6 +149,10 @@ func (c Config) scaleInputs(x *Node) *Node {
 // With cfg.Causal the prefix sums are computed in chunks ([CausalLinearAttention]).
 func Attention(q, k, v, projection *Node, cfg Config) *Node {
 	checkQKV(q, k, v)
+	if dt := q.DType(); isHalf(dt) && !cfg.HalfFeatures {
+		f32 := func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+		return ConvertDType(Attention(f32(q), f32(k), f32(v), projection, cfg), dt)
+	}
 	if cfg.kernel() == KernelExact {
 		return ExactAttention(q, k, v, cfg)
 	}

@@ -442,3 +442,31 @@ func TestCausalSoftmaxIsCausal(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfPrecision measures FAVOR+ on bfloat16 inputs against float32 (relative L2 error of
+// the output, bidirectional and causal): by default (features, sums and normalizer in
+// float32) and with Config.HalfFeatures (everything in bfloat16). The default must stay
+// within 0.5% and at least 4 times more accurate; the numbers are in Config.HalfFeatures' doc.
+func TestHalfPrecision(t *testing.T) {
+	const b, h, l, d = 1, 8, 1024, 64
+	q, k, v := randTensor(51, 1, b, h, l, d), randTensor(52, 1, b, h, l, d), randTensor(53, 1, b, h, l, d)
+	w := Projection{NumFeatures: 256, Dim: d, Orthogonal: true}.Draw(9)
+	for _, causal := range []bool{false, true} {
+		out := run(t, func(in []*Node) []*Node {
+			bf := func(x *Node) *Node { return ConvertDType(x, dtypes.BFloat16) }
+			f32 := func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+			// The reference runs in float32 on the same (bfloat16-rounded) inputs: the
+			// errors are the attention's own, not the rounding of its inputs.
+			ref := Attention(f32(bf(in[0])), f32(bf(in[1])), f32(bf(in[2])), in[3], Config{Causal: causal})
+			mixed := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal})
+			half := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal, HalfFeatures: true})
+			return []*Node{ref, f32(mixed), f32(half)}
+		}, q, k, v, w)
+		ref := flat32(out[0])
+		mixed, half := relL2(flat32(out[1]), ref), relL2(flat32(out[2]), ref)
+		t.Logf("causal=%v: relative L2 error vs float32: float32 features %.2g, bfloat16 features %.2g", causal, mixed, half)
+		if mixed > 0.005 || mixed > half/4 {
+			t.Errorf("causal=%v: bfloat16 with float32 features: error %.3g, want <= 0.005 and <= 1/4 of all-bfloat16's %.3g", causal, mixed, half)
+		}
+	}
+}
