@@ -3,11 +3,11 @@ package performer
 import (
 	"math"
 	"reflect"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/layers/attention/pos"
 	"github.com/gomlx/gomlx/ml/model"
@@ -313,9 +313,9 @@ func (b *Builder) Done() *Node {
 	flatK := Reshape(b.key, batch, -1, b.key.Shape().Dim(-1))
 	flatV := Reshape(b.value, batch, -1, b.value.Shape().Dim(-1))
 	// Same order and scopes as GoMLX: key, query, value, output.
-	k := layers.Dense(b.scope.In("key"), flatK, b.useProjectionBias, b.numHeads, b.keyQueryDim)
-	q := layers.Dense(b.scope.In("query"), flatQ, b.useProjectionBias, b.numHeads, b.keyQueryDim)
-	v := layers.Dense(b.scope.In("value"), flatV, b.useProjectionBias, b.numHeads, b.valueDim)
+	k := Dense(b.scope.In("key"), flatK, b.useProjectionBias, b.numHeads, b.keyQueryDim)
+	q := Dense(b.scope.In("query"), flatQ, b.useProjectionBias, b.numHeads, b.keyQueryDim)
+	v := Dense(b.scope.In("value"), flatV, b.useProjectionBias, b.numHeads, b.valueDim)
 	if enc, ok := b.positionalEncoder.(pos.QKEncoder); ok {
 		seqLen := q.Shape().Dim(1)
 		start := b.position
@@ -339,13 +339,17 @@ func (b *Builder) Done() *Node {
 		}
 		var w *Node
 		if b.kernel.IsRandom() || (b.kernel == KernelGeneralized && b.fnProjected) {
-			w = b.projection(q.DType())
+			dt := q.DType()
+			if isHalf(dt) {
+				dt = dtypes.Float32 // Attention computes half-precision features in float32.
+			}
+			w = b.projection(dt)
 		}
 		out = TransposeAllAxes(Attention(toBHLD(q), toBHLD(k), toBHLD(v), w, cfg), 0, 2, 1, 3)
 	}
 	dims := append([]int{}, b.query.Shape().Dimensions[:b.query.Rank()-1]...)
 	out = Reshape(out, append(dims, b.numHeads*b.valueDim)...)
-	return layers.Dense(b.scope.In("output"), out, b.useProjectionBias, b.outputDim)
+	return Dense(b.scope.In("output"), out, b.useProjectionBias, b.outputDim)
 }
 
 // exact runs GoMLX's attention.Core on [batch, len, heads, dim] tensors.
@@ -373,6 +377,12 @@ func (b *Builder) exact(q, k, v *Node, scale float64) *Node {
 			mask = LogicalAnd(mask, Reshape(LowerTriangular(b.g, lq), 1, lq, 1, lk))
 		}
 		mask = BroadcastToDims(mask, q.Shape().Dim(0), lq, b.numHeads, lk)
+	}
+	if dt := q.DType(); isHalf(dt) && (!b.useFusion || !strings.HasPrefix(b.g.Backend().Name(), "xla")) {
+		// Unfused half-precision attention would take its softmax in half precision (XLA's
+		// fused attention, cuDNN's on a GPU, keeps it in float32).
+		f32 := func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+		return ConvertDType(b.exact(f32(q), f32(k), f32(v), scale), dt)
 	}
 	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{
 		Scale: scale, AttentionMask: mask, UseCausalMask: b.causal && mask == nil,
