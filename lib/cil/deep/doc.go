@@ -2,8 +2,9 @@
 // on GoMLX, behind lib/cil's Learner interface: Finetune, Joint, Replay,
 // iCaRL, LwF, EWC, WA, DER, MEMO and GDumb, as described in Zhou et al.,
 // "Deep Class-Incremental Learning: A Survey" (2024) and implemented in
-// PyCIL. [New] documents each method's loss in the papers' symbols and
-// its memory; the order-invariant baselines (NCM, streaming LDA, kNN) and
+// PyCIL. Each [Method]'s constant documents its data, loss and after-task
+// steps in the papers' symbols (notation in [New]), beside its recipe in
+// methods.go; the order-invariant baselines (NCM, streaming LDA, kNN) and
 // the scenarios, metrics and exemplar Buffer are in lib/cil.
 //
 // Usage (ExampleNew):

@@ -7,22 +7,11 @@ import (
 	"github.com/labnotes/labnotes/lib/cil"
 )
 
-func subset(d *cil.Data, keep func(int32) bool) *cil.Data {
-	out := &cil.Data{Dim: d.Dim, Shape: d.Shape, ExampleBytes: d.ExampleBytes}
-	for i, y := range d.Y {
-		if keep(y) {
-			out.X = append(out.X, d.X[i*d.Dim:(i+1)*d.Dim]...)
-			out.Y = append(out.Y, y)
-		}
-	}
-	return out
-}
-
 // accuracy is the fraction of d's examples with labels in [lo, hi) that l
 // predicts right.
 func accuracy(t testing.TB, l cil.Learner, d *cil.Data, lo, hi int) float64 {
 	t.Helper()
-	part := subset(d, func(y int32) bool { return int(y) >= lo && int(y) < hi })
+	part := d.Subset(d.Where(func(y int32) bool { return int(y) >= lo && int(y) < hi }))
 	pred, err := l.Predict(part)
 	if err != nil {
 		t.Fatal(err)

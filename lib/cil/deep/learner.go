@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 
 	"github.com/gomlx/compute"
@@ -84,41 +85,22 @@ type Options struct {
 // WithDefaults returns o with its zero fields set to the defaults: the one
 // place that reads the Default... constants.
 func (o Options) WithDefaults() Options {
-	or := func(v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	orInt := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	if o.Backbone == "" {
-		o.Backbone = DefaultBackbone
-	}
-	if o.Optimizer == "" {
-		o.Optimizer = DefaultOptimizer
-	}
-	hidden, lr := DefaultHiddenMLP, DefaultLRAdam
+	def := Options{Backbone: DefaultBackbone, Hidden: DefaultHiddenMLP, Epochs: DefaultEpochs, Batch: DefaultBatch,
+		Optimizer: DefaultOptimizer, LR: DefaultLRAdam, Momentum: DefaultMomentum, Memory: DefaultMemory,
+		T: DefaultT, LwFLambda: DefaultLwFLambda, EWCLambda: DefaultEWCLambda, FisherMax: DefaultFisherMax,
+		AuxWeight: DefaultAuxWeight, EvalBatch: DefaultEvalBatch}
 	if o.Backbone == CNN {
-		hidden = DefaultHiddenCNN
+		def.Hidden = DefaultHiddenCNN
 	}
 	if o.Optimizer == SGD {
-		lr = DefaultLRSGD
+		def.LR = DefaultLRSGD
 	}
-	orInt(&o.Hidden, hidden)
-	orInt(&o.Epochs, DefaultEpochs)
-	orInt(&o.Batch, DefaultBatch)
-	orInt(&o.Memory, DefaultMemory)
-	orInt(&o.EvalBatch, DefaultEvalBatch)
-	or(&o.LR, lr)
-	or(&o.Momentum, DefaultMomentum)
-	or(&o.T, DefaultT)
-	or(&o.LwFLambda, DefaultLwFLambda)
-	or(&o.EWCLambda, DefaultEWCLambda)
-	or(&o.FisherMax, DefaultFisherMax)
-	or(&o.AuxWeight, DefaultAuxWeight)
+	ov, dv := reflect.ValueOf(&o).Elem(), reflect.ValueOf(def)
+	for i := range ov.NumField() {
+		if f := ov.Field(i); f.IsZero() {
+			f.Set(dv.Field(i))
+		}
+	}
 	return o
 }
 
@@ -296,10 +278,10 @@ func (l *Learner) Learn(task cil.Task) (err error) {
 func (l *Learner) trainingData(train *cil.Data, seen int) *cil.Data {
 	switch l.recipe.keeps {
 	case keepsAll:
-		l.all = cil.Concat(nonEmpty(l.all, train)...)
+		l.all = cil.Concat(l.all, train)
 		return l.all
 	case keepsExemplars:
-		return cil.Concat(nonEmpty(train, l.buf.Data())...)
+		return cil.Concat(train, l.buf.Data())
 	case keepsGreedy:
 		l.gdumb.add(train, seen)
 		return l.gdumb.data()
@@ -316,16 +298,6 @@ func (l *Learner) selectExemplars(task cil.Task) error {
 		return errors.WithMessagef(err, "deep: updating the exemplars after task %d", task.Index)
 	}
 	return nil
-}
-
-func nonEmpty(ds ...*cil.Data) []*cil.Data {
-	var out []*cil.Data
-	for _, d := range ds {
-		if d != nil && d.Len() > 0 {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func (l *Learner) checkTask(task cil.Task) error {
