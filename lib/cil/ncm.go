@@ -58,6 +58,22 @@ func predictFeatures(name string, e Extractor, x *Data, learned bool, dim int) (
 	return f, w, nil
 }
 
+// growClasses adds zero rows of width dim to rows and zero counts up to
+// the task's seen classes, and checks that its labels are below them
+// (NCM's sums and SLDA's means). name labels the errors.
+func growClasses(name string, task Task, dim int, rows *[][]float64, counts *[]int64) error {
+	for len(*rows) < task.Seen() {
+		*rows = append(*rows, make([]float64, dim))
+		*counts = append(*counts, 0)
+	}
+	for i, y := range task.Train.Y {
+		if int(y) >= len(*rows) {
+			return errors.Errorf("cil: %s: label %d of example %d is not below the %d classes seen", name, y, i, task.Seen())
+		}
+	}
+	return nil
+}
+
 // predict returns the argmax of s's scores of x.
 func predict(s Scorer, x *Data) ([]int32, error) {
 	scores, k, err := s.Scores(x)
@@ -112,17 +128,13 @@ func (m *NCM) Learn(task Task) error {
 	if err != nil {
 		return err
 	}
-	for len(m.sums) < task.Seen() {
-		m.sums = append(m.sums, make([]float64, dim))
-		m.counts = append(m.counts, 0)
+	if err := growClasses(m.Name(), task, dim, &m.sums, &m.counts); err != nil {
+		return err
 	}
 	if m.Cosine {
 		f = cloneNormalized(f, dim)
 	}
 	for i, y := range task.Train.Y {
-		if int(y) >= len(m.sums) {
-			return errors.Errorf("cil: NCM: label %d of example %d is not below the %d classes seen", y, i, task.Seen())
-		}
 		s := m.sums[y]
 		for j, v := range f[i*dim : (i+1)*dim] {
 			s[j] += float64(v)

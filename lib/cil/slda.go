@@ -50,15 +50,11 @@ func (m *SLDA) Learn(task Task) error {
 	if m.s == nil {
 		m.s = make([]float64, dim*dim)
 	}
-	for len(m.mu) < task.Seen() {
-		m.mu = append(m.mu, make([]float64, dim))
-		m.counts = append(m.counts, 0)
+	if err := growClasses(m.Name(), task, dim, &m.mu, &m.counts); err != nil {
+		return err
 	}
 	delta := make([]float64, dim)
 	for i, y := range task.Train.Y {
-		if int(y) >= len(m.mu) {
-			return errors.Errorf("cil: SLDA: label %d of example %d is not below the %d classes seen", y, i, task.Seen())
-		}
 		mu, c := m.mu[y], float64(m.counts[y])
 		for j, v := range f[i*dim : (i+1)*dim] {
 			delta[j] = float64(v) - mu[j]

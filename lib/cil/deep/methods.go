@@ -210,7 +210,7 @@ func (n *net) growTop(newClasses int, base *model.Scope) []*model.Scope {
 	k := n.tops
 	n.copyScope(n.topScope(k-1), n.topScope(k))
 	n.tops++
-	n.dense(n.scope(ScopeAux), n.hidden, newClasses+1)
+	n.create(n.store.RootScope(), layer{ScopeAux, false, n.hidden, newClasses + 1})
 	return []*model.Scope{base, n.topScope(k), n.scope(ScopeHead), n.scope(ScopeAux)}
 }
 

@@ -129,45 +129,55 @@ func values(v *model.Variable) ([]float32, []int) {
 // value returns the values of the variable name of scope s (a copy) and its dims.
 func value(s *model.Scope, name string) ([]float32, []int) { return values(variable(s, name)) }
 
-// dense creates w [in, out] and b [out] in s, U(±1/sqrt(in)) as PyTorch's
-// nn.Linear.
-func (n *net) dense(s *model.Scope, in, out int) {
-	bound := 1 / math.Sqrt(float64(in))
-	n.set(s, "w", n.uniform(bound, in, out))
-	n.set(s, "b", n.uniform(bound, out))
+// layer is one layer of a block: a dense layer or a 3x3 convolution from
+// in to out features (channels).
+type layer struct {
+	name    string
+	conv    bool
+	in, out int
 }
 
-// conv creates w [3, 3, in, out] and b [out] in s, U(±1/sqrt(9·in)) as
-// PyTorch's nn.Conv2d.
-func (n *net) conv(s *model.Scope, in, out int) {
-	bound := 1 / math.Sqrt(float64(9*in))
-	n.set(s, "w", n.uniform(bound, 3, 3, in, out))
-	n.set(s, "b", n.uniform(bound, out))
+// layers returns the layers of a base block (top false) or a top block of
+// the net's backbone (see [MLP] and [CNN]).
+func (n *net) layers(top bool) []layer {
+	switch {
+	case n.kind == CNN && !top:
+		return []layer{{"conv_0", true, n.shape[2], convChannels[0]}}
+	case n.kind == CNN:
+		return []layer{{"conv_1", true, convChannels[0], convChannels[1]},
+			{"dense", false, n.shape[0] / 4 * n.shape[1] / 4 * convChannels[1], n.hidden}}
+	case !top:
+		return []layer{{"dense_0", false, n.dim, n.hidden}}
+	default:
+		return []layer{{"dense_1", false, n.hidden, n.hidden}}
+	}
+}
+
+// create initializes the layers in s as PyTorch's nn.Linear and nn.Conv2d
+// do: w [in, out] (dense) or [3, 3, in, out] (conv) and b [out], all
+// U(±1/sqrt(fan_in)) with fan_in = in (dense) or 9·in (conv).
+func (n *net) create(s *model.Scope, ls ...layer) {
+	for _, l := range ls {
+		fanIn, dims := l.in, []int{l.in, l.out}
+		if l.conv {
+			fanIn, dims = 9*l.in, []int{3, 3, l.in, l.out}
+		}
+		bound := 1 / math.Sqrt(float64(fanIn))
+		n.set(s.At("%s", l.name), "w", n.uniform(bound, dims...))
+		n.set(s.At("%s", l.name), "b", n.uniform(bound, l.out))
+	}
 }
 
 // addBase creates base block k (fresh).
 func (n *net) addBase() {
-	s := n.baseScope(n.bases)
-	switch n.kind {
-	case MLP:
-		n.dense(s.At("dense_0"), n.dim, n.hidden)
-	case CNN:
-		n.conv(s.At("conv_0"), n.shape[2], convChannels[0])
-	}
+	n.create(n.baseScope(n.bases), n.layers(false)...)
 	n.bases++
 }
 
 // addTop creates top block k (fresh); the width of the head's input grows
 // by Hidden (new rows of head/w are initialized as a fresh head's).
 func (n *net) addTop() {
-	s := n.topScope(n.tops)
-	switch n.kind {
-	case MLP:
-		n.dense(s.At("dense_1"), n.hidden, n.hidden)
-	case CNN:
-		n.conv(s.At("conv_1"), convChannels[0], convChannels[1])
-		n.dense(s.At("dense"), n.shape[0]/4*n.shape[1]/4*convChannels[1], n.hidden)
-	}
+	n.create(n.topScope(n.tops), n.layers(true)...)
 	n.tops++
 	if n.classes > 0 {
 		n.resizeHead(n.classes)

@@ -232,7 +232,7 @@ func TestGradient(t *testing.T) {
 			n.addBase()
 			n.addTop()
 			n.resizeHead(seen)
-			n.dense(n.scope(ScopeAux), 4, seen-known+1)
+			n.create(n.store.RootScope(), layer{ScopeAux, false, 4, seen - known + 1})
 			l.net = n
 			x := randX(rows, tc.dim, 1)
 			y := []int32{2, 3, 3, 0}
