@@ -80,6 +80,10 @@ type Options struct {
 	AlignAlways bool
 	EvalBatch   int    // batch of Predict and feature extraction: DefaultEvalBatch
 	Seed        uint64 // weights, shuffling and random exemplars
+	// Precision is the network's number format (Float32 or BFloat16 mixed
+	// precision); empty means the backend's: [DefaultPrecision], which [New]
+	// fills in (WithDefaults does not know the backend).
+	Precision Precision
 }
 
 // WithDefaults returns o with its zero fields set to the defaults: the one
@@ -110,6 +114,8 @@ func (o Options) check() error {
 		return errors.Errorf("deep: unknown Backbone %q (want %q or %q)", o.Backbone, MLP, CNN)
 	case o.Optimizer != Adam && o.Optimizer != SGD:
 		return errors.Errorf("deep: unknown Optimizer %q (want %q or %q)", o.Optimizer, Adam, SGD)
+	case o.Precision != Float32 && o.Precision != BFloat16:
+		return errors.Errorf("deep: unknown Precision %q (want %q or %q)", o.Precision, Float32, BFloat16)
 	case o.Hidden < 1 || o.Epochs < 0 || o.Batch < 1 || o.EvalBatch < 1 || o.LR < 0 || o.Memory < 0 || o.PerClass < 0 || o.T <= 0:
 		return errors.Errorf("deep: invalid Options %+v", o)
 	}
@@ -163,6 +169,9 @@ func New(be compute.Backend, m Method, o Options) (*Learner, error) {
 		return nil, errors.Errorf("deep: unknown method %q (want one of %v)", m, Methods)
 	}
 	o = o.WithDefaults()
+	if o.Precision == "" {
+		o.Precision = DefaultPrecision(be)
+	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
@@ -239,6 +248,7 @@ func (l *Learner) Learn(task cil.Task) (err error) {
 	r, o, known, seen := l.recipe, l.opts, task.Known, task.Seen()
 	if l.net == nil || r.fresh {
 		l.net = newNet(l.be, o.Backbone, l.dim, l.shape, o.Hidden, o.Seed+uint64(l.tasks)*0x9e37)
+		l.net.dtype = o.Precision.dtype()
 		l.net.addBase()
 		l.net.addTop()
 	}

@@ -51,15 +51,18 @@ var convChannels = [2]int{16, 32}
 // net is a feature extractor of K backbones (bases x tops) and a linear
 // head, its variables in a GoMLX store, initialized on the host.
 type net struct {
-	be       compute.Backend
-	store    *model.Store
-	kind     Backbone
-	dim      int
-	shape    []int // [H, W, C] for the CNN
-	hidden   int
-	bases    int // number of base blocks (DER: = tops; MEMO and single: 1)
-	tops     int // number of top blocks = number of backbones K
-	classes  int // head outputs
+	be      compute.Backend
+	store   *model.Store
+	kind    Backbone
+	dim     int
+	shape   []int // [H, W, C] for the CNN
+	hidden  int
+	bases   int // number of base blocks (DER: = tops; MEMO and single: 1)
+	tops    int // number of top blocks = number of backbones K
+	classes int // head outputs
+	// dtype is the compute dtype of the layers (Options.Precision): the
+	// float32 variables are cast to it where a layer reads them.
+	dtype    dtypes.DType
 	rng      *rand.Rand
 	execs    map[string]*model.Exec
 	execKeys []string
@@ -70,7 +73,7 @@ func newNet(be compute.Backend, kind Backbone, dim int, shape []int, hidden int,
 		panicf("the CNN needs examples of Shape [H, W, C] with H and W multiples of 4 and Dim = H·W·C, got Shape %v, Dim %d", shape, dim)
 	}
 	return &net{be: be, store: model.NewStore(), kind: kind, dim: dim, shape: slices.Clone(shape), hidden: hidden,
-		rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}}
+		dtype: dtypes.Float32, rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}}
 }
 
 // feat is the width of the concatenated features.
@@ -228,6 +231,9 @@ func vars(scopes ...*model.Scope) []*model.Variable {
 // the old values in the top-left block (PyCIL's update_fc) and
 // initializing the rest as nn.Linear(feat(), classes).
 func (n *net) resizeHead(classes int) {
+	if n.tops == 0 {
+		panicf("resizeHead before any top block: the head would have no inputs")
+	}
 	f, head := n.feat(), n.scope(ScopeHead)
 	bound := 1 / math.Sqrt(float64(f))
 	w := tensors.MustCopyFlatData[float32](n.uniform(bound, f, classes))
@@ -259,10 +265,15 @@ func (n *net) params() int64 {
 // param returns the variable name of scope s in g.
 func param(g *graph.Graph, s *model.Scope, name string) *Node { return variable(s, name).NodeValue(g) }
 
+// weight returns the variable name of scope s in g, in the compute dtype.
+func (n *net) weight(g *graph.Graph, s *model.Scope, name string) *Node {
+	return graph.ConvertDType(param(g, s, name), n.dtype)
+}
+
 // linear is x·w + b with w and b of scope s: x [B, in] -> [B, out].
-func linear(x *Node, s *model.Scope) *Node {
+func (n *net) linear(x *Node, s *model.Scope) *Node {
 	g := x.Graph()
-	return graph.Add(graph.MatMul(x, param(g, s, "w")), graph.ExpandAxes(param(g, s, "b"), 0))
+	return graph.Add(graph.MatMul(x, n.weight(g, s, "w")), graph.ExpandAxes(n.weight(g, s, "b"), 0))
 }
 
 func relu(x *Node) *Node { return graph.MaxScalar(x, float32(0)) }
@@ -275,10 +286,10 @@ func relu(x *Node) *Node { return graph.MaxScalar(x, float32(0)) }
 // pooling as a reshape and a max: on the Go backend both, and their
 // gradients, are much faster than its Convolve and MaxPool (measured ~1 s
 // per training step of the CNN at batch 128 with those).
-func convLayer(x *Node, s *model.Scope) *Node {
+func (n *net) convLayer(x *Node, s *model.Scope) *Node {
 	g := x.Graph()
 	b, h, w, c := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
-	k := param(g, s, "w")
+	k := n.weight(g, s, "w")
 	out := k.Shape().Dim(3)
 	p := graph.Pad(x, graph.ScalarZero(g, x.DType()), graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1},
 		graph.PadAxis{Start: 1, End: 1}, graph.PadAxis{})
@@ -290,7 +301,7 @@ func convLayer(x *Node, s *model.Scope) *Node {
 	}
 	cols := graph.Reshape(graph.Concatenate(patches, 3), b*h*w, 9*c)
 	y := graph.MatMul(cols, graph.Reshape(k, 9*c, out))
-	y = relu(graph.Add(y, graph.ExpandAxes(param(g, s, "b"), 0)))
+	y = relu(graph.Add(y, graph.ExpandAxes(n.weight(g, s, "b"), 0)))
 	y = graph.Reshape(y, b, h/2, 2, w/2, 2, out)
 	return graph.ReduceMax(y, 2, 4)
 }
@@ -301,9 +312,9 @@ func (n *net) base(x *Node, k int) *Node {
 	switch n.kind {
 	case CNN:
 		x = graph.Reshape(x, -1, n.shape[0], n.shape[1], n.shape[2])
-		return convLayer(x, s.At("conv_0"))
+		return n.convLayer(x, s.At("conv_0"))
 	default:
-		return relu(linear(x, s.At("dense_0")))
+		return relu(n.linear(x, s.At("dense_0")))
 	}
 }
 
@@ -312,17 +323,19 @@ func (n *net) top(h *Node, k int) *Node {
 	s := n.topScope(k)
 	switch n.kind {
 	case CNN:
-		h = convLayer(h, s.At("conv_1"))
+		h = n.convLayer(h, s.At("conv_1"))
 		h = graph.Reshape(h, h.Shape().Dim(0), -1)
-		return relu(linear(h, s.At("dense")))
+		return relu(n.linear(h, s.At("dense")))
 	default:
-		return relu(linear(h, s.At("dense_1")))
+		return relu(n.linear(h, s.At("dense_1")))
 	}
 }
 
 // features returns the K backbones' features of x [B, Dim], each [B,
-// Hidden]: top_k(base_k(x)), or top_k(base_0(x)) with one shared base.
+// Hidden] in the compute dtype: top_k(base_k(x)), or top_k(base_0(x)) with
+// one shared base.
 func (n *net) features(x *Node) []*Node {
+	x = graph.ConvertDType(x, n.dtype)
 	bases := make([]*Node, n.bases)
 	out := make([]*Node, n.tops)
 	for k := range n.tops {
@@ -343,10 +356,11 @@ func concat(fs []*Node) *Node {
 	return graph.Concatenate(fs, 1)
 }
 
-// forward returns the logits [B, classes] and the per-backbone features.
+// forward returns the logits [B, classes] (float32) and the per-backbone
+// features (compute dtype).
 func (n *net) forward(x *Node) (*Node, []*Node) {
 	fs := n.features(x)
-	return linear(concat(fs), n.scope(ScopeHead)), fs
+	return toFloat32(n.linear(concat(fs), n.scope(ScopeHead))), fs
 }
 
 // exec returns the cached exec for key, building it with fn on first use.
@@ -420,7 +434,7 @@ func (n *net) featuresOf(x []float32, batch int) []float32 {
 	if len(x) == 0 {
 		return nil
 	}
-	return n.apply("features", x, batch, func(x *Node) []*Node { return []*Node{concat(n.features(x))} })[0]
+	return n.apply("features", x, batch, func(x *Node) []*Node { return []*Node{toFloat32(concat(n.features(x)))} })[0]
 }
 
 // float32Scalar is a float32 constant.

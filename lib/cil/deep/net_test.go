@@ -127,13 +127,19 @@ func refLogits(n *net, x []float32, rows int) []float32 {
 	return refDense(cat, rows, fd, get(head, "w"), get(head, "b"), n.classes, false)
 }
 
+// maxDiff is max |a − b|, +Inf if the lengths differ or a value is not
+// finite.
 func maxDiff(a, b []float32) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
 	}
 	d := 0.0
 	for i := range a {
-		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
+		e := math.Abs(float64(a[i]) - float64(b[i]))
+		if math.IsNaN(e) || math.IsInf(float64(a[i]), 0) || math.IsInf(float64(b[i]), 0) {
+			return math.Inf(1)
+		}
+		d = max(d, e)
 	}
 	return d
 }
@@ -163,9 +169,10 @@ func TestForward(t *testing.T) {
 			for range tc.bases {
 				n.addBase()
 			}
+			n.addTop()
 			n.resizeHead(tc.outs)
-			for range tc.tops {
-				n.addTop()
+			for range tc.tops - 1 {
+				n.addTop() // grows the head's input: new rows
 			}
 			const rows = 5
 			x := randX(rows, tc.dim, 4)

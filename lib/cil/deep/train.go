@@ -86,7 +86,7 @@ func (l *Learner) lossGraph(obj objective, x, y, w, old *Node) *Node {
 		loss = graph.Add(loss, graph.MulScalar(mean(kdLoss(zo, old, obj.T)), obj.KD))
 	}
 	if obj.Aux > 0 {
-		a := linear(fs[len(fs)-1], n.scope(ScopeAux))
+		a := toFloat32(n.linear(fs[len(fs)-1], n.scope(ScopeAux)))
 		known := graph.Scalar(g, dtypes.Int32, obj.Known)
 		ay := graph.Where(graph.GreaterOrEqual(y, known), graph.AddScalar(graph.Sub(y, known), int32(1)), graph.ZerosLike(y))
 		loss = graph.Add(loss, graph.MulScalar(mean(crossEntropy(a, ay)), obj.Aux))
