@@ -52,6 +52,7 @@ var (
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
 	flagOptimizer = flag.String("optimizer", "adam", "adam (lr 1e-3) or sgd (momentum 0.9, lr 0.01), on both sides")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
+	flagPrecision = flag.String("precision", "", "GoMLX side: float32 or bfloat16 (mixed); empty: the backend's default (deep.DefaultPrecision)")
 )
 
 // Definition is written into every report.
@@ -86,6 +87,7 @@ type Report struct {
 	Hidden      int                `json:"hidden"`
 	Batch       int                `json:"batch"`
 	Optimizer   string             `json:"optimizer"`
+	Precision   string             `json:"precision"`
 	LR          float64            `json:"lr"`
 	Memory      int                `json:"memory"`
 	TrainImages int                `json:"train_images"`
@@ -226,8 +228,13 @@ func run() error {
 		return errors.Errorf("benchcil: -optimizer %q: want adam or sgd", *flagOptimizer)
 	}
 	o := options(*flagEpochs, *flagSeed, *flagOptimizer)
+	o.Precision = deep.Precision(*flagPrecision)
+	if o.Precision == "" {
+		o.Precision = deep.DefaultPrecision(be)
+	}
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
-		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer), LR: o.LR, Memory: o.Memory,
+		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer),
+		Precision: string(o.Precision), LR: o.LR, Memory: o.Memory,
 		TrainImages: train.Len(), TestImages: test.Len(), LoadAvg: []string{measure.LoadAvg()}}
 	methods := strings.Split(*flagMethods, ",")
 	if *flagProfile != "" {
