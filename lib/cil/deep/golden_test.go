@@ -71,12 +71,7 @@ func TestGolden(t *testing.T) {
 		t.Skip("slow")
 	}
 	be := testutil.Backend(t)
-	train, test := cil.Synthetic(6, 64, 40, 20, 11)
-	train.Shape, test.Shape = []int{8, 8, 1}, []int{8, 8, 1}
-	s, err := cil.NewScenario(train, test, 2, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := imageStream(t)
 	var runs []goldenRun
 	for _, c := range goldenCases() {
 		l, err := New(be, c.m, c.o)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -144,42 +146,70 @@ func maxDiff(a, b []float32) float64 {
 	return d
 }
 
-// TestForward checks every backbone layout (one backbone; DER's K
-// backbones; MEMO's shared base and K tops) of the MLP and the CNN against
-// a naive Go forward on the same weights.
+// layout is a network of the forward tests: bases base blocks, tops top
+// blocks and a head of outs classes.
+type layout struct {
+	name         string
+	kind         Backbone
+	dim          int
+	shape        []int
+	bases, tops  int
+	hidden, outs int
+}
+
+// layouts are every backbone layout (one backbone; DER's K backbones;
+// MEMO's shared base and K tops) of the MLP and the CNN.
+var layouts = []layout{
+	{"mlp", MLP, 12, nil, 1, 1, 8, 3},
+	{"mlp-der", MLP, 12, nil, 3, 3, 8, 5},
+	{"mlp-memo", MLP, 12, nil, 1, 3, 8, 5},
+	{"cnn", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 1, 6, 4},
+	{"cnn-der", CNN, 8 * 8 * 2, []int{8, 8, 2}, 2, 2, 6, 4},
+	{"cnn-memo", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 2, 6, 4},
+}
+
+// net builds the layout's network, its head created after the first top
+// block so that the later ones grow it (new rows).
+func (c layout) net(be compute.Backend) *net {
+	n := newNet(be, c.kind, c.dim, c.shape, c.hidden, 3)
+	for range c.bases {
+		n.addBase()
+	}
+	n.addTop()
+	n.resizeHead(c.outs)
+	for range c.tops - 1 {
+		n.addTop()
+	}
+	return n
+}
+
+// TestForward checks every layout's float32 logits against a naive Go
+// forward on the same weights, then its BFloat16 logits and features
+// against the float32 ones (within bf16ForwardTol of their range).
 func TestForward(t *testing.T) {
 	be := testutil.Backend(t)
-	for _, tc := range []struct {
-		name         string
-		kind         Backbone
-		dim          int
-		shape        []int
-		bases, tops  int
-		hidden, outs int
-	}{
-		{"mlp", MLP, 12, nil, 1, 1, 8, 3},
-		{"mlp-der", MLP, 12, nil, 3, 3, 8, 5},
-		{"mlp-memo", MLP, 12, nil, 1, 3, 8, 5},
-		{"cnn", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 1, 6, 4},
-		{"cnn-der", CNN, 8 * 8 * 2, []int{8, 8, 2}, 2, 2, 6, 4},
-		{"cnn-memo", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 2, 6, 4},
-	} {
+	for _, tc := range layouts {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newNet(be, tc.kind, tc.dim, tc.shape, tc.hidden, 3)
-			for range tc.bases {
-				n.addBase()
-			}
-			n.addTop()
-			n.resizeHead(tc.outs)
-			for range tc.tops - 1 {
-				n.addTop() // grows the head's input: new rows
-			}
+			n := tc.net(be)
 			const rows = 5
 			x := randX(rows, tc.dim, 4)
 			got := n.logits(x, 4) // two batches, the second padded
 			want := refLogits(n, x, rows)
 			if d := maxDiff(got, want); d > 1e-4 {
 				t.Errorf("logits differ from the naive forward by %g\ngot  %v\nwant %v", d, got, want)
+			}
+			feats := n.featuresOf(x, 4)
+			n.dtype = dtypes.BFloat16
+			n.dropExecs()
+			for _, c := range []struct {
+				what      string
+				got, want []float32
+			}{{"logits", n.logits(x, 4), got}, {"features", n.featuresOf(x, 4), feats}} {
+				rel := maxDiff(c.got, c.want) / maxAbs(c.want)
+				t.Logf("bfloat16 %s: max |bf16 − f32| / max |f32| = %.4f", c.what, rel)
+				if !(rel <= bf16ForwardTol) || rel == 0 {
+					t.Errorf("bfloat16 %s differ from float32's by %.4f of their range, want in (0, %g]", c.what, rel, bf16ForwardTol)
+				}
 			}
 		})
 	}
