@@ -301,6 +301,16 @@ func parseCell(raw json.RawMessage) (*Cell, error) {
 	if _, ok := m["source"]; !ok {
 		return nil, errors.New(`missing "source"`)
 	}
+	if c.Type != "code" {
+		// Not fields of markdown and raw cells: kept as they were, not interpreted (found by
+		// FuzzParse: outputs of a markdown cell were read, then lost when written).
+		for _, k := range []string{"outputs", "execution_count"} {
+			if v, ok := m[k]; ok {
+				c.Extra[k] = v
+			}
+		}
+		c.Outputs, c.ExecutionCount = nil, nil
+	}
 	if c.Metadata == nil {
 		c.Metadata = map[string]any{}
 	}
