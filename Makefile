@@ -21,9 +21,12 @@ setup-test:
 reports: setup
 	bin/labnotes report -p scale=$(SCALE) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
-## Jupyter Notebook on http://127.0.0.1:8888 with the Labnotes kernel.
+## Jupyter Notebook on http://127.0.0.1:8888 (LAB_PORT) with the Labnotes kernel. Jupyter refuses
+## to start as root without --allow-root (containers, CI machines): given when root.
+LAB_PORT ?= 8888
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=8888 --no-browser
+	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser $(ALLOW_ROOT)
 
 doctor: setup
 	bin/labnotes doctor
