@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
@@ -274,11 +275,10 @@ func TestReaderErrors(t *testing.T) {
 }
 
 func TestSharedData(t *testing.T) {
-	dir, ok := puzzle.DataDir()
-	if !ok {
-		t.Skipf("shared data not found at %s: set LABNOTES_DATA to run this test", dir)
+	base, err := datasets.Path("maze-hard-1k")
+	if err != nil {
+		t.Skipf("%v (set LABNOTES_DATA to run this test)", err)
 	}
-	base := filepath.Join(dir, "maze", "maze-30x30-hard-1k")
 	for _, split := range []string{"train", "test"} {
 		np, err := ReadFile(filepath.Join(base, split, "all__inputs.npy"), true)
 		if err != nil {
