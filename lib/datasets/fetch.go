@@ -181,7 +181,7 @@ func (f *Fetcher) download(ctx context.Context, url, dst string, size int64) err
 		return errors.Wrap(err, "datasets")
 	}
 	f.printf("  %s (%s)\n", url, humanBytes(size))
-	pw := &progressWriter{w: f.Progress, name: path.Base(dst), total: size}
+	pw := &progressWriter{w: f.Progress, name: path.Base(url), total: size}
 	n, err := io.Copy(io.MultiWriter(out, pw), resp.Body)
 	if cerr := out.Close(); err == nil {
 		err = cerr

@@ -7,6 +7,7 @@
 //	labnotes doctor
 //	labnotes run NOTEBOOK [-p name=value ...] [-o OUT.ipynb] [--timeout D]
 //	labnotes report [-p name=value ...] [--timeout D] [--dir reports] [NOTEBOOK ...]
+//	labnotes data [list|fetch|verify] [NAME ...]
 package main
 
 import (
@@ -40,6 +41,8 @@ Usage:
       execute a notebook headlessly; the input file is never modified
   labnotes report [-p name=value ...] [--timeout D] [--dir DIR] [NOTEBOOK ...]
       run notebooks (default: notebooks/*.ipynb) into self-contained HTML under DIR (reports/)
+  labnotes data [list|fetch|verify] [NAME ...]
+      the published datasets notebooks read: where they are, fetch (verified), verify
 `
 
 func main() {
@@ -59,6 +62,8 @@ func main() {
 		err = run(ctx, args)
 	case "report":
 		err = runReport(ctx, args)
+	case "data":
+		err = dataCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
