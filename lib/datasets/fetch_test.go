@@ -207,10 +207,11 @@ func TestFetchReplacesCorrupt(t *testing.T) {
 // tgz; members outside the lists are ignored, a wrong tree is an error.
 func TestFetchArchive(t *testing.T) {
 	members := map[string][]byte{
-		"top/LICENSE":        []byte("license text\n"),
-		"top/data/t/1.json":  []byte(`{"a":1}`),
-		"top/data/t/2.json":  []byte(`{"b":2}`),
-		"top/data/other.txt": []byte("ignored"),
+		"top/LICENSE":                      []byte("license text\n"),
+		"top/data/t/1.json":                []byte(`{"a":1}`),
+		"top/data/t/2.json":                []byte(`{"b":2}`),
+		"top/data/other.txt":               []byte("ignored"),
+		"top/data/t/../../../../evil.json": []byte("outside"), // never written outside the dataset
 	}
 	tree := t.TempDir()
 	os.WriteFile(filepath.Join(tree, "1.json"), members["top/data/t/1.json"], 0o644)
@@ -235,6 +236,14 @@ func TestFetchArchive(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "other.txt")); err == nil {
 			t.Errorf("%s: a member outside the lists was extracted", ext)
+		}
+		if n, _, _, _ := TreeDigest(filepath.Join(dir, "tasks")); n != 2 {
+			t.Errorf("%s: %d files in tasks/, want 2", ext, n)
+		}
+		for _, p := range []string{filepath.Join(root, "evil.json"), filepath.Join(filepath.Dir(root), "evil.json"), filepath.Join(dir, "evil.json")} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("%s: the member ../evil.json was written to %s", ext, p)
+			}
 		}
 		d.Trees[0].SHA256 = sum([]byte("other"))
 		if _, err := (&Fetcher{Root: t.TempDir(), Client: s.Client()}).Fetch(context.Background(), d); err == nil || !strings.Contains(err.Error(), "listing SHA-256") {
