@@ -68,7 +68,7 @@ func TestPathMissing(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a missing dataset")
 	}
-	for _, want := range []string{`dataset "maze-hard-1k"`, "`bin/labnotes data fetch maze-hard-1k`", filepath.Join(root, "maze", "maze-30x30-hard-1k", "identifiers.json")} {
+	for _, want := range []string{`dataset "maze-hard-1k"`, "`bin/labnotes data fetch maze-hard-1k`", "no file " + filepath.Join(root, "maze", "maze-30x30-hard-1k")} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

@@ -26,14 +26,6 @@ func sum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func gzipped(b []byte) []byte {
-	var out bytes.Buffer
-	w := gzip.NewWriter(&out)
-	w.Write(b)
-	w.Close()
-	return out.Bytes()
-}
-
 // server serves files by path; handler, when set, replaces it for one path.
 type server struct {
 	*httptest.Server
@@ -67,7 +59,7 @@ func newServer(t *testing.T, files map[string][]byte) *server {
 func testDataset(s *server) *Dataset {
 	a, b := []byte("first file\n"), make([]byte, 50000)
 	rand.NewChaCha8([32]byte{1}).Read(b) // incompressible: the .gz streams in several writes
-	s.files["/a.txt"], s.files["/b.gz"] = a, gzipped(b)
+	s.files["/a.txt"], s.files["/b.gz"] = a, gz(b)
 	return &Dataset{Name: "test", Title: "a test dataset", Source: "a local server", Dir: "group/test",
 		Files: []File{
 			{Path: "a.txt", URL: s.URL + "/a.txt", Size: int64(len(a)), SHA256: sum(a)},
@@ -120,7 +112,7 @@ func TestFetch(t *testing.T) {
 		cancel     bool
 	}{
 		{"corrupt", "SHA-256", func(w http.ResponseWriter, r *http.Request) {
-			w.Write(gzipped(make([]byte, 50000)))
+			w.Write(gz(make([]byte, 50000)))
 		}, false},
 		{"truncated", "unexpected EOF", func(w http.ResponseWriter, r *http.Request) {
 			b := s.files["/b.gz"]
@@ -190,7 +182,7 @@ func TestFetchReplacesCorrupt(t *testing.T) {
 	dir := filepath.Join(root, "group", "test")
 	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("changed\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "sub", "b.gz"), gzipped([]byte("x")), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "b.gz"), gz([]byte("x")), 0o644)
 	if err := d.Verify(dir); err == nil || !strings.Contains(err.Error(), "a.txt") || !strings.Contains(err.Error(), "b.gz (decompressed)") {
 		t.Errorf("Verify of a corrupt folder: %v", err)
 	}

