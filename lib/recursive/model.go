@@ -304,3 +304,73 @@ func add(xs ...*Node) *Node {
 	}
 	return s
 }
+
+// Node is GoMLX's graph node.
+type Node = graph.Node
+
+// blocksConfig is the blocks.Config of the networks of c.
+func (c Config) blocksConfig() blocks.Config {
+	return blocks.Config{Hidden: c.Hidden, Heads: c.Heads, Expansion: c.Expansion, Mixer: c.Mixer,
+		RopeTheta: c.RopeTheta, NormEps: c.NormEps}
+}
+
+// stack applies cfg.Layers post-norm blocks (blocks.Stack, sub-scopes
+// layer_i) to x [B, S, D].
+func stack(scope *model.Scope, x *Node, cfg Config) *Node {
+	return blocks.Stack(scope, x, cfg.blocksConfig(), cfg.Layers)
+}
+
+// linear applies x [..., in] @ w [in, out], w = scope/name without bias,
+// truncated LeCun normal initialization (HRM's CastedLinear).
+func linear(scope *model.Scope, name string, x *Node, out int) *Node {
+	in := x.Shape().Dim(-1)
+	w := scope.WithInitializer(blocks.LeCunNormal(scope)).
+		VariableWithShape(name, shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+	dims := x.Shape().Dimensions
+	y := graph.MatMul(graph.Reshape(x, -1, in), w)
+	outDims := append(append([]int{}, dims[:len(dims)-1]...), out)
+	return graph.Reshape(y, outDims...)
+}
+
+// Cost is the compute of one supervision step, counted in applications of
+// one post-norm block to the [B, S, D] state (all blocks cost the same for
+// a given D, S and mixer), for comparing models at an equal budget.
+type Cost struct {
+	// Forward is the number of block applications of a step.
+	Forward int
+	// Backward is the number of those the gradient flows through (the rest
+	// run without gradient): TRM its last recursion (n+1 network calls;
+	// 2 with OneStepGrad), HRM 2 module calls (1-step gradient), Looped and
+	// Direct all of them.
+	Backward int
+	// TrainForward is Forward plus the extra forward pass of HRM's
+	// Q-continue target (QContinue), in training only.
+	TrainForward int
+}
+
+// Cost returns the compute of one supervision step of c (see [Cost]):
+// TRM T·(n+1) network calls, HRM N·(T+1) module calls, Looped T calls,
+// Direct one, each of Layers blocks.
+func (c Config) Cost() Cost {
+	c = c.WithDefaults()
+	var calls, grad int
+	switch c.Kind {
+	case TRM:
+		calls, grad = c.T*(c.SmallN+1), c.SmallN+1
+		if c.OneStepGrad {
+			grad = 2
+		}
+	case HRM:
+		calls, grad = c.N*(c.T+1), 2
+	case Looped:
+		calls, grad = c.T, c.T
+	case Direct:
+		calls, grad = 1, 1
+	}
+	k := Cost{Forward: calls * c.Layers, Backward: grad * c.Layers}
+	k.TrainForward = k.Forward
+	if c.QContinue && !c.NoHalting && c.Kind != Direct {
+		k.TrainForward *= 2
+	}
+	return k
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -92,7 +93,7 @@ func TestStepShapes(t *testing.T) {
 		{"trm-separate", func(c *Config) { c.SeparateNets = true }},
 		{"trm-single", func(c *Config) { c.SingleLatent = true }},
 		{"trm-1step", func(c *Config) { c.OneStepGrad = true }},
-		{"trm-noprefix", func(c *Config) { c.PuzzlePrefix = -1 }},
+		{"trm-noprefix", func(c *Config) { c.NoPuzzleEmb = true }},
 		{"hrm", func(c *Config) { c.Kind = HRM }},
 		{"looped", func(c *Config) { c.Kind = Looped }},
 		{"direct", func(c *Config) { c.Kind = Direct }},
@@ -167,7 +168,7 @@ func trainablePaths(store *model.Store) []string {
 
 func lossOf(cfg Config, logits, labels *Node) *Node {
 	mask := graph.NotEqual(labels, graph.ScalarZero(labels.Graph(), dtypes.Int32))
-	return graph.ReduceAllMean(stablemaxCrossEntropy(logits, labels, mask))
+	return graph.ReduceAllMean(blocks.StablemaxCrossEntropy(logits, labels, mask))
 }
 
 // TestStopGradient checks that the gradient of a TRM step with T recursions

@@ -90,8 +90,8 @@ func TestTrainTinyTRM(t *testing.T) {
 	}
 	// A freshly compiled evaluation graph sees the same weights as the one
 	// compiled before training (no stale constants).
-	tr.evalExec.Finalize()
-	tr.evalExec = nil
+	tr.inferExec.Finalize()
+	tr.inferExec = nil
 	fresh, err := tr.Evaluate(ds, 4)
 	if err != nil {
 		t.Fatal(err)

@@ -185,8 +185,8 @@ func TestRoutedRoute(t *testing.T) {
 		}
 	}
 	defer func() {
-		if msg, ok := recover().(string); !ok || !strings.HasPrefix(msg, "blocks: ") {
-			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: panic", msg)
+		if err, ok := recover().(error); !ok || !strings.HasPrefix(err.Error(), "blocks: ") {
+			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: error", err)
 		}
 	}()
 	Routed(def, map[string]VariableOptimizer{"a": &SignSGD{}, "b": &SignSGD{}})
