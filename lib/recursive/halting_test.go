@@ -77,11 +77,7 @@ func TestHalting(t *testing.T) {
 			if tc.kind == Direct {
 				cfg.NSup = 1
 			}
-			tr, err := NewTrainer(backend, cfg, countSource{5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tr.Close()
+			tr := newTrainer(t, backend, cfg, countSource{5})
 			if _, err := tr.Store.CreateVariable("/model/q_head/b", tensors.FromValue([]float32{tc.qBias, -5})); err != nil {
 				t.Fatal(err)
 			}
@@ -206,11 +202,7 @@ func TestHalts(t *testing.T) {
 func TestHaltingMixed(t *testing.T) {
 	cfg := haltTestConfig(TRM)
 	cfg.Batch, cfg.NSup, cfg.ExploreProb, cfg.NoExplore = 4, 5, 1, false
-	tr, err := NewTrainer(testutil.Backend(t), cfg, countSource{7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTrainer(t, testutil.Backend(t), cfg, countSource{7})
 	if _, err := tr.Store.CreateVariable("/model/q_head/b", tensors.FromValue([]float32{5, -5})); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -139,6 +140,16 @@ func answerStats(answer, labels *Node) (exact, cellOK, cellN *Node) {
 	cellN = graph.ReduceSum(graph.ConvertDType(mask, dtypes.Int32), -1)
 	exact = graph.LogicalAnd(graph.Equal(cellOK, cellN), graph.GreaterThan(cellN, graph.ScalarZero(labels.Graph(), dtypes.Int32)))
 	return
+}
+
+// zeroState returns the carried state of b examples, all zeros (the
+// graphs reset it to the initial state where reset is true).
+func (t *Trainer) zeroState(b int) []*tensors.Tensor {
+	out := make([]*tensors.Tensor, t.Config.NumStates())
+	for i := range out {
+		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, b, t.Config.Positions(), t.Config.Hidden))
+	}
+	return out
 }
 
 // chunks yields qs in batches of at most b.

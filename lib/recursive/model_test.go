@@ -74,13 +74,7 @@ func maxAbsDiff(a, b []float64) float64 {
 	return m
 }
 
-func maxAbs(a []float64) float64 {
-	m := 0.0
-	for _, x := range a {
-		m = max(m, math.Abs(x))
-	}
-	return m
-}
+func maxAbs(a []float64) float64 { return maxAbsDiff(a, make([]float64, len(a))) }
 
 func TestStepShapes(t *testing.T) {
 	backend := testutil.Backend(t)

@@ -2,14 +2,12 @@ package recursive
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -205,14 +203,6 @@ func toAny(ts []*tensors.Tensor) []any {
 	return out
 }
 
-func (t *Trainer) zeroState(b int) []*tensors.Tensor {
-	out := make([]*tensors.Tensor, t.Config.NumStates())
-	for i := range out {
-		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, b, t.Config.Positions(), t.Config.Hidden))
-	}
-	return out
-}
-
 // learningRate is the warmup schedule of the optimizer (blocks.AdamATan2):
 // LearningRate·min(1, step/Warmup) at the 1-based step, for StepInfo.
 func (t *Trainer) learningRate(step int) float64 {
@@ -356,15 +346,8 @@ func (c Config) halts(steps int, qHalt, qContinue float32, rng *rand.Rand) bool 
 	return signal && steps >= minSteps
 }
 
-func scalar(t *tensors.Tensor) float64 {
-	switch v := t.Value().(type) {
-	case float32:
-		return float64(v)
-	case float64:
-		return v
-	}
-	return math.NaN()
-}
+// scalar returns a float32 scalar tensor's value.
+func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }
 
 // bceWithLogits is the binary cross-entropy of logits x against targets
 // in [0, 1], elementwise: max(x, 0) - x·t + log(1 + exp(-|x|)).

@@ -54,6 +54,11 @@ func updateGraph(o VariableOptimizer, scope *model.Scope, loss *Node) {
 	updateWithGradients(o, scope, grads)
 }
 
+// clearState deletes the state of o (its StateScope).
+func clearState(o VariableOptimizer, scope *model.Scope) error {
+	return scope.Store().DeleteVariablesInScope(o.StateScope())
+}
+
 func updateWithGradients(o VariableOptimizer, scope *model.Scope, grads []*Node) {
 	if len(grads) == 0 {
 		panicf("no trainable variables used by the graph")
@@ -154,9 +159,7 @@ func (o *AdamATan2) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 }
 
 // Clear implements optimizer.Interface: it deletes the optimizer's state.
-func (o *AdamATan2) Clear(scope *model.Scope) error {
-	return scope.Store().DeleteVariablesInScope(o.StateScope())
-}
+func (o *AdamATan2) Clear(scope *model.Scope) error { return clearState(o, scope) }
 
 // UpdateVariables implements [VariableOptimizer].
 func (o *AdamATan2) UpdateVariables(scope *model.Scope, vars []*model.Variable, grads []*Node) {
@@ -251,16 +254,14 @@ func (o *SignSGD) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, _ 
 }
 
 // Clear implements optimizer.Interface.
-func (o *SignSGD) Clear(scope *model.Scope) error {
-	return scope.Store().DeleteVariablesInScope(o.StateScope())
-}
+func (o *SignSGD) Clear(scope *model.Scope) error { return clearState(o, scope) }
 
 // UpdateVariables implements [VariableOptimizer].
 func (o *SignSGD) UpdateVariables(scope *model.Scope, vars []*model.Variable, grads []*Node) {
+	c := o.withDefaults()
 	if len(vars) == 0 {
 		return
 	}
-	c := o.withDefaults()
 	g := grads[0].Graph()
 	_, lr := stepAndLR(scope, g, "/"+c.Name, c.LR, c.Warmup)
 	decay := graph.Sub(graph.ScalarOne(g, dtypes.Float64), graph.MulScalar(lr, c.WeightDecay))
