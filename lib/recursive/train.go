@@ -111,8 +111,10 @@ type Trainer struct {
 func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trainer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if t, err = nil, asError(r); err == nil {
-				panic(r)
+			t = nil
+			var ok bool
+			if err, ok = r.(error); !ok { // WithDefaults panics with "recursive: " errors.
+				err = errors.Errorf("recursive: %v", r)
 			}
 		}
 	}()
@@ -452,15 +454,4 @@ func (t *Trainer) String() string {
 		s += fmt.Sprintf(" T=%d", c.T)
 	}
 	return s + fmt.Sprintf(" N_sup=%d", c.NSup)
-}
-
-// asError returns a recovered panic value as an error (nil if it is not
-// one: a runtime error is re-panicked by the callers).
-func asError(r any) error {
-	if err, ok := r.(error); ok {
-		if _, runtime := r.(interface{ RuntimeError() }); !runtime {
-			return err
-		}
-	}
-	return nil
 }
