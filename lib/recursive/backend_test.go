@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/ml/model"
-
 	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
@@ -80,52 +78,6 @@ func TestBackendPaperTiming(t *testing.T) {
 		t.Logf("%s: Evaluate(%d puzzles, 16 steps) in %v (compilation included): exact %.3f cell %.3f",
 			kind, res.Puzzles, time.Since(start).Round(time.Millisecond), res.ExactAccuracy, res.CellAccuracy)
 		tr.Close()
-	}
-}
-
-// TestBackendLoops checks, on lib/backend's choice (on XLA, Config.Loop
-// builds the no-gradient recursions as While loops), that a step built with
-// Loop gives the logits and gradients of the unrolled step. Skipped unless
-// RECURSIVE_BACKEND_TEST is set.
-func TestBackendLoops(t *testing.T) {
-	if os.Getenv("RECURSIVE_BACKEND_TEST") == "" {
-		t.Skip("set RECURSIVE_BACKEND_TEST=1 to run on lib/backend's choice (e.g. XLA/CUDA)")
-	}
-	b := backend.MustNew()
-	for _, kind := range []Kind{TRM, HRM} {
-		cfg := tinyConfig(kind).WithDefaults()
-		store := newTestStore(cfg, 2)
-		const n = 2
-		tokens, ids, labels := testBatch(cfg, n)
-		var paths []string
-		run := func(loop bool) (logits, grads []float64) {
-			store.SetParams(map[string]any{ParamLoop: loop})
-			out, err := model.CallOnceN(b, store, func(scope *model.Scope, in []*Node) []*Node {
-				scope.Store().SetTraining(in[0].Graph(), true)
-				so := Step(scope, in[0], in[1], InitialState(scope, in[0].Graph(), n))
-				if paths == nil {
-					return []*Node{so.Logits}
-				}
-				return []*Node{so.Logits, gradsGraph(store, lossOf(cfg, so.Logits, in[2]), paths)}
-			}, tokens, ids, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logits = flat(out[0])
-			if len(out) > 1 {
-				grads = flat(out[1])
-			}
-			return
-		}
-		run(false)
-		paths = trainablePaths(store)
-		lu, gu := run(false)
-		ll, gl := run(true)
-		dl, dg := maxAbsDiff(lu, ll), maxAbsDiff(gu, gl)
-		t.Logf("%s on %s: loop vs unrolled: logits differ by %g, gradients by %g (max |g| %g)", kind, b.Name(), dl, dg, maxAbs(gu))
-		if dl > 1e-4 || dg > 1e-4*max(1, maxAbs(gu)) || maxAbs(gu) == 0 {
-			t.Errorf("%s: loop and unrolled steps differ: logits by %g, gradients by %g", kind, dl, dg)
-		}
 	}
 }
 

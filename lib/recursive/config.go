@@ -161,11 +161,12 @@ type Config struct {
 	// NSup is N_sup, the maximum number of supervision steps per example.
 	NSup int
 
-	// Loop builds the no-gradient recursions as a graph While loop instead
-	// of unrolling them, on XLA only (the Go backend always unrolls): a
-	// smaller graph, meant to compile faster. Experimental: the check that
-	// it gives the unrolled values on XLA (TestBackendLoops) has not been run
-	// on a GPU yet.
+	// Loop builds the no-gradient recursions as graph While loops instead
+	// of unrolling them, on XLA only (the Go backend always unrolls: its
+	// parallel executor deadlocks on matrix multiplications inside a While
+	// loop, compute v0.1.14): a smaller graph, meant to compile faster.
+	// TestLoops checks that it gives the unrolled step's logits and
+	// gradients (on the Go backend, forced, with sequential ops).
 	Loop bool
 
 	// TRM ablations.
