@@ -1,6 +1,7 @@
 package recursive
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,6 +214,32 @@ func TestCheckpointed(t *testing.T) {
 	if _, err := Checkpointed(backend, other, ds, ds, path, steps, every, 2, nil, nil); err == nil ||
 		!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another configuration") {
 		t.Errorf("a checkpoint of another configuration: got error %v, want one naming %s", err, path)
+	}
+}
+
+// TestCheckpointAcrossPrecisions: a run checkpointed in bf16 resumes in
+// f32 (Checkpointed with another Config.Precision) and continues.
+func TestCheckpointAcrossPrecisions(t *testing.T) {
+	backend := testutil.Backend(t)
+	ds := sudoku4(t, 13, 5)
+	cfg := tinySudokuConfig()
+	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 8
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	cfg.Precision = BF16
+	low, err := Checkpointed(backend, cfg, ds, ds, path, 4, 2, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	low.Close()
+	cfg.Precision = F32
+	tr, err := Checkpointed(backend, cfg, ds, ds, path, 6, 2, 2, nil, nil)
+	if err != nil {
+		t.Fatalf("resuming a bf16 checkpoint in f32: %v", err)
+	}
+	defer tr.Close()
+	if tr.Precision() != F32 || tr.Steps() != 6 || len(tr.Evals) != 3 || math.IsNaN(tr.History[5].Loss) {
+		t.Errorf("resumed in %s: %d steps, %d evaluations, last loss %g; want f32, 6, 3, finite",
+			tr.Precision(), tr.Steps(), len(tr.Evals), tr.History[5].Loss)
 	}
 }
 

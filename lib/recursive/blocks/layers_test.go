@@ -223,34 +223,27 @@ func randTensorVals(seed uint64, n int) []float64 {
 	return v
 }
 
-// TestLowPrecisionBlock: a Block on bfloat16 inputs and weights stays close
-// to the float32 Block with the same (rounded) weights.
+// TestLowPrecisionBlock: a Block on bfloat16 inputs keeps float32 (master)
+// weights, cast to bfloat16 where used, and stays close to the float32
+// Block with the same weights, for both mixers.
 func TestLowPrecisionBlock(t *testing.T) {
 	be := testutil.Backend(t)
 	const b, s, d = 1, 4, 8
-	cfg := Config{Hidden: d, Heads: 2, Expansion: 2}
 	x := randTensorVals(5, b*s*d)
-	run := func(dtype dtypes.DType, src *model.Store) (*model.Store, []float64) {
+	for _, mixer := range []Mixer{MixAttention, MixMLP} {
+		cfg := Config{Hidden: d, Heads: 2, Expansion: 2, Mixer: mixer}
 		store := model.NewStore()
-		exec := model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			return graph.ConvertDType(Block(scope.In("block"), graph.ConvertDType(x, dtype), cfg), dtypes.Float32)
-		})
-		exec.MustExec(tensorOf(x, b, s, d))
-		if src != nil {
-			for v := range src.IterVariables() {
-				conv := graph.MustExecOnce(be, func(w *graph.Node) *graph.Node { return graph.ConvertDType(w, dtypes.Float32) }, v.MustValue())
-				store.GetVariable(v.Path()).MustSetValue(conv)
-			}
-			exec = model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-				return Block(scope.In("block"), x, cfg)
+		run := func(dtype dtypes.DType) []float64 {
+			exec := model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				scope.SetTraining(x.Graph(), true) // Variables as parameters: both runs read the same weights.
+				return graph.ConvertDType(Block(scope.In("block"), graph.ConvertDType(x, dtype), cfg), dtypes.Float32)
 			})
+			return toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
 		}
-		return store, toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
+		low := run(dtypes.BFloat16)
+		if dt := store.GetVariable("/block/mlp/gate_up").DType(); dt != dtypes.Float32 {
+			t.Fatalf("%s: weights dtype %s, want float32 master weights", mixer, dt)
+		}
+		assertClose(t, string(mixer)+": bfloat16 block vs float32", low, run(dtypes.Float32), 5e-2)
 	}
-	low, lowOut := run(dtypes.BFloat16, nil)
-	if dt := low.GetVariable("/block/mix/qkv").DType(); dt != dtypes.BFloat16 {
-		t.Fatalf("weights dtype %s, want bfloat16", dt)
-	}
-	_, ref := run(dtypes.Float32, low)
-	assertClose(t, "bfloat16 block vs float32", lowOut, ref, 5e-2)
 }
