@@ -209,16 +209,28 @@ func attend(q, k, v *Node) *Node {
 		scores := graph.MulScalar(graph.Einsum("bqhd,bkhd->bhqk", q, k), 1/math.Sqrt(float64(hd)))
 		return graph.ConvertDType(graph.Einsum("bhqk,bkhd->bqhd", graph.Softmax(scores, -1), v), dtype)
 	}
-	ops := q.Graph().Backend().Capabilities().Operations
-	if !dtype.IsHalfPrecision() || !ops[compute.OpTypeFusedScaledDotProductAttentionVJP] {
+	if !dtype.IsHalfPrecision() || !fusedAttention(q.Graph().Backend()) {
 		return explicit()
 	}
-	out, _ := graph.InternalFusedOpCaller(func() *Node {
-		o, _ := graph.BackendFusedScaledDotProductAttention(q, k, v, compute.AttentionAxesLayoutBSHD,
-			&compute.ScaledDotProductAttentionConfig{Scale: 1 / math.Sqrt(float64(hd))})
-		return o
-	}, explicit, false)
+	out, _ := graph.InternalFusedOpCaller(func() *Node { return fusedSDPA(q, k, v) }, explicit, false)
 	return out
+}
+
+// fusedSDPA is the backend's fused attention on q, k, v [batch, seq,
+// heads, headDim] (BSHD), scale 1/sqrt(headDim); it panics with a wrapped
+// compute.ErrNotImplemented where the backend cannot (graph.InternalFusedOpCaller
+// falls back then).
+func fusedSDPA(q, k, v *Node) *Node {
+	o, _ := graph.BackendFusedScaledDotProductAttention(q, k, v, compute.AttentionAxesLayoutBSHD,
+		&compute.ScaledDotProductAttentionConfig{Scale: 1 / math.Sqrt(float64(q.Shape().Dim(-1)))})
+	return o
+}
+
+// fusedAttention tells whether attend uses b's fused attention (for half
+// precision): when b has a fused backward too, so that training never
+// materializes the scores.
+func fusedAttention(b compute.Backend) bool {
+	return b.Capabilities().Operations[compute.OpTypeFusedScaledDotProductAttentionVJP]
 }
 
 // TokenMixer is TRM's MLP token mixer on x [batch, seq, D]: a [SwiGLU] of

@@ -247,3 +247,31 @@ func TestLowPrecisionBlock(t *testing.T) {
 		assertClose(t, string(mixer)+": bfloat16 block vs float32", low, run(dtypes.Float32), 5e-2)
 	}
 }
+
+// TestFusedAttentionPath: the fused attention call of attend (taken on
+// XLA/CUDA for bfloat16: layout BSHD, scale 1/sqrt(headDim)) gives the
+// explicit branch's output, checked in float32 with the Go backend's fused
+// attention (it has no bfloat16 kernel) on q, k, v [batch, seq, heads,
+// headDim].
+func TestFusedAttentionPath(t *testing.T) {
+	be := testutil.Backend(t)
+	const b, s, h, d = 2, 5, 2, 8
+	q, k, v := randTensorVals(1, b*s*h*d), randTensorVals(2, b*s*h*d), randTensorVals(3, b*s*h*d)
+	fusedRan := false
+	run := func(fused bool) []float64 {
+		out := graph.MustExecOnce(be, func(q, k, v *graph.Node) *graph.Node {
+			if !fused {
+				return attend(q, k, v) // float32: the explicit branch
+			}
+			out, ok := graph.InternalFusedOpCaller(func() *graph.Node { return fusedSDPA(q, k, v) }, func() *graph.Node { return q }, false)
+			fusedRan = ok
+			return out
+		}, tensorOf(q, b, s, h, d), tensorOf(k, b, s, h, d), tensorOf(v, b, s, h, d))
+		return toF64(out)
+	}
+	fused := run(true)
+	if !fusedRan {
+		t.Skipf("backend %s has no fused attention for float32 BSHD", be.Name())
+	}
+	assertClose(t, "fused vs explicit attention", fused, run(false), 1e-5)
+}
