@@ -50,7 +50,7 @@ func TestBF16Forward(t *testing.T) {
 			for _, o := range out {
 				stateF32 = stateF32 && o.DType().String() == "Float32"
 			}
-			return flat(out[0]), stateF32
+			return testutil.Float64s(out[0]), stateF32
 		}
 		ref, _ := run(F32)
 		low, f32 := run(BF16)

@@ -147,8 +147,8 @@ func TestRMSNormLowPrecision(t *testing.T) {
 	if out.DType() != dtypes.Float16 {
 		t.Fatalf("dtype %s, want float16", out.DType())
 	}
-	got := toF64(graph.MustExecOnce(be, func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }, out))
-	assertClose(t, "float16 RMSNorm", got, refRMSNorm(x, 4, 1e-5), 2e-3)
+	got := testutil.Float64s(graph.MustExecOnce(be, func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }, out))
+	testutil.AssertClose(t, "float16 RMSNorm", got, refRMSNorm(x, 4, 1e-5), 2e-3)
 }
 
 // TestRoPERelativePositions: with RoPE, attention scores q_i·k_j depend only
@@ -162,7 +162,7 @@ func TestRoPERelativePositions(t *testing.T) {
 		ks := graph.BroadcastToDims(graph.Reshape(k, 1, 1, 1, d), 1, s, 1, d)
 		return graph.Einsum("bqhd,bkhd->bqk", Rotary(qs, 10), Rotary(ks, 10))
 	}, tensors.FromValue([]float32{1, 0.5, -1, 2, 0.3, -0.7, 1.5, 0.2}), tensors.FromValue([]float32{0.4, -1, 1, 0.5, 2, 0.1, -0.3, 1}))
-	sc := toF64(out)
+	sc := testutil.Float64s(out)
 	for i := range s {
 		for j := range s {
 			if i > 0 && j > 0 {
@@ -194,8 +194,8 @@ func TestAttentionPermutationEquivariance(t *testing.T) {
 		for i, p := range perm {
 			copy(px[i*d:(i+1)*d], x[p*d:(p+1)*d])
 		}
-		y := toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
-		py := toF64(exec.MustExec(tensorOf(px, b, s, d))[0])
+		y := testutil.Float64s(exec.MustExec(tensorOf(x, b, s, d))[0])
+		py := testutil.Float64s(exec.MustExec(tensorOf(px, b, s, d))[0])
 		want := make([]float64, len(y))
 		for i, p := range perm {
 			copy(want[i*d:(i+1)*d], y[p*d:(p+1)*d])
@@ -238,13 +238,13 @@ func TestLowPrecisionBlock(t *testing.T) {
 				scope.SetTraining(x.Graph(), true) // Variables as parameters: both runs read the same weights.
 				return graph.ConvertDType(Block(scope.In("block"), graph.ConvertDType(x, dtype), cfg), dtypes.Float32)
 			})
-			return toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
+			return testutil.Float64s(exec.MustExec(tensorOf(x, b, s, d))[0])
 		}
 		low := run(dtypes.BFloat16)
 		if dt := store.GetVariable("/block/mlp/gate_up").DType(); dt != dtypes.Float32 {
 			t.Fatalf("%s: weights dtype %s, want float32 master weights", mixer, dt)
 		}
-		assertClose(t, string(mixer)+": bfloat16 block vs float32", low, run(dtypes.Float32), 5e-2)
+		testutil.AssertClose(t, string(mixer)+": bfloat16 block vs float32", low, run(dtypes.Float32), 5e-2)
 	}
 }
 
@@ -267,11 +267,11 @@ func TestFusedAttentionPath(t *testing.T) {
 			fusedRan = ok
 			return out
 		}, tensorOf(q, b, s, h, d), tensorOf(k, b, s, h, d), tensorOf(v, b, s, h, d))
-		return toF64(out)
+		return testutil.Float64s(out)
 	}
 	fused := run(true)
 	if !fusedRan {
 		t.Skipf("backend %s has no fused attention for float32 BSHD", be.Name())
 	}
-	assertClose(t, "fused vs explicit attention", fused, run(false), 1e-5)
+	testutil.AssertClose(t, "fused vs explicit attention", fused, run(false), 1e-5)
 }
