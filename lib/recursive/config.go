@@ -1,9 +1,13 @@
 package recursive
 
 import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
@@ -413,4 +417,16 @@ func NewConfig(scope *model.Scope) Config {
 
 func panicf(format string, args ...any) {
 	panic(errors.Errorf("recursive: "+format, args...))
+}
+
+// computeDType is the dtype the networks of g compute in (see
+// Config.Precision).
+func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.computeDTypeOn(g.Backend()) }
+
+// computeDTypeOn is the dtype the networks compute in on b.
+func (c Config) computeDTypeOn(b compute.Backend) dtypes.DType {
+	if c.Precision == BF16 || c.Precision == "" && backend.DefaultDType(b) == dtypes.BFloat16 {
+		return dtypes.BFloat16
+	}
+	return dtypes.Float32
 }

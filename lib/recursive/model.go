@@ -8,14 +8,12 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
-	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
@@ -162,18 +160,6 @@ func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node)
 		so.State = append(so.State, graph.ConvertDType(graph.StopGradient(s), dtypes.Float32))
 	}
 	return so
-}
-
-// computeDType is the dtype the networks of g compute in (see
-// Config.Precision).
-func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.computeDTypeOn(g.Backend()) }
-
-// computeDTypeOn is the dtype the networks compute in on b.
-func (c Config) computeDTypeOn(b compute.Backend) dtypes.DType {
-	if c.Precision == BF16 || c.Precision == "" && backend.DefaultDType(b) == dtypes.BFloat16 {
-		return dtypes.BFloat16
-	}
-	return dtypes.Float32
 }
 
 // trm is TRM's deep recursion: T-1 recursions without gradient, then one

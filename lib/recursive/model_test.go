@@ -16,7 +16,6 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/model/initializer"
 )
 
 // tinyConfig is a very small model for graph-level tests.
@@ -26,10 +25,8 @@ func tinyConfig(kind Kind) Config {
 }
 
 func newTestStore(cfg Config, seed int64) *model.Store {
-	store := model.NewStore()
-	store.SetParams(cfg.Params())
-	store.SetParam(initializer.ParamInitialSeed, seed)
-	if err := store.SetRNGStateFromSeed(seed); err != nil {
+	store, err := newStore(cfg, seed)
+	if err != nil {
 		panic(err)
 	}
 	return store

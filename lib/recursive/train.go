@@ -125,11 +125,9 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trai
 	if src.Len() == 0 {
 		return nil, errors.New("recursive: empty training source")
 	}
-	store := model.NewStore()
-	store.SetParams(cfg.Params())
-	store.SetParam(initializer.ParamInitialSeed, int64(cfg.Seed|1))
-	if err := store.SetRNGStateFromSeed(int64(cfg.Seed | 1)); err != nil {
-		return nil, errors.WithMessage(err, "recursive: seeding the store")
+	store, err := newStore(cfg, int64(cfg.Seed|1))
+	if err != nil {
+		return nil, err
 	}
 	t = &Trainer{Config: cfg, Backend: backend, Store: store, src: src}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
@@ -163,6 +161,18 @@ func (t *Trainer) Precision() Precision {
 		return BF16
 	}
 	return F32
+}
+
+// newStore returns a store holding cfg's model hyperparameters (Params)
+// whose initializers and random state are seeded with seed.
+func newStore(cfg Config, seed int64) (*model.Store, error) {
+	store := model.NewStore()
+	store.SetParams(cfg.Params())
+	store.SetParam(initializer.ParamInitialSeed, seed)
+	if err := store.SetRNGStateFromSeed(seed); err != nil {
+		return nil, errors.WithMessage(err, "recursive: seeding the store")
+	}
+	return store, nil
 }
 
 // Steps returns the number of training steps done.

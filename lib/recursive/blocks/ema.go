@@ -6,7 +6,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
@@ -125,7 +124,7 @@ func (e *EMA) Updates(store *model.Store) int64 {
 	if v == nil || !v.HasValue() {
 		return 0
 	}
-	return tensors.ToScalar[int64](v.MustValue())
+	return v.MustValue().Value().(int64)
 }
 
 // shadows returns (model variable, shadow) pairs of store.
