@@ -9,7 +9,7 @@ SMOKE_TIMEOUT ?= 10m
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 PY := /usr/bin/python3
 
-.PHONY: setup setup-test reports lab doctor test test-go test-kernel test-notebooks test-e2e bench-kernel clean
+.PHONY: setup setup-test reports fresh-clone lab doctor test test-go test-kernel test-notebooks test-e2e bench-kernel clean
 
 setup:
 	@scripts/setup.sh
@@ -21,9 +21,16 @@ setup-test:
 reports: setup
 	bin/labnotes report -p scale=$(SCALE) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
-## Jupyter Notebook on http://127.0.0.1:8888 with the Labnotes kernel.
+## The main job on a fresh clone of HEAD with no data folder and no LABNOTES_DATA (FRESH_SCALE=cpu for the real one).
+fresh-clone:
+	scripts/fresh-clone.sh --scale $(or $(FRESH_SCALE),smoke)
+
+## Jupyter Notebook on http://127.0.0.1:8888 (LAB_PORT) with the Labnotes kernel. Jupyter refuses
+## to start as root without --allow-root (containers, CI machines): given when root.
+LAB_PORT ?= 8888
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=8888 --no-browser
+	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser $(ALLOW_ROOT)
 
 doctor: setup
 	bin/labnotes doctor
