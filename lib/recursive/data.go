@@ -9,13 +9,13 @@ import (
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
-// SudokuExtremeTrain is the folder, under the shared data directory
-// (puzzle.DataDir), of the 1000 Sudoku-Extreme training puzzles the HRM and
+// SudokuExtremeTrain is the folder, under lib/datasets' root (the
+// "sudoku-extreme-1k" dataset), of the 1000 Sudoku-Extreme training puzzles the HRM and
 // TRM papers train on (HRM's .npy arrays).
 const SudokuExtremeTrain = "sudoku/sudoku-extreme-1k-train"
 
 // HardSudokuSets are the tdoku benchmark sets (with their solutions, under
-// the shared data directory) that stand in for Sudoku-Extreme's test split:
+// lib/datasets' root: the "tdoku" dataset) that stand in for Sudoku-Extreme's test split:
 // its puzzles come from the same collections, and the split itself is not
 // available offline.
 var HardSudokuSets = []string{
@@ -25,6 +25,7 @@ var HardSudokuSets = []string{
 }
 
 // SudokuExtreme loads the 1000 Sudoku-Extreme training puzzles from dataDir
+// (lib/datasets' root)
 // and a held-out set from the hard tdoku sets (HardSudokuSets, ~48,600
 // puzzles): taken in a seeded random order, each kept unless it is a
 // symmetry (same sudoku.CanonicalKey) of a training puzzle or of one already

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/recursive/puzzle"
+	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 func TestSudokuExtreme(t *testing.T) {
-	dir, ok := puzzle.DataDir()
-	if !ok {
-		t.Skipf("shared data not found at %s", dir)
+	dir, err := datasets.Root()
+	if _, perr := datasets.Path("tdoku"); err != nil || perr != nil {
+		t.Skipf("Sudoku data absent (%v %v): set LABNOTES_DATA to run this test", err, perr)
 	}
 	train, test, err := SudokuExtreme(dir, 500, 1)
 	if err != nil {
