@@ -30,11 +30,7 @@ func TestResumeExact(t *testing.T) {
 				tc.mod(&cfg)
 			}
 			path := filepath.Join(t.TempDir(), "run.ckpt")
-			a, err := NewTrainer(backend, cfg, ds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := newTrainer(t, backend, cfg, ds)
 			if err := a.Train(7); err != nil {
 				t.Fatal(err)
 			}
@@ -104,11 +100,7 @@ func TestResumeErrors(t *testing.T) {
 	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 4
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.ckpt")
-	tr, err := NewTrainer(backend, cfg, ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTrainer(t, backend, cfg, ds)
 	if err := tr.Train(2); err != nil {
 		t.Fatal(err)
 	}

@@ -65,3 +65,25 @@ func TestSudokuExtreme(t *testing.T) {
 		t.Errorf("corrupt hard set: %v", err)
 	}
 }
+
+func TestSudokuSplit(t *testing.T) {
+	train, test, err := SudokuSplit(sudoku.Shape4, 60, 0.25, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len()+test.Len() != 60 || test.Len() == 0 || train.Len() == 0 {
+		t.Fatalf("split %d + %d, want 60 in all, both non-empty", train.Len(), test.Len())
+	}
+	seen := map[string]bool{}
+	for _, p := range train.Puzzles {
+		seen[sudoku.CanonicalKey(p)] = true
+	}
+	for i, p := range test.Puzzles {
+		if seen[sudoku.CanonicalKey(p)] {
+			t.Errorf("test puzzle %d is a symmetry of a training puzzle", i)
+		}
+		if !test.Solutions[i].IsSolutionOf(&p) {
+			t.Errorf("test puzzle %d: wrong solution", i)
+		}
+	}
+}

@@ -24,7 +24,7 @@ func TestEMAClosedForm(t *testing.T) {
 	target := []float32{1, 2, -3}
 	train := model.MustNewExec(be, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 		scope.SetTraining(g, true)
-		w := scope.VariableWithValue("w", toF32(w0)).NodeValue(g)
+		w := scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g)
 		b := scope.In("skip").VariableWithValue("b", []float32{1, 1}).NodeValue(g)
 		loss := graph.Add(graph.ReduceAllSum(graph.Square(graph.Sub(w, graph.Const(g, target)))), graph.ReduceAllSum(graph.Square(b)))
 		opt.UpdateGraph(scope, g, loss)
@@ -70,7 +70,7 @@ func TestEMAClosedForm(t *testing.T) {
 	shadowVals := toF64(store.GetVariable("/ema/shadow/w").MustValue())
 	weights := history[5]
 	evalFn := func(scope *model.Scope, g *graph.Graph) *graph.Node {
-		return graph.MulScalar(scope.VariableWithValue("w", toF32(w0)).NodeValue(g), 1)
+		return graph.MulScalar(scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g), 1)
 	}
 	evalStore, err := ema.EvalStore(store)
 	if err != nil {

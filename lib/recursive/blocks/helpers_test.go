@@ -11,6 +11,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 func randSlice(rng *rand.Rand, n int, scale float64) []float64 {
@@ -19,14 +21,6 @@ func randSlice(rng *rand.Rand, n int, scale float64) []float64 {
 		s[i] = rng.NormFloat64() * scale
 	}
 	return s
-}
-
-func toF32(x []float64) []float32 {
-	y := make([]float32, len(x))
-	for i, a := range x {
-		y[i] = float32(a)
-	}
-	return y
 }
 
 // toF64 returns a float32 or float64 tensor's values as float64.
@@ -44,7 +38,7 @@ func toF64(t *tensors.Tensor) []float64 {
 }
 
 func tensorOf(x []float64, dims ...int) *tensors.Tensor {
-	return tensors.FromFlatDataAndDimensions(toF32(x), dims...)
+	return tensors.FromFlatDataAndDimensions(testutil.Float32s(x), dims...)
 }
 
 // assertClose checks max|got-want| <= tol * max(1, max|want|).
@@ -151,20 +145,7 @@ func checkLayer(t *testing.T, be compute.Backend, seed uint64, c layerCase) {
 		}
 		return s
 	}
-	numGrad := func(p []float64) []float64 {
-		g := make([]float64, len(p))
-		const h = 1e-5
-		for i := range p {
-			old := p[i]
-			p[i] = old + h
-			up := f()
-			p[i] = old - h
-			down := f()
-			p[i] = old
-			g[i] = (up - down) / (2 * h)
-		}
-		return g
-	}
+	numGrad := func(p []float64) []float64 { return testutil.NumGrad(f, p) }
 	assertClose(t, "d/dx", toF64(outs[1]), numGrad(x), 10*c.tol)
 	for i, p := range paths {
 		rel := strings.TrimPrefix(p, "/l/")

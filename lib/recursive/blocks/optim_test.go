@@ -99,10 +99,10 @@ func TestOptimizersClosedForm(t *testing.T) {
 			store := model.NewStore()
 			exec := model.MustNewExec(be, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 				scope.SetTraining(g, true)
-				w := scope.VariableWithValue("w", toF32(w0)).NodeValue(g)
+				w := scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g)
 				tab := scope.In("puzzle_emb").VariableWithValue("table", tensorOf(tab0, 4, 2)).NodeValue(g)
 				mask := graph.Const(g, [][]float32{{1}, {0}, {1}, {0}})
-				loss := graph.Add(graph.ReduceAllSum(graph.Mul(w, graph.Const(g, toF32(a)))), graph.MulScalar(graph.ReduceAllSum(graph.Square(w)), 0.5))
+				loss := graph.Add(graph.ReduceAllSum(graph.Mul(w, graph.Const(g, testutil.Float32s(a)))), graph.MulScalar(graph.ReduceAllSum(graph.Square(w)), 0.5))
 				rows := graph.Add(graph.Mul(tab, graph.Const(g, tensorOf(bt, 4, 1))), graph.MulScalar(graph.Square(tab), 0.5))
 				loss = graph.Add(loss, graph.ReduceAllSum(graph.Mul(rows, mask)))
 				opt.UpdateGraph(scope, g, loss)
@@ -185,8 +185,8 @@ func TestRoutedRoute(t *testing.T) {
 		}
 	}
 	defer func() {
-		if msg, ok := recover().(string); !ok || !strings.HasPrefix(msg, "blocks: ") {
-			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: panic", msg)
+		if err, ok := recover().(error); !ok || !strings.HasPrefix(err.Error(), "blocks: ") {
+			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: error", err)
 		}
 	}()
 	Routed(def, map[string]VariableOptimizer{"a": &SignSGD{}, "b": &SignSGD{}})
