@@ -30,6 +30,19 @@ const (
 	Direct Kind = "direct"
 )
 
+// Precision is the dtype a model computes in (see [Config.Precision]).
+type Precision string
+
+const (
+	// F32 computes in float32.
+	F32 Precision = "f32"
+	// BF16 is mixed precision: the networks compute in bfloat16, with
+	// float32 master weights (cast where used), optimizer state, EMA and
+	// carried state; norms, softmax, RoPE, the heads' logits, the losses
+	// and reductions in float32 (or float64: the stablemax cross-entropy).
+	BF16 Precision = "bf16"
+)
+
 // Mixer is the token-mixing layer of a block (blocks.Mixer).
 type Mixer = blocks.Mixer
 
@@ -71,6 +84,7 @@ const (
 	ParamQContinue    = "recursive_q_continue"     // bool, Config.QContinue (resolved: default true for HRM)
 	ParamExploreProb  = "recursive_explore_prob"   // float64, Config.ExploreProb (0 with NoExplore)
 	ParamNoExplore    = "recursive_no_explore"     // bool, Config.NoExplore
+	ParamPrecision    = "recursive_precision"      // string, Config.Precision
 )
 
 // Defaults of the [Config] fields left zero, filled in by
@@ -169,6 +183,12 @@ type Config struct {
 	// gradients (on the Go backend, forced, with sequential ops).
 	Loop bool
 
+	// Precision is the compute dtype: F32 or BF16; empty follows the
+	// backend where the graph is built: BF16 on a GPU (backend.DefaultDType),
+	// F32 elsewhere (the Go backend). Weights, optimizer state, EMA and
+	// checkpoints are float32 in both, so a checkpoint resumes in either.
+	Precision Precision
+
 	// TRM ablations.
 	OneStepGrad  bool // Gradient only through the last z and y updates (HRM's 1-step gradient).
 	SeparateNets bool // Two networks: f_L for z updates, f_H for y updates.
@@ -256,6 +276,9 @@ func (c Config) WithDefaults() Config {
 	if c.Mixer != MixAttention && c.Mixer != MixMLP {
 		panicf("unknown mixer %q (want attention or mlp)", c.Mixer)
 	}
+	if c.Precision != "" && c.Precision != F32 && c.Precision != BF16 {
+		panicf("unknown precision %q (want f32, bf16 or empty: the backend's)", c.Precision)
+	}
 	if c.Hidden < 1 || c.Heads < 1 || c.Hidden%c.Heads != 0 || (c.Hidden/c.Heads)%2 != 0 {
 		panicf("Hidden (%d) must be a multiple of Heads (%d) with an even head dimension", c.Hidden, c.Heads)
 	}
@@ -324,7 +347,7 @@ func (c *Config) params() []struct {
 		{ParamSmallN, &c.SmallN}, {ParamNSup, &c.NSup}, {ParamOneStepGrad, &c.OneStepGrad},
 		{ParamSeparateNets, &c.SeparateNets}, {ParamLoop, &c.Loop}, {ParamSingleLatent, &c.SingleLatent},
 		{ParamHalting, &halting}, {ParamQContinue, &c.QContinue}, {ParamExploreProb, &c.ExploreProb},
-		{ParamNoExplore, &c.NoExplore},
+		{ParamNoExplore, &c.NoExplore}, {ParamPrecision, &c.Precision},
 	}
 }
 
@@ -345,6 +368,8 @@ func (c Config) Params() map[string]any {
 		case *Kind:
 			out[p.key] = string(*v)
 		case *Mixer:
+			out[p.key] = string(*v)
+		case *Precision:
 			out[p.key] = string(*v)
 		}
 	}
@@ -377,6 +402,8 @@ func NewConfig(scope *model.Scope) Config {
 			*v = Kind(model.GetParamOr(scope, p.key, string(*v)))
 		case *Mixer:
 			*v = Mixer(model.GetParamOr(scope, p.key, string(*v)))
+		case *Precision:
+			*v = Precision(model.GetParamOr(scope, p.key, string(*v)))
 		}
 	}
 	c.NoHalting = !halting

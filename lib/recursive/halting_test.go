@@ -131,7 +131,7 @@ func TestResetState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := range 2 {
-		got, init := flat(out[k]), flat(out[2+k])
+		got, init := testutil.Float64s(out[k]), testutil.Float64s(out[2+k])
 		row := s * d
 		if maxAbsDiff(got[:row], init[:row]) != 0 {
 			t.Errorf("state %d: reset row differs from the initial state", k)
@@ -146,7 +146,7 @@ func TestResetState(t *testing.T) {
 		}
 	}
 	// The two states have different initial vectors.
-	if maxAbsDiff(flat(out[2]), flat(out[3])) == 0 {
+	if maxAbsDiff(testutil.Float64s(out[2]), testutil.Float64s(out[3])) == 0 {
 		t.Error("y and z share their initial vector")
 	}
 }

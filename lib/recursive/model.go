@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
@@ -41,8 +44,9 @@ type StepOutput struct {
 
 // Step builds one supervision step of the model configured in scope (see
 // [NewConfig]): tokens [B, L] int32, puzzleIDs [B] int32 and the carried
-// state (NumStates tensors [B, S, D] float32) in, the new detached state,
-// logits [B, L, V] and halting logits out. The variables live under scope
+// state (NumStates tensors [B, S, D] float32) in, the new detached state
+// (float32), logits [B, L, V] and halting logits (float32) out; the
+// networks compute in the config's precision (Config.Precision). The variables live under scope
 // (embed, puzzle_emb, net(s), head, q_head, init); calling Step twice in a
 // graph shares them. For example (ExampleStep), in a model.Exec function
 // whose store holds Config.Params():
@@ -107,11 +111,11 @@ func (c Config) heads(scope *model.Scope, y *Node) (logits, qHalt, qContinue *No
 	g := y.Graph()
 	p := c.Prefix()
 	ans := graph.Slice(y, graph.AxisRange(), graph.AxisRange(p, p+c.SeqLen), graph.AxisRange())
-	logits = linear(scope.At("head"), "lm", ans, c.Vocab)
+	logits = graph.ConvertDType(blocks.CastedLinear(scope.At("head"), "lm", ans, c.Vocab), dtypes.Float32)
 	qs := scope.At("q_head")
 	w := qs.WithInitializer(initializer.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, c.Hidden, 2)).NodeValue(g)
 	bias := qs.VariableWithValue("b", []float32{-5, -5}).NodeValue(g)
-	first := graph.Reshape(graph.Slice(y, graph.AxisRange(), graph.AxisElem(0), graph.AxisRange()), -1, c.Hidden)
+	first := graph.Reshape(graph.ConvertDType(graph.Slice(y, graph.AxisRange(), graph.AxisElem(0), graph.AxisRange()), dtypes.Float32), -1, c.Hidden)
 	q := graph.Add(graph.MatMul(first, w), graph.Reshape(bias, 1, 2))
 	qHalt = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(0)), -1)
 	qContinue = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(1)), -1)
@@ -129,7 +133,12 @@ func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node)
 	if len(state) != c.NumStates() {
 		panicf("%s takes %d states %v, got %d", c.Kind, c.NumStates(), c.StateNames(), len(state))
 	}
-	x := c.embed(scope, tokens, puzzleIDs)
+	dt := c.computeDType(tokens.Graph())
+	x := graph.ConvertDType(c.embed(scope, tokens, puzzleIDs), dt)
+	state = slices.Clone(state)
+	for i := range state {
+		state[i] = graph.ConvertDType(state[i], dt)
+	}
 	var out []*Node
 	switch c.Kind {
 	case TRM:
@@ -150,9 +159,21 @@ func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node)
 	var so StepOutput
 	so.Logits, so.QHalt, so.QContinue = c.heads(scope, out[0])
 	for _, s := range out {
-		so.State = append(so.State, graph.StopGradient(s))
+		so.State = append(so.State, graph.ConvertDType(graph.StopGradient(s), dtypes.Float32))
 	}
 	return so
+}
+
+// computeDType is the dtype the networks of g compute in (see
+// Config.Precision).
+func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.computeDTypeOn(g.Backend()) }
+
+// computeDTypeOn is the dtype the networks compute in on b.
+func (c Config) computeDTypeOn(b compute.Backend) dtypes.DType {
+	if c.Precision == BF16 || c.Precision == "" && backend.DefaultDType(b) == dtypes.BFloat16 {
+		return dtypes.BFloat16
+	}
+	return dtypes.Float32
 }
 
 // trm is TRM's deep recursion: T-1 recursions without gradient, then one
@@ -371,18 +392,6 @@ func (c Config) blocksConfig() blocks.Config {
 // layer_i) to x [B, S, D].
 func stack(scope *model.Scope, x *Node, cfg Config) *Node {
 	return blocks.Stack(scope, x, cfg.blocksConfig(), cfg.Layers)
-}
-
-// linear applies x [..., in] @ w [in, out], w = scope/name without bias,
-// truncated LeCun normal initialization (HRM's CastedLinear).
-func linear(scope *model.Scope, name string, x *Node, out int) *Node {
-	in := x.Shape().Dim(-1)
-	w := scope.WithInitializer(blocks.LeCunNormal(scope)).
-		VariableWithShape(name, shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
-	dims := x.Shape().Dimensions
-	y := graph.MatMul(graph.Reshape(x, -1, in), w)
-	outDims := append(append([]int{}, dims[:len(dims)-1]...), out)
-	return graph.Reshape(y, outDims...)
 }
 
 // Cost is the compute of one supervision step, counted in applications of

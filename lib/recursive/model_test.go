@@ -47,24 +47,6 @@ func testBatch(cfg Config, b int) (tokens, ids, labels *tensors.Tensor) {
 		tensors.FromFlatDataAndDimensions(lb, b, cfg.SeqLen)
 }
 
-func flat(t *tensors.Tensor) []float64 {
-	var out []float64
-	err := t.ConstFlatData(func(f any) {
-		switch v := f.(type) {
-		case []float32:
-			for _, x := range v {
-				out = append(out, float64(x))
-			}
-		case []float64:
-			out = append(out, v...)
-		}
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
 func maxAbsDiff(a, b []float64) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
@@ -129,7 +111,7 @@ func TestStepShapes(t *testing.T) {
 				}
 			}
 			// The halting head starts at q = -5.
-			if q := flat(out[1]); q[0] != -5 {
+			if q := testutil.Float64s(out[1]); q[0] != -5 {
 				t.Errorf("initial q_halt = %v, want -5", q[0])
 			}
 		})
@@ -242,10 +224,10 @@ func TestStopGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbsDiff(flat(outFull[0]), flat(last[0])); d > 1e-5 {
+			if d := maxAbsDiff(testutil.Float64s(outFull[0]), testutil.Float64s(last[0])); d > 1e-5 {
 				t.Errorf("logits differ by %g", d)
 			}
-			gFull, gLast := flat(outFull[1]), flat(last[1])
+			gFull, gLast := testutil.Float64s(outFull[1]), testutil.Float64s(last[1])
 			if maxAbs(gFull) == 0 {
 				t.Fatal("gradient is all zeros")
 			}
@@ -292,9 +274,9 @@ func TestTRMReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := result{logits: flat(out[0])}
+		r := result{logits: testutil.Float64s(out[0])}
 		if len(out) > 1 {
-			r.grad = flat(out[1])
+			r.grad = testutil.Float64s(out[1])
 		}
 		return r
 	}
@@ -424,9 +406,9 @@ func TestLoops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logits = flat(out[0])
+			logits = testutil.Float64s(out[0])
 			if len(out) > 1 {
-				grads = flat(out[1])
+				grads = testutil.Float64s(out[1])
 			}
 			return
 		}

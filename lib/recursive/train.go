@@ -142,6 +142,29 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trai
 	return t, nil
 }
 
+// SetPrecision sets the compute precision of the trainer's graphs
+// (Config.Precision; empty: the backend's), rebuilt at their next use. The
+// weights, optimizer state, EMA and carried state are float32 in every
+// precision, so a run (e.g. one resumed from a checkpoint) can change it.
+func (t *Trainer) SetPrecision(p Precision) {
+	if p == t.Config.Precision {
+		return
+	}
+	t.Config.Precision = p
+	t.Config = t.Config.WithDefaults() // Validates p.
+	t.Store.SetParam(ParamPrecision, string(p))
+	t.closeExecs()
+}
+
+// Precision returns the precision the trainer's graphs compute in on its
+// backend: Config.Precision, or the backend's default when it is empty.
+func (t *Trainer) Precision() Precision {
+	if t.Config.computeDTypeOn(t.Backend) == dtypes.BFloat16 {
+		return BF16
+	}
+	return F32
+}
+
 // Steps returns the number of training steps done.
 func (t *Trainer) Steps() int { return t.steps }
 
@@ -173,6 +196,11 @@ func (t *Trainer) Close() {
 		t.stopBatch()
 		t.stopBatch, t.nextBatch = nil, nil
 	}
+	t.closeExecs()
+}
+
+// closeExecs frees the compiled graphs; they are rebuilt at their next use.
+func (t *Trainer) closeExecs() {
 	for _, e := range []**model.Exec{&t.trainExec, &t.inferExec} {
 		if *e != nil {
 			(*e).Finalize()
@@ -453,5 +481,5 @@ func (t *Trainer) String() string {
 	case Looped:
 		s += fmt.Sprintf(" T=%d", c.T)
 	}
-	return s + fmt.Sprintf(" N_sup=%d", c.NSup)
+	return s + fmt.Sprintf(" N_sup=%d %s", c.NSup, t.Precision())
 }

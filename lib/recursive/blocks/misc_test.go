@@ -38,9 +38,9 @@ func TestPuzzleEmbedding(t *testing.T) {
 	if got := outs[0].Shape(); !got.Equal(shapes.Make(dtypes.Float32, 3, prefix, d)) {
 		t.Fatalf("output shape %s", got)
 	}
-	for _, a := range toF64(outs[0]) {
+	for _, a := range testutil.Float64s(outs[0]) {
 		if a != 0 {
-			t.Fatalf("table not zero-initialized: %v", toF64(outs[0]))
+			t.Fatalf("table not zero-initialized: %v", testutil.Float64s(outs[0]))
 		}
 	}
 	v := store.GetVariable("/puzzle_emb/table")
@@ -60,8 +60,8 @@ func TestPuzzleEmbedding(t *testing.T) {
 			wantGrad[id*prefix*d+j] += r[k*prefix*d+j]
 		}
 	}
-	assertClose(t, "lookup", toF64(outs[0]), wantOut, 1e-6)
-	assertClose(t, "gradient", toF64(outs[1]), wantGrad, 1e-6)
+	testutil.AssertClose(t, "lookup", testutil.Float64s(outs[0]), wantOut, 1e-6)
+	testutil.AssertClose(t, "gradient", testutil.Float64s(outs[1]), wantGrad, 1e-6)
 }
 
 // TestInitializers: TruncatedNormal values lie within ±2 underlying std
@@ -78,7 +78,7 @@ func TestInitializers(t *testing.T) {
 	})
 	outs := exec.MustExec()
 	for i, c := range []struct{ std float64 }{{0.5}, {1 / math.Sqrt(400)}} {
-		x := toF64(outs[i])
+		x := testutil.Float64s(outs[i])
 		mean, sq, mx := 0.0, 0.0, 0.0
 		for _, a := range x {
 			mean += a
@@ -208,7 +208,7 @@ func TestTrainerIntegration(t *testing.T) {
 		out := model.MustExecOnceN(be, s, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 			return []*graph.Node{lossFn(in[2:], modelFn(scope, nil, in[:2]))}
 		}, evalIn[0], evalIn[1], evalLab[0])
-		return toF64(out[0])[0]
+		return testutil.Float64s(out[0])[0]
 	}
 	var first, last float64
 	for step := range 300 {
@@ -217,7 +217,7 @@ func TestTrainerIntegration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss := toF64(metrics[0])[0]
+		loss := testutil.Float64s(metrics[0])[0]
 		if step == 0 {
 			first = loss
 		}
