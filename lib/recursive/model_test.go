@@ -381,6 +381,7 @@ func TestLoops(t *testing.T) {
 		func(c *Config) { c.Kind = TRM },
 		func(c *Config) { c.Kind, c.SingleLatent = TRM, true },
 		func(c *Config) { c.Kind, c.T, c.N = HRM, 3, 3 },
+		func(c *Config) { c.Kind, c.Mixer, c.Precision = TRM, MixMLP, BF16 }, // weights cast inside the loop
 	} {
 		cfg := tinyConfig(TRM)
 		mod(&cfg)
