@@ -9,7 +9,7 @@ SMOKE_TIMEOUT ?= 10m
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 PY := /usr/bin/python3
 
-.PHONY: setup setup-test reports lab doctor test test-go test-kernel test-notebooks test-e2e bench-kernel clean
+.PHONY: setup setup-test reports fresh-clone lab doctor test test-go test-kernel test-notebooks test-e2e bench-kernel clean
 
 setup:
 	@scripts/setup.sh
@@ -21,9 +21,16 @@ setup-test:
 reports: setup
 	bin/labnotes report -p scale=$(SCALE) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
-## Jupyter Notebook on http://127.0.0.1:8888 with the Labnotes kernel.
+## The main job on a fresh clone of HEAD with no data folder and no LABNOTES_DATA (FRESH_SCALE=cpu for the real one).
+fresh-clone:
+	scripts/fresh-clone.sh --scale $(or $(FRESH_SCALE),smoke)
+
+## Jupyter Notebook on http://127.0.0.1:8888 (LAB_PORT) with the Labnotes kernel. Jupyter refuses
+## to start as root without --allow-root (containers, CI machines): given when root.
+LAB_PORT ?= 8888
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=8888 --no-browser
+	jupyter notebook --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser $(ALLOW_ROOT)
 
 doctor: setup
 	bin/labnotes doctor
@@ -41,11 +48,15 @@ test-go:
 test-kernel:
 	$(PY) -m unittest -v kernel/jupytertest/test_kernel.py
 
-## Every notebook at smoke scale through our headless runner.
+## Every notebook at smoke scale through our headless runner; first a check that notebooks use
+## lib/nb's kit (no copies of its helpers, no os.TempDir), last two simultaneous runs each of 07 and
+## 08 that must both pass and share no file (per-run work folders).
 test-notebooks:
+	$(PY) scripts/check-notebooks.py $(NOTEBOOKS)
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  bin/labnotes run $$nb -p scale=smoke --timeout $(SMOKE_TIMEOUT) -o reports/smoke/$$(basename $$nb); \
 	done
+	SMOKE_TIMEOUT=$(SMOKE_TIMEOUT) scripts/concurrent-runs.sh notebooks/07_hrm_vs_trm.ipynb notebooks/08_maze.ipynb
 
 ## Chromium drives Jupyter's UI: runs 00_tour.ipynb, checks outputs and plot, saves a screenshot.
 test-e2e:

@@ -88,10 +88,14 @@ say "go: $gv ($(go env GOROOT)), GOEXPERIMENT=simd"
 # 3. The kernel's tools (GoNB, goimports, gopls: pinned as go.mod tools) and labnotes.
 cd "$ROOT"
 mkdir -p bin
-stamp=$(cat go.mod go.sum | sha256sum | cut -c1-16)
+# GoNB is built with the small fixes of kernel/gonbpatch (forged messages dropped, gopls and cell
+# programs die with the kernel), from a patched copy that bin/.gonb-build/go.mod points at.
+stamp=$(cat go.mod go.sum kernel/gonbpatch/*.go | sha256sum | cut -c1-16)
 if [ "$(cat bin/.tools-stamp 2>/dev/null)" != "$stamp" ] || [ ! -x bin/gonb ] || [ ! -x bin/goimports ] || [ ! -x bin/gopls ]; then
-  say "building gonb, goimports, gopls into bin/ (first time: a few minutes)"
-  go build -o bin/ tool || die "building the tools pinned in go.mod failed"
+  say "building gonb (patched: kernel/gonbpatch), goimports, gopls into bin/ (first time: a few minutes)"
+  go mod download github.com/janpfeifer/gonb || die "downloading GoNB failed"
+  modfile=$(go run ./kernel/cmd/gonbpatch -o bin/.gonb-build) || die "patching GoNB failed"
+  go build -modfile "$modfile" -o bin/ tool || die "building the tools pinned in go.mod failed"
   echo "$stamp" > bin/.tools-stamp
 else
   say "tools up to date: $(bin/gonb -V 2>/dev/null || echo gonb)"

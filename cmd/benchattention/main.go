@@ -8,6 +8,9 @@
 // graph is built) is its own. With -torch it also runs
 // cmd/benchattention/torch_bench.py (PyTorch: the same FAVOR+ and exact
 // attention, and scaled_dot_product_attention on a GPU) on the same shapes.
+// With -dtype bfloat16 q, k and v are bfloat16 (exact attention then takes
+// XLA's fused kernel on a GPU; FAVOR keeps its features and normalizer in
+// float32 unless -half-features); see README.md for the GPU command.
 //
 //	go run ./cmd/benchattention -lengths 256,512,1024,2048,4096,8192 -torch
 package main
@@ -28,7 +31,7 @@ import (
 
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/measure"
-	"github.com/labnotes/labnotes/lib/performer"
+	"github.com/labnotes/labnotes/lib/performer/study"
 )
 
 var (
@@ -39,6 +42,8 @@ var (
 	flagDim       = flag.Int("dim", 64, "head dimension")
 	flagFeatures  = flag.Int("features", 256, "number of random features m")
 	flagChunk     = flag.Int("chunk", 0, "chunk size of causal FAVOR (0: the default)")
+	flagDType     = flag.String("dtype", "float32", "dtype of q, k, v: float32 or bfloat16 (FAVOR then computes its features and normalizer in float32)")
+	flagHalfFeat  = flag.Bool("half-features", false, "with -dtype bfloat16: FAVOR entirely in bfloat16 (performer.Config.HalfFeatures)")
 	flagMaxExact  = flag.Int("max-exact", 8192, "longest sequence for exact attention (its memory is quadratic)")
 	flagMinRuns   = flag.Int("min-runs", 3, "minimum timed runs")
 	flagMinTime   = flag.Duration("min-time", 2*time.Second, "minimum total timed duration per configuration")
@@ -52,7 +57,7 @@ var (
 
 // Result is one configuration's measurement, as written to the JSON.
 type Result struct {
-	performer.BenchResult
+	study.BenchResult
 	// PeakRSSMB is the child's peak resident memory; PeakDeltaMB the same
 	// minus its resident memory before building the graph (inputs included).
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
@@ -83,9 +88,10 @@ type Report struct {
 	TorchError string   `json:"torch_error,omitempty"`
 }
 
-func config(method string, length int) performer.BenchConfig {
-	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
-		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
+func config(method string, length int) study.BenchConfig {
+	return study.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
+		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, DType: *flagDType, HalfFeatures: *flagHalfFeat,
+		MinRuns: *flagMinRuns, MinTime: *flagMinTime}
 }
 
 func runChild(spec string) {
@@ -100,7 +106,7 @@ func runChild(spec string) {
 	base := float64(measure.RSS()) / (1 << 20)
 	gpu1, _ := measure.GPUMemoryUsedMB()
 	r := Result{}
-	r.BenchResult, err = performer.BenchForwardBackward(b, config(method, length))
+	r.BenchResult, err = study.BenchForwardBackward(b, config(method, length))
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -139,6 +145,9 @@ func main() {
 	out := *flagOut
 	if out == "" {
 		name := strings.ToLower(strings.Fields(b.Name() + " x")[0]) // "go", "xla", ...
+		if *flagDType != "float32" {
+			name += "_" + *flagDType
+		}
 		out = filepath.Join("reports", "bench", "attention_"+name+".json")
 	}
 	for _, l := range lengths {

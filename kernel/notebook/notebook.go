@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Notebook is an nbformat 4 notebook.
@@ -115,6 +116,9 @@ func Parse(data []byte) (*Notebook, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("file is empty; expected nbformat 4 notebook JSON")
 	}
+	if err := checkUTF8(data); err != nil {
+		return nil, err
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, jsonError(data, err)
@@ -164,6 +168,24 @@ func Parse(data []byte) (*Notebook, error) {
 		nb.Cells = append(nb.Cells, c)
 	}
 	return nb, nil
+}
+
+// checkUTF8 returns an error naming the first invalid UTF-8 sequence in data (JSON decoding would
+// silently replace it by U+FFFD, changing the notebook's text).
+func checkUTF8(data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, size := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	line, col := lineCol(data, int64(off))
+	return fmt.Errorf("invalid UTF-8 at line %d column %d (byte offset %d: 0x%02x); notebooks are UTF-8 JSON: re-save the file as UTF-8", line, col, off, data[off])
 }
 
 // jsonError turns a JSON decoding error into one that says where (line:column) and whether the
@@ -278,6 +300,16 @@ func parseCell(raw json.RawMessage) (*Cell, error) {
 	}
 	if _, ok := m["source"]; !ok {
 		return nil, errors.New(`missing "source"`)
+	}
+	if c.Type != "code" {
+		// Not fields of markdown and raw cells: kept as they were, not interpreted (found by
+		// FuzzParse: outputs of a markdown cell were read, then lost when written).
+		for _, k := range []string{"outputs", "execution_count"} {
+			if v, ok := m[k]; ok {
+				c.Extra[k] = v
+			}
+		}
+		c.Outputs, c.ExecutionCount = nil, nil
 	}
 	if c.Metadata == nil {
 		c.Metadata = map[string]any{}

@@ -170,7 +170,7 @@ func TestInjectParameters(t *testing.T) {
 		{name: "bad float", params: []string{"lr=fast"}, wantErr: []string{`parameter "lr" expects a float`}},
 		{name: "bad bool", params: []string{"verbose=yes"}, wantErr: []string{`parameter "verbose" expects a bool`}},
 		{name: "no equals", params: []string{"epochs"}, wantErr: []string{"expected name=value"}},
-		{name: "no parameters cell", file: "noparams.ipynb", params: []string{"x=1"}, wantErr: []string{`no code cell tagged "parameters"`}},
+		{name: "typed out of range", params: []string{"temp=1e39"}, wantErr: []string{`parameter "temp" expects a float`, "out of range for float32"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,5 +257,129 @@ func TestNewCellsGetIDs(t *testing.T) {
 	}
 	if back.Cells[1].Source != "%%\nfmt.Println(1)" || back.Cells[1].ExecutionCount != nil {
 		t.Errorf("code cell = %+v", back.Cells[1])
+	}
+}
+
+// TestNoParametersCell: assignments to a notebook without a parameters cell go to a new first
+// cell, typed from their text (papermill's behaviour; the runner warns).
+func TestNoParametersCell(t *testing.T) {
+	nb, err := ReadFile(filepath.Join("testdata", "noparams.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(nb.Cells)
+	values, err := nb.InjectParameters([]string{"x=1", "lr=0.5", "on=true", "name=a b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nb.Cells) != n+1 || !nb.Cells[0].HasTag(InjectedParametersTag) {
+		t.Fatalf("want the injected cell first, got %d cells, first %+v", len(nb.Cells), nb.Cells[0])
+	}
+	want := "var x = 1\nvar lr = 0.5\nvar on = true\nvar name = \"a b\""
+	if got := strings.SplitN(nb.Cells[0].Source, "\n", 2)[1]; got != want {
+		t.Errorf("injected %q, want %q", got, want)
+	}
+	if values["x"] != int64(1) || values["on"] != true {
+		t.Errorf("values = %v", values)
+	}
+}
+
+// TestParameterLiteralRange: values outside the declared type's range are rejected with the
+// range (they used to pass and fail in the Go compiler: "constant 300 overflows int8").
+func TestParameterLiteralRange(t *testing.T) {
+	tests := []struct {
+		goType, kind, value string
+		want                string // literal, or the error's text
+	}{
+		{"int8", "int", "127", "127"},
+		{"int8", "int", "300", "out of range for int8 [-128, 127]"},
+		{"int8", "int", "-129", "out of range for int8 [-128, 127]"},
+		{"uint8", "int", "255", "255"},
+		{"uint8", "int", "256", "out of range for uint8 [0, 255]"},
+		{"uint", "int", "-1", "out of range for uint [0, 18446744073709551615]"},
+		{"uint64", "int", "18446744073709551615", "18446744073709551615"},
+		{"", "int", "9223372036854775808", "out of range for int [-9223372036854775808, 9223372036854775807]"},
+		{"int32", "int", "0x7fffffff", "2147483647"},
+		{"int16", "int", "ten", "is not an integer"},
+		{"float32", "float", "3.4e38", "3.4e+38"},
+		{"float32", "float", "-1e39", "out of range for float32"},
+		{"float64", "float", "1e300", "1e+300"},
+	}
+	for _, tc := range tests {
+		p := Parameter{Name: "x", Kind: Kind(tc.kind), GoType: tc.goType}
+		lit, _, err := p.Literal(tc.value)
+		got := lit
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s=%s: got %q, want %q", tc.goType, p.Name, tc.value, got, tc.want)
+		}
+	}
+}
+
+// TestInvalidUTF8: a notebook with invalid UTF-8 is refused, naming where (JSON decoding would
+// silently replace the bytes by U+FFFD).
+func TestInvalidUTF8(t *testing.T) {
+	data := []byte("{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {},\n \"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": \"caf\xe9\"}]}")
+	_, err := Parse(data)
+	if err == nil {
+		t.Fatal("Parse accepted invalid UTF-8")
+	}
+	for _, w := range []string{"invalid UTF-8", "line 2 column", "0xe9"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+}
+
+// TestParameterDocs: the comments of the parameters cell are kept, for `labnotes params`.
+func TestParameterDocs(t *testing.T) {
+	ps, err := ParseParameters("// Problem size: smoke, cpu or gpu.\nvar scale = \"cpu\"\nvar (\n\t// Passes over the data.\n\tepochs = 10\n\tlr = 0.01 // learning rate\n)\nvar seed int64 = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"scale": "Problem size: smoke, cpu or gpu.", "epochs": "Passes over the data.", "lr": "learning rate", "seed": ""}
+	for _, p := range ps {
+		if p.Doc != want[p.Name] {
+			t.Errorf("%s: doc %q, want %q", p.Name, p.Doc, want[p.Name])
+		}
+	}
+	if len(ps) != 4 {
+		t.Errorf("got %d parameters, want 4", len(ps))
+	}
+}
+
+func TestReadParamsFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string
+		want          []string
+		wantErr       string
+	}{
+		{"p.json", `{"scale": "smoke", "epochs": 3, "lr": 1e-3, "verbose": true}`,
+			[]string{"epochs=3", "lr=1e-3", "scale=smoke", "verbose=true"}, ""},
+		{"p.yaml", "# run settings\nscale: smoke\nepochs: 3   # short\nlr: 1e-3\nname: \"a: b\"\nq: 'it''s'\n",
+			[]string{"scale=smoke", "epochs=3", "lr=1e-3", "name=a: b", "q=it's"}, ""},
+		{"nested.yml", "model:\n  depth: 2\n", nil, `parameter "model" has no value`},
+		{"list.yaml", "sizes: [1, 2]\n", nil, "only scalar values"},
+		{"obj.json", `{"x": {"y": 1}}`, nil, `parameter "x": expected a string, number or bool`},
+		{"p.toml", "x = 1", nil, `unknown extension ".toml"`},
+	}
+	for _, tc := range tests {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadParamsFile(path)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.name) {
+				t.Errorf("%s: error %v, want one naming the file and %q", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -37,6 +38,9 @@ type Parameter struct {
 	GoType string
 	// Default is the source text of the declared value.
 	Default string
+	// Doc is the declaration's comment (the lines above it, or the comment at the end of its
+	// line), without the comment markers; "" when there is none.
+	Doc string
 }
 
 // ParametersCell returns the index in nb.Cells of the first code cell tagged "parameters", or -1.
@@ -72,7 +76,7 @@ func ParseParameters(src string) ([]Parameter, error) {
 		b.WriteString(l + "\n")
 	}
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "parameters", b.String(), parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, "parameters", b.String(), parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the parameters cell as Go declarations: %v", err)
 	}
@@ -99,11 +103,26 @@ func ParseParameters(src string) ([]Parameter, error) {
 				if kind == "" || name.Name == "_" {
 					continue
 				}
-				params = append(params, Parameter{Name: name.Name, Kind: kind, GoType: goType, Default: text})
+				doc := commentText(vs.Doc, vs.Comment)
+				if doc == "" && len(gd.Specs) == 1 {
+					doc = commentText(gd.Doc, nil)
+				}
+				params = append(params, Parameter{Name: name.Name, Kind: kind, GoType: goType, Default: text, Doc: doc})
 			}
 		}
 	}
 	return params, nil
+}
+
+// commentText joins the text of the comment groups, one line.
+func commentText(groups ...*ast.CommentGroup) string {
+	var parts []string
+	for _, g := range groups {
+		if t := strings.Join(strings.Fields(g.Text()), " "); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func literalKind(e ast.Expr) (Kind, string) {
@@ -182,23 +201,110 @@ func (k Kind) Literal(value string) (lit string, v any, err error) {
 	return "", nil, fmt.Errorf("unsupported parameter kind %q", k)
 }
 
+// intRange returns the size in bits and signedness of a Go integer type ("" is an untyped
+// constant's default type, int).
+func intRange(goType string) (bits int, signed bool) {
+	switch goType {
+	case "", "int":
+		return strconv.IntSize, true
+	case "int8":
+		return 8, true
+	case "int16":
+		return 16, true
+	case "int32", "rune":
+		return 32, true
+	case "int64":
+		return 64, true
+	case "uint":
+		return strconv.IntSize, false
+	case "uint8", "byte":
+		return 8, false
+	case "uint16":
+		return 16, false
+	case "uint32":
+		return 32, false
+	}
+	return 64, false // uint64, uintptr
+}
+
+// Literal converts value to a Go literal for the parameter: as [Kind.Literal], and within the
+// range of the declared type (an untyped integer is an int, an untyped float a float64), so that
+// a value the compiler would reject ("constant 300 overflows int8") is rejected here, naming the
+// range.
+func (p Parameter) Literal(value string) (lit string, v any, err error) {
+	typ := p.GoType
+	if p.Kind == Int {
+		if typ == "" {
+			typ = "int"
+		}
+		bits, signed := intRange(p.GoType)
+		s := strings.ReplaceAll(strings.TrimSpace(value), "_", "")
+		if signed {
+			i, err := strconv.ParseInt(s, 0, bits)
+			if errors.Is(err, strconv.ErrRange) {
+				return "", nil, fmt.Errorf("%q is out of range for %s [%d, %d]", value, typ, int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
+			}
+			if err != nil {
+				return "", nil, fmt.Errorf("%q is not an integer", value)
+			}
+			return strconv.FormatInt(i, 10), i, nil
+		}
+		u, err := strconv.ParseUint(s, 0, bits)
+		if errors.Is(err, strconv.ErrRange) {
+			return "", nil, fmt.Errorf("%q is out of range for %s [0, %d]", value, typ, uint64(1)<<(bits-1)*2-1)
+		}
+		if err != nil {
+			if _, ierr := strconv.ParseInt(s, 0, 64); ierr == nil || errors.Is(ierr, strconv.ErrRange) {
+				return "", nil, fmt.Errorf("%q is out of range for %s [0, %d]", value, typ, uint64(1)<<(bits-1)*2-1)
+			}
+			return "", nil, fmt.Errorf("%q is not an integer", value)
+		}
+		return strconv.FormatUint(u, 10), u, nil
+	}
+	lit, v, err = p.Kind.Literal(value)
+	if err == nil && p.Kind == Float && typ == "float32" && math.Abs(v.(float64)) > math.MaxFloat32 {
+		return "", nil, fmt.Errorf("%q is out of range for float32 (magnitude at most %g)", value, math.MaxFloat32)
+	}
+	return lit, v, err
+}
+
+// inferParameter returns a parameter for an assignment to a notebook without a parameters cell:
+// its kind is inferred from the value (bool, int, float, else string).
+func inferParameter(name, value string) Parameter {
+	v := strings.TrimSpace(value)
+	kind := String
+	if v == "true" || v == "false" {
+		kind = Bool
+	} else if _, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64); err == nil {
+		kind = Int
+	} else if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		kind = Float
+	}
+	return Parameter{Name: name, Kind: kind}
+}
+
 // InjectParameters applies "name=value" assignments papermill-style: it removes any previous
 // "injected-parameters" cell and inserts after the "parameters" cell a code cell tagged
 // "injected-parameters" declaring `var name = <literal>` for each assignment, with the literal
-// typed like the declaration it overrides. It returns the injected values by name. With no
-// assignments it changes nothing and returns an empty map.
+// typed like the declaration it overrides (and checked to be in its type's range). It returns
+// the injected values by name. With no assignments it changes nothing and returns an empty map.
+//
+// A notebook without a parameters cell gets the injected cell at its top, each value's type
+// inferred from its text (bool, int, float, else string), as papermill does; a later
+// declaration of the same name in the notebook then overrides it. Callers should warn about
+// that case ([Notebook.ParametersCell] < 0).
 func (nb *Notebook) InjectParameters(assignments []string) (map[string]any, error) {
 	values := map[string]any{}
 	if len(assignments) == 0 {
 		return values, nil
 	}
 	pi := nb.ParametersCell()
-	if pi < 0 {
-		return nil, fmt.Errorf("parameters given (%s) but the notebook has no code cell tagged %q", strings.Join(assignments, ", "), ParametersTag)
-	}
-	params, err := ParseParameters(nb.Cells[pi].Source)
-	if err != nil {
-		return nil, err
+	var params []Parameter
+	if pi >= 0 {
+		var err error
+		if params, err = ParseParameters(nb.Cells[pi].Source); err != nil {
+			return nil, err
+		}
 	}
 	byName := map[string]Parameter{}
 	var names []string
@@ -216,6 +322,9 @@ func (nb *Notebook) InjectParameters(assignments []string) (map[string]any, erro
 			return nil, fmt.Errorf("parameter %q: expected name=value", a)
 		}
 		p, ok := byName[name]
+		if pi < 0 {
+			p, ok = inferParameter(name, value), true
+		}
 		if !ok {
 			avail := "none"
 			if len(names) > 0 {
@@ -223,7 +332,7 @@ func (nb *Notebook) InjectParameters(assignments []string) (map[string]any, erro
 			}
 			return nil, fmt.Errorf("unknown parameter %q; the notebook's parameters are: %s", name, avail)
 		}
-		lit, v, err := p.Kind.Literal(value)
+		lit, v, err := p.Literal(value)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %q expects a %s: %v", name, p.Kind, err)
 		}
@@ -250,6 +359,9 @@ func (nb *Notebook) InjectParameters(assignments []string) (map[string]any, erro
 		cell.ID = "injected-parameters"
 	}
 	var cells []*Cell
+	if pi < 0 {
+		cells = append(cells, cell)
+	}
 	for i, c := range nb.Cells {
 		if c.HasTag(InjectedParametersTag) {
 			continue

@@ -35,6 +35,8 @@ type Options struct {
 	Log io.Writer
 	// Jupyter is the jupyter command used for nbconvert; default "jupyter".
 	Jupyter string
+	// AllowErrors runs each notebook on past failing cells (see runner.Options.AllowErrors).
+	AllowErrors bool
 }
 
 // Entry is one notebook's line in the index.
@@ -51,7 +53,9 @@ type Entry struct {
 
 // Run executes each notebook, converts it (also when it failed, so the report shows where)
 // to Dir/NAME.html, writes Dir/index.html and Dir/index.json, and returns the entries. The
-// error is non-nil when any notebook failed; the index is written regardless.
+// error is non-nil when any notebook failed (a runner.Error of the first failure's kind); the
+// index is written regardless. Before anything runs, it refuses (runner.BadInput) a notebook
+// whose executed copy, Dir/NAME.ipynb, would overwrite it or another notebook's.
 func Run(ctx context.Context, notebooks []string, opts Options) ([]Entry, error) {
 	if opts.Dir == "" {
 		opts.Dir = "reports"
@@ -60,10 +64,24 @@ func Run(ctx context.Context, notebooks []string, opts Options) ([]Entry, error)
 		opts.Log = io.Discard
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, &runner.Error{Failure: runner.BadInput, Err: fmt.Errorf("report: %w", err)}
+	}
+	byOutput := map[string]string{}
+	for _, nb := range notebooks {
+		executed := filepath.Join(opts.Dir, filepath.Base(nb))
+		if runner.SameFile(nb, executed) {
+			return nil, &runner.Error{Failure: runner.BadInput, Err: fmt.Errorf(
+				"report: %s is in the report folder %s, where its executed copy would overwrite it; choose another --dir", nb, opts.Dir)}
+		}
+		if other, ok := byOutput[executed]; ok {
+			return nil, &runner.Error{Failure: runner.BadInput, Err: fmt.Errorf(
+				"report: %s and %s would both be written to %s; rename one", other, nb, executed)}
+		}
+		byOutput[executed] = nb
 	}
 	var entries []Entry
 	var failed []string
+	var firstErr error
 	for _, nb := range notebooks {
 		name := strings.TrimSuffix(filepath.Base(nb), ".ipynb")
 		e := Entry{Notebook: nb, Name: name}
@@ -72,7 +90,7 @@ func Run(ctx context.Context, notebooks []string, opts Options) ([]Entry, error)
 		start := time.Now()
 		res, err := runner.Run(ctx, runner.Options{
 			Path: nb, Output: executed, Params: opts.Params,
-			CellTimeout: opts.CellTimeout, Spec: opts.Spec, Log: opts.Log,
+			CellTimeout: opts.CellTimeout, Spec: opts.Spec, Log: opts.Log, AllowErrors: opts.AllowErrors,
 		})
 		e.Seconds = time.Since(start).Seconds()
 		if res != nil {
@@ -81,6 +99,9 @@ func Run(ctx context.Context, notebooks []string, opts Options) ([]Entry, error)
 		if err != nil {
 			e.Error = err.Error()
 			failed = append(failed, name)
+			if firstErr == nil {
+				firstErr = err
+			}
 		} else {
 			e.OK = true
 		}
@@ -111,8 +132,12 @@ func Run(ctx context.Context, notebooks []string, opts Options) ([]Entry, error)
 		return entries, err
 	}
 	if len(failed) > 0 {
-		return entries, fmt.Errorf("report: %d of %d notebooks failed: %s (see %s)",
-			len(failed), len(notebooks), strings.Join(failed, ", "), filepath.Join(opts.Dir, "index.html"))
+		kind := runner.FailureOf(firstErr)
+		if kind == "" {
+			kind = runner.CellError // its HTML conversion failed
+		}
+		return entries, &runner.Error{Failure: kind, Err: fmt.Errorf("report: %d of %d notebooks failed: %s (see %s)",
+			len(failed), len(notebooks), strings.Join(failed, ", "), filepath.Join(opts.Dir, "index.html"))}
 	}
 	return entries, nil
 }

@@ -1,11 +1,15 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/kernel/runner"
+	"github.com/labnotes/labnotes/kernel/spec"
 )
 
 func TestRemoteResource(t *testing.T) {
@@ -53,5 +57,36 @@ func TestWriteIndex(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err := json.Unmarshal(data, &back); err != nil || len(back) != 2 || back[1].OK || back[0].Backend != "go (no GPU)" {
 		t.Fatalf("index.json: %v %+v", err, back)
+	}
+}
+
+// TestRefusesInputInReportDir: a notebook inside the report folder would be overwritten by its
+// executed copy (it was: report did not check what run checks); nothing runs, nothing changes.
+func TestRefusesInputInReportDir(t *testing.T) {
+	dir := t.TempDir()
+	nb := filepath.Join(dir, "x.ipynb")
+	content := []byte(`{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}`)
+	if err := os.WriteFile(nb, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	never := &spec.Spec{Argv: []string{filepath.Join(dir, "no-such-kernel"), "{connection_file}"}}
+	for _, nbs := range [][]string{{nb}, {filepath.Join(dir, ".", "x.ipynb")}} {
+		_, err := Run(context.Background(), nbs, Options{Dir: dir, Spec: never})
+		if err == nil || !strings.Contains(err.Error(), "would overwrite it") || runner.FailureOf(err) != runner.BadInput {
+			t.Fatalf("Run(%q) = %v, want a bad-input error saying the input would be overwritten", nbs, err)
+		}
+	}
+	if after, _ := os.ReadFile(nb); string(after) != string(content) {
+		t.Errorf("the input notebook was overwritten:\n%s", after)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err == nil {
+		t.Errorf("an index was written for a refused report")
+	}
+	// Two notebooks with one name would overwrite each other's executed copy.
+	a, b := filepath.Join(t.TempDir(), "y.ipynb"), filepath.Join(t.TempDir(), "y.ipynb")
+	os.WriteFile(a, content, 0o644)
+	os.WriteFile(b, content, 0o644)
+	if _, err := Run(context.Background(), []string{a, b}, Options{Dir: t.TempDir(), Spec: never}); err == nil || !strings.Contains(err.Error(), "would both be written") {
+		t.Errorf("two notebooks named y.ipynb: %v, want a refusal", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,43 +23,39 @@ type kernelProc struct {
 	spec    *spec.Spec
 	cmd     *exec.Cmd
 	dir     string
+	conn    *wire.ConnectionInfo
 	client  *wire.Client
-	stderr  *tailBuffer
+	stderr  *kernelLog
 	exited  chan struct{} // closed when the process has exited
 	waitErr error         // valid once exited is closed
 	info    map[string]any
 
 	groupsMu sync.Mutex
 	groups   map[int]uint64 // process groups started by the kernel: leader pid -> start time
+	gonbDir  string         // GoNB's temporary folder, once seen
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
+// kernelLog is the file the kernel's stdout and stderr go to. A file, not a pipe: a kernel
+// whose runner was killed would die of SIGPIPE at its next log line before it could clean up.
+type kernelLog struct {
+	path string
+	max  int64 // Tail reads at most this many bytes from the end
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 2*t.max {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
+// Tail returns the last n lines (at most max bytes) the kernel wrote.
+func (t *kernelLog) Tail(n int) string {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return ""
 	}
-	return len(p), nil
-}
-
-// Tail returns the last n lines (at most max bytes) written.
-func (t *tailBuffer) Tail(n int) string {
-	t.mu.Lock()
-	b := t.buf
-	if len(b) > t.max {
-		b = b[len(b)-t.max:]
+	defer f.Close()
+	size, _ := f.Seek(0, io.SeekEnd)
+	off := max(0, size-t.max)
+	b := make([]byte, size-off)
+	if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
+		return ""
 	}
-	s := string(bytes.TrimRight(b, "\n"))
-	t.mu.Unlock()
-	lines := strings.Split(s, "\n")
+	lines := strings.Split(string(bytes.TrimRight(b, "\n")), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -76,15 +73,61 @@ func (k *kernelProc) exitStatus() string {
 	return "unknown"
 }
 
+// kernelDirPrefix names the runner's per-kernel temporary folders (connection file, owner file).
+const kernelDirPrefix = "labnotes-kernel-"
+
+// ownerFile, in a kernel folder, holds "PID START" of the runner process that made it.
+const ownerFile = "owner"
+
+// writeOwner records the current process as the owner of the kernel folder dir.
+func writeOwner(dir string) error {
+	st, ok := readProcStat(os.Getpid())
+	if !ok {
+		return nil // no /proc: folders are then only removed by the runner itself
+	}
+	data := fmt.Sprintf("%d %d\n", os.Getpid(), st.start)
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(data), 0o600); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	return nil
+}
+
+// sweepKernelDirs removes the kernel folders of runner processes that no longer exist (a runner
+// killed by SIGKILL cannot remove its own; its kernel removes GoNB's folder when it gets the
+// parent-death signal).
+func sweepKernelDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), kernelDirPrefix+"*"))
+	for _, d := range dirs {
+		data, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue
+		}
+		var pid int
+		var start uint64
+		if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil {
+			continue
+		}
+		if st, ok := readProcStat(pid); ok && st.start == start {
+			continue // its runner is alive
+		}
+		os.RemoveAll(d)
+	}
+}
+
 // startKernel starts the kernel of s, connects to it and waits for its kernel_info_reply.
 func startKernel(ctx context.Context, s *spec.Spec, timeout time.Duration) (*kernelProc, error) {
 	info, err := wire.NewConnectionInfo()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "labnotes-kernel-")
+	sweepKernelDirs()
+	dir, err := os.MkdirTemp("", kernelDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
+	}
+	if err := writeOwner(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	connFile := filepath.Join(dir, "connection.json")
 	if err := info.WriteFile(connFile); err != nil {
@@ -92,16 +135,25 @@ func startKernel(ctx context.Context, s *spec.Spec, timeout time.Duration) (*ker
 		return nil, err
 	}
 	argv, env := s.Command(connFile)
-	k := &kernelProc{spec: s, dir: dir, stderr: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
+	k := &kernelProc{spec: s, dir: dir, conn: info, exited: make(chan struct{}),
+		stderr: &kernelLog{path: filepath.Join(dir, "kernel.log"), max: 64 << 10}}
+	logFile, err := os.OpenFile(k.stderr.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	defer logFile.Close() // the kernel has its own descriptor once started
 	k.cmd = exec.Command(argv[0], argv[1:]...)
 	k.cmd.Env = env
-	k.cmd.Stdout = k.stderr
-	k.cmd.Stderr = k.stderr
+	k.cmd.Stdout = logFile
+	k.cmd.Stderr = logFile
 	// Own process group: a Ctrl-C in the runner's terminal does not reach the kernel directly,
 	// and the whole group (kernel and the cell programs it runs) can be signaled at once.
+	// Pdeathsig: when the runner dies, even by SIGKILL, the kernel gets SIGTERM, on which GoNB
+	// interrupts the running cell, stops gopls and removes its temporary folder (see
+	// setPdeathsig: Linux only).
 	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// Children (cell programs) may keep the output pipes open after the kernel died.
-	k.cmd.WaitDelay = time.Second
+	setPdeathsig(k.cmd.SysProcAttr, syscall.SIGTERM)
 	if err := k.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("runner: starting kernel %q: %w", argv[0], err)
@@ -201,6 +253,11 @@ func (k *kernelProc) kill() {
 		k.client.Close()
 	}
 	os.RemoveAll(k.dir)
+	k.groupsMu.Lock()
+	if k.gonbDir != "" {
+		os.RemoveAll(k.gonbDir) // left by a kernel that did not exit cleanly
+	}
+	k.groupsMu.Unlock()
 }
 
 // shutdown asks the kernel to shut down (shutdown_request on control), waits up to grace for it

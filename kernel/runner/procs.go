@@ -2,6 +2,7 @@ package runner
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,8 @@ func readProcStat(pid int) (procStat, bool) {
 	return procStat{ppid: ppid, pgid: pgid, start: start}, true
 }
 
-// trackGroups records the process groups, other than the kernel's own, led by descendants of
+// trackGroups records GoNB's temporary folder (the working folder of gopls, which GoNB removes
+// only when it exits cleanly) and the process groups, other than the kernel's own, led by descendants of
 // the kernel (GoNB starts gopls in its own group, which a kill of the kernel's group misses and
 // which outlives a killed kernel). Linux only; elsewhere it records nothing.
 func (k *kernelProc) trackGroups() {
@@ -59,6 +61,13 @@ func (k *kernelProc) trackGroups() {
 		pid := queue[0]
 		queue = queue[1:]
 		st := stats[pid]
+		if k.gonbDir == "" {
+			if cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd"); err == nil && isGoNBDir(cwd) {
+				k.groupsMu.Lock()
+				k.gonbDir = cwd
+				k.groupsMu.Unlock()
+			}
+		}
 		if st.pgid == pid && st.pgid != root {
 			k.groupsMu.Lock()
 			if k.groups == nil {
@@ -69,6 +78,12 @@ func (k *kernelProc) trackGroups() {
 		}
 		queue = append(queue, children[pid]...)
 	}
+}
+
+// isGoNBDir reports whether dir is a GoNB kernel's temporary folder (os.TempDir()/gonb_<id>, where
+// GoNB writes the cells' code and binaries and runs gopls).
+func isGoNBDir(dir string) bool {
+	return filepath.Dir(dir) == filepath.Clean(os.TempDir()) && strings.HasPrefix(filepath.Base(dir), "gonb_")
 }
 
 // killGroups kills the recorded process groups whose leader is still the same process.

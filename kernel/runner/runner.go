@@ -2,9 +2,13 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -19,6 +23,18 @@ const (
 	DefaultStartupTimeout = 2 * time.Minute
 	DefaultInterruptGrace = 10 * time.Second
 	DefaultMaxStreamBytes = 2 << 20
+	DefaultMaxRichBytes   = 10 << 20
+)
+
+// Cell tags the runner obeys (nbclient's names).
+const (
+	// SkipTag: the cell is not run.
+	SkipTag = "skip-execution"
+	// RaisesTag: the cell may fail; its error is recorded and the run goes on.
+	RaisesTag = "raises-exception"
+	// BannerTag marks the cells the runner adds to a failed run's output notebook: the banner at
+	// the top and the anchor before each failing cell (removed from an input notebook).
+	BannerTag = "labnotes-error"
 )
 
 // Options configure [Run].
@@ -45,6 +61,13 @@ type Options struct {
 	// beyond it the text is dropped and a "[labnotes: output truncated, N bytes dropped]" note
 	// is appended.
 	MaxStreamBytes int
+	// MaxRichBytes caps the rich output (display_data, execute_result, update_display_data
+	// content) stored per cell (default [DefaultMaxRichBytes]); an output beyond it is replaced by
+	// a text/plain "[labnotes: display output dropped, ...]" note.
+	MaxRichBytes int
+	// AllowErrors runs on past failing cells (as long as the kernel lives); every failure is
+	// recorded in the output notebook and the run still returns an error at the end.
+	AllowErrors bool
 }
 
 // Result describes a run. It is also written to the output notebook as metadata.labnotes.
@@ -57,12 +80,20 @@ type Result struct {
 	Backend string `json:"backend"`
 	// Parameters are the injected values by name.
 	Parameters map[string]any `json:"parameters"`
-	// FailedCell is the 1-based index, among code cells, of the cell that failed (0 if none).
+	// FailedCell is the 1-based index, among code cells, of the first cell that failed (0 if
+	// none).
 	FailedCell int `json:"failed_cell,omitempty"`
+	// FailedCells lists every failing cell (more than one only with AllowErrors).
+	FailedCells []int `json:"failed_cells,omitempty"`
+	// Failure is the kind of the first failure ("" when OK).
+	Failure Failure `json:"failure,omitempty"`
 	// Error is the run's error message ("" when OK).
 	Error string `json:"error"`
-	// CellsRun counts the code cells executed (empty cells are skipped and not counted).
+	// CellsRun counts the code cells executed (empty and skip-execution cells are not run).
 	CellsRun int `json:"-"`
+	// Warnings are notes about the run (a parameter given to a notebook without a parameters
+	// cell, ...), also written to Options.Log.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 var (
@@ -80,11 +111,18 @@ func StripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	res := &Result{Parameters: map[string]any{}}
-	if opts.Spec == nil {
-		return res, errors.New("runner: no kernelspec given (Options.Spec is nil)")
+	badInput := func(format string, args ...any) (*Result, error) {
+		res.Failure = BadInput
+		return res, fail(BadInput, fmt.Errorf(format, args...))
 	}
-	if opts.Output == "" {
-		return res, errors.New("runner: no output path given (Options.Output is empty)")
+	if opts.Spec == nil {
+		return badInput("runner: no kernelspec given (Options.Spec is nil)")
+	}
+	if opts.CellTimeout < 0 {
+		return badInput("runner: cell timeout %s is negative; use 0 for no limit", opts.CellTimeout)
+	}
+	if err := checkOutput(opts.Path, opts.Output); err != nil {
+		return badInput("runner: %w", err)
 	}
 	if opts.StartupTimeout <= 0 {
 		opts.StartupTimeout = DefaultStartupTimeout
@@ -95,6 +133,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.MaxStreamBytes <= 0 {
 		opts.MaxStreamBytes = DefaultMaxStreamBytes
 	}
+	if opts.MaxRichBytes <= 0 {
+		opts.MaxRichBytes = DefaultMaxRichBytes
+	}
 	logf := func(format string, args ...any) {
 		if opts.Log != nil {
 			fmt.Fprintf(opts.Log, format+"\n", args...)
@@ -103,26 +144,41 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	nb, err := notebook.ReadFile(opts.Path)
 	if err != nil {
-		return res, fmt.Errorf("runner: %w", err)
+		return badInput("runner: %w", err)
+	}
+	if len(opts.Params) > 0 && nb.ParametersCell() < 0 {
+		w := fmt.Sprintf("warning: %s has no code cell tagged %q; the parameters (%s) are injected in a new first cell, and a later declaration of the same name overrides them",
+			opts.Path, notebook.ParametersTag, strings.Join(opts.Params, ", "))
+		res.Warnings = append(res.Warnings, w)
+		logf("labnotes: %s", w)
 	}
 	params, err := nb.InjectParameters(opts.Params)
 	if err != nil {
-		return res, fmt.Errorf("runner: notebook %s: %w", opts.Path, err)
+		return badInput("runner: notebook %s: %w", opts.Path, err)
 	}
 	res.Parameters = params
+	var cells []*notebook.Cell
 	for _, c := range nb.Cells {
+		if c.HasTag(BannerTag) {
+			continue // from an earlier failed run
+		}
 		if c.Type == "code" {
 			c.Outputs = nil
 			c.ExecutionCount = nil
 			delete(c.Metadata, "execution")
 		}
+		cells = append(cells, c)
 	}
+	nb.Cells = cells
 
+	var failures []failedCell
 	finish := func(runErr error) (*Result, error) {
 		res.Duration = time.Since(start)
 		res.OK = runErr == nil
 		if runErr != nil {
 			res.Error = runErr.Error()
+			res.Failure = FailureOf(runErr)
+			addBanner(nb, failures, runErr)
 		}
 		md := map[string]any{
 			"ok":               res.OK,
@@ -133,6 +189,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		if res.FailedCell > 0 {
 			md["failed_cell"] = res.FailedCell
+			md["failed_cells"] = res.FailedCells
+		}
+		if res.Failure != "" {
+			md["failure"] = string(res.Failure)
+		}
+		if len(res.Warnings) > 0 {
+			md["warnings"] = res.Warnings
 		}
 		nb.Metadata["labnotes"] = md
 		if err := nb.WriteFile(opts.Output); err != nil {
@@ -141,14 +204,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 			res.OK = false
 			res.Error = err.Error()
-			return res, fmt.Errorf("runner: %w", err)
+			res.Failure = BadInput
+			return res, fail(BadInput, fmt.Errorf("runner: %w", err))
 		}
 		return res, runErr
 	}
 
 	k, err := startKernel(ctx, opts.Spec, opts.StartupTimeout)
 	if err != nil {
-		return finish(fmt.Errorf("runner: notebook %s: %w", opts.Path, err))
+		kind := DeadKernel
+		if ctx.Err() != nil {
+			kind = Cancelled
+		}
+		return finish(fail(kind, fmt.Errorf("runner: notebook %s: %w", opts.Path, err)))
 	}
 	defer k.shutdown(3 * time.Second)
 	if li, ok := k.info["language_info"]; ok {
@@ -164,13 +232,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var toRun int
 	for _, ci := range codeCells {
-		if strings.TrimSpace(nb.Cells[ci].Source) != "" {
+		if c := nb.Cells[ci]; strings.TrimSpace(c.Source) != "" && !c.HasTag(SkipTag) {
 			toRun++
 		}
 	}
 	for n, ci := range codeCells {
 		cell := nb.Cells[ci]
 		if strings.TrimSpace(cell.Source) == "" {
+			continue
+		}
+		if cell.HasTag(SkipTag) {
+			logf("[-/%d] cell %d skipped (tagged %s)", toRun, n+1, SkipTag)
 			continue
 		}
 		res.CellsRun++
@@ -180,30 +252,150 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			res.Backend = backendOf(cell)
 		}
 		status := "ok"
-		if cerr != nil {
+		expected := cerr != nil && cell.HasTag(RaisesTag) && FailureOf(cerr) == CellError
+		switch {
+		case expected:
+			status = "failed as expected (tagged " + RaisesTag + ")"
+		case cerr != nil:
 			status = "FAILED"
 		}
 		logf("[%d/%d] cell %d %s %.1fs", res.CellsRun, toRun, n+1, status, time.Since(t0).Seconds())
-		if cerr != nil {
+		if cerr == nil || expected {
+			continue
+		}
+		if res.FailedCell == 0 {
 			res.FailedCell = n + 1
-			desc := fmt.Sprintf("cell %d of %d", n+1, len(codeCells))
-			if cell.ID != "" {
-				desc += fmt.Sprintf(" (id %s)", cell.ID)
+		}
+		res.FailedCells = append(res.FailedCells, n+1)
+		desc := fmt.Sprintf("cell %d of %d", n+1, len(codeCells))
+		if cell.ID != "" {
+			desc += fmt.Sprintf(" (id %s)", cell.ID)
+		}
+		if fl := firstCodeLine(cell.Source); fl != "" {
+			if len(fl) > 80 {
+				fl = fl[:77] + "..."
 			}
-			if fl := firstCodeLine(cell.Source); fl != "" {
-				if len(fl) > 80 {
-					fl = fl[:77] + "..."
-				}
-				desc += fmt.Sprintf(" `%s`", fl)
-			}
-			var kd *kernelDiedError
-			if errors.As(cerr, &kd) {
-				return finish(fmt.Errorf("runner: notebook %s: kernel died while running %s (exit status %s)%s", opts.Path, desc, kd.status, kd.tail))
-			}
-			return finish(fmt.Errorf("runner: notebook %s: %s failed: %w", opts.Path, desc, cerr))
+			desc += fmt.Sprintf(" `%s`", fl)
+		}
+		var kd *kernelDiedError
+		if errors.As(cerr, &kd) {
+			cerr = fail(DeadKernel, fmt.Errorf("runner: notebook %s: kernel died while running %s (exit status %s)%s", opts.Path, desc, kd.status, kd.tail))
+		} else {
+			cerr = fail(FailureOf(cerr), fmt.Errorf("runner: notebook %s: %s failed: %w", opts.Path, desc, cerr))
+		}
+		failures = append(failures, failedCell{index: ci, n: n + 1, err: cerr})
+		stop := !opts.AllowErrors || FailureOf(cerr) == DeadKernel || FailureOf(cerr) == Cancelled
+		select {
+		case <-k.exited:
+			stop = true
+		default:
+		}
+		if stop {
+			break
 		}
 	}
-	return finish(nil)
+	switch len(failures) {
+	case 0:
+		return finish(nil)
+	case 1:
+		return finish(failures[0].err)
+	}
+	msgs := make([]string, len(failures))
+	for i, f := range failures {
+		msgs[i] = f.err.Error()
+	}
+	return finish(fail(FailureOf(failures[0].err), fmt.Errorf("runner: notebook %s: %d cells failed (--allow-errors):\n%s",
+		opts.Path, len(failures), strings.Join(msgs, "\n"))))
+}
+
+// checkOutput checks, before anything runs, that the executed notebook can be written to out:
+// not the input notebook, not a folder, in a folder that exists (or can be made) and is writable.
+func checkOutput(in, out string) error {
+	if out == "" {
+		return errors.New("no output path given (Options.Output is empty)")
+	}
+	if SameFile(in, out) {
+		return fmt.Errorf("output %s is the input notebook; the input is never overwritten, choose another output", out)
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("output %s is a folder; expected a notebook file path", out)
+	}
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output %s: cannot create its folder: %w", out, err)
+	}
+	f, err := os.CreateTemp(dir, ".labnotes-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output %s: its folder is not writable: %w", out, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// SameFile reports whether paths a and b name the same file (or, when either does not exist,
+// the same absolute path).
+func SameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	aa, _ := filepath.Abs(a)
+	bb, _ := filepath.Abs(b)
+	return aa == bb
+}
+
+// failedCell is a failing cell: its index in nb.Cells, its number among code cells, its error.
+type failedCell struct {
+	index, n int
+	err      error
+}
+
+// addBanner puts at the top of a failed run's notebook a markdown cell saying what failed, with
+// links to an anchor cell put before each failing cell (papermill's error banner).
+func addBanner(nb *notebook.Notebook, failures []failedCell, runErr error) {
+	tagged := func(c *notebook.Cell, id string) *notebook.Cell {
+		c.Metadata["tags"] = []any{BannerTag}
+		if nb.NBFormatMinor >= 5 {
+			c.ID = id
+		}
+		return c
+	}
+	var b strings.Builder
+	b.WriteString(`<span style="color:#b00020; font-weight:bold; font-size:1.3em">labnotes: this run failed</span>` + "\n\n")
+	if len(failures) == 0 {
+		b.WriteString(html.EscapeString(firstLines(StripANSI(runErr.Error()), 6)) + "\n")
+	}
+	anchors := map[int]*notebook.Cell{}
+	for _, f := range failures {
+		id := fmt.Sprintf("labnotes-error-cell-%d", f.n)
+		fmt.Fprintf(&b, "- [code cell %d](#%s): %s\n", f.n, id, html.EscapeString(firstLines(StripANSI(f.err.Error()), 1)))
+		anchors[f.index] = tagged(notebook.NewMarkdownCell(fmt.Sprintf(
+			`<span id="%s" style="color:#b00020; font-weight:bold">labnotes: the next cell failed (%s).</span>`, id, FailureOf(f.err))), id)
+	}
+	cells := []*notebook.Cell{tagged(notebook.NewMarkdownCell(b.String()), "labnotes-error-banner")}
+	for i, c := range nb.Cells {
+		if a := anchors[i]; a != nil {
+			cells = append(cells, a)
+		}
+		cells = append(cells, c)
+	}
+	nb.Cells = cells
+}
+
+// firstLines returns the first n lines of s, each cut at 300 bytes.
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	for i, l := range lines {
+		if len(l) > 300 {
+			lines[i] = l[:297] + "..."
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // firstCodeLine returns the first line of src that is neither blank nor GoNB's "%%" marker.
@@ -238,6 +430,7 @@ func (e *kernelDiedError) Error() string { return "kernel died (exit status " + 
 
 // cellError is a failure reported by the kernel (or a timeout/cancellation).
 type cellError struct {
+	kind          Failure // Timeout or Cancelled for the runner's own errors, else ""
 	ename, evalue string
 	traceback     []string
 	stderr        string // tail of the cell's stderr stream, often where a panic's trace is
@@ -276,6 +469,7 @@ type cellRun struct {
 	ci          int
 	cell        *notebook.Cell
 	streamBytes int
+	richBytes   int
 	dropped     map[string]int
 	clearWait   bool
 	errOut      *cellError
@@ -394,22 +588,22 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 			return kd
 		case <-timeout:
 			msg := fmt.Sprintf("cell %d of %d timed out after %s (--timeout); the kernel was interrupted", n, total, e.opts.CellTimeout)
-			stopWith(&cellError{ename: "CellTimeoutError", evalue: msg, traceback: []string{msg}})
+			stopWith(&cellError{kind: Timeout, ename: "CellTimeoutError", evalue: msg, traceback: []string{msg}})
 		case <-cancelled:
 			msg := fmt.Sprintf("run cancelled while cell %d of %d was running (%v); the kernel was interrupted", n, total, context.Cause(ctx))
-			stopWith(&cellError{ename: "RunCancelled", evalue: msg, traceback: []string{msg}})
+			stopWith(&cellError{kind: Cancelled, ename: "RunCancelled", evalue: msg, traceback: []string{msg}})
 		case <-grace:
 			// The interrupt did not bring the kernel back: kill it and report the timeout.
 			e.k.kill()
 			cr.finish()
 			failure.stderr = cr.stderrTail(20)
-			return failure
+			return fail(failure.kind, failure)
 		}
 	}
 	cr.finish()
 	if failure != nil {
 		failure.stderr = cr.stderrTail(20)
-		return failure
+		return fail(failure.kind, failure)
 	}
 	var rc struct {
 		Status         string   `json:"status"`
@@ -437,7 +631,9 @@ func (e *executor) runCell(ctx context.Context, ci, n, total int) error {
 }
 
 // stderrTail returns the last n lines of the cell's stderr stream, without ANSI colors and
-// without the lines that only repeat the error value.
+// without the lines that only repeat the error value. The first lines that say why a Go program
+// died ("fatal error: ...", "panic: ...", "runtime: ...", "signal ...") are kept even when they
+// come before those n lines (a fatal error's goroutine dump is often hundreds of lines long).
 func (cr *cellRun) stderrTail(n int) string {
 	var all strings.Builder
 	for _, o := range cr.cell.Outputs {
@@ -446,11 +642,27 @@ func (cr *cellRun) stderrTail(n int) string {
 		}
 	}
 	lines := strings.Split(strings.TrimRight(StripANSI(all.String()), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	if len(lines) <= n {
+		return strings.TrimSpace(strings.Join(lines, "\n"))
 	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	var head []string
+	for _, l := range lines[:len(lines)-n] {
+		if fatalLineRE.MatchString(l) {
+			head = append(head, l)
+			if len(head) == 4 {
+				break
+			}
+		}
+	}
+	tail := lines[len(lines)-n:]
+	if len(head) > 0 {
+		head = append(head, fmt.Sprintf("[... %d lines ...]", len(lines)-n-len(head)))
+	}
+	return strings.TrimSpace(strings.Join(append(head, tail...), "\n"))
 }
+
+// fatalLineRE matches the lines with which the Go runtime says why a program died.
+var fatalLineRE = regexp.MustCompile(`^(fatal error: |panic: |runtime: |signal [A-Z]+|SIG[A-Z]+: )`)
 
 // handle records one iopub message of the cell.
 func (cr *cellRun) handle(m *wire.Message, timing map[string]any) {
@@ -467,6 +679,14 @@ func (cr *cellRun) handle(m *wire.Message, timing map[string]any) {
 		Evalue    string   `json:"evalue"`
 		Traceback []string `json:"traceback"`
 		Wait      bool     `json:"wait"`
+	}
+	switch m.Header.MsgType {
+	case "display_data", "execute_result", "update_display_data":
+		if cr.richBytes+len(m.Content) > cr.e.opts.MaxRichBytes {
+			cr.dropRich(m)
+			return
+		}
+		cr.richBytes += len(m.Content)
 	}
 	if err := m.Decode(&c); err != nil {
 		return
@@ -514,11 +734,46 @@ func (cr *cellRun) handle(m *wire.Message, timing map[string]any) {
 	}
 }
 
+// dropRich records, instead of a rich output that would take the cell past MaxRichBytes, a
+// text/plain note (the content itself is not decoded).
+func (cr *cellRun) dropRich(m *wire.Message) {
+	var c struct {
+		ExecutionCount *int `json:"execution_count"`
+		Transient      struct {
+			DisplayID string `json:"display_id"`
+		} `json:"transient"`
+	}
+	_ = json.Unmarshal(m.Content, &c) // the big data field is skipped, not stored
+	note := map[string]any{"text/plain": fmt.Sprintf("[labnotes: display output dropped, %d bytes: the cell's rich outputs exceed the limit of %d bytes]",
+		len(m.Content), cr.e.opts.MaxRichBytes)}
+	switch m.Header.MsgType {
+	case "update_display_data":
+		for _, loc := range cr.e.displays[c.Transient.DisplayID] {
+			if outs := cr.e.nb.Cells[loc.cell].Outputs; loc.idx < len(outs) {
+				outs[loc.idx].Data, outs[loc.idx].Metadata = note, map[string]any{}
+			}
+		}
+	default:
+		o := &notebook.Output{Type: m.Header.MsgType, Data: note}
+		if m.Header.MsgType == "execute_result" {
+			o.ExecutionCount = c.ExecutionCount
+			if o.ExecutionCount == nil {
+				o.ExecutionCount = cr.cell.ExecutionCount
+			}
+		}
+		idx := cr.addOutput(o)
+		if id := c.Transient.DisplayID; id != "" {
+			cr.e.displays[id] = append(cr.e.displays[id], outLoc{cr.ci, idx})
+		}
+	}
+}
+
 // clear removes the cell's outputs (clear_output), forgetting their display ids.
 func (cr *cellRun) clear() {
 	cr.finishTruncation()
 	cr.cell.Outputs = nil
 	cr.streamBytes = 0
+	cr.richBytes = 0
 	cr.clearWait = false
 	for id, locs := range cr.e.displays {
 		kept := locs[:0]

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -80,6 +81,11 @@ type runCase struct {
 	maxDuration time.Duration
 	// interruptMode overrides the kernelspec's interrupt_mode.
 	interruptMode string
+	// failure is the kind of failure wanted (CellError when wantErr is set and this is "").
+	failure Failure
+	// failedCell is the first failing code cell wanted (2 when wantErr is set and this is 0).
+	failedCell  int
+	allowErrors bool
 }
 
 func TestRun(t *testing.T) {
@@ -180,13 +186,13 @@ func TestRun(t *testing.T) {
 		{
 			name: "endless loop", notebook: "loop.ipynb", timeout: 8 * time.Second,
 			wantErr:     []string{"cell 2 of 3", "timed out after 8s", `fmt.Println("looping")`},
-			maxDuration: 45 * time.Second,
+			maxDuration: 45 * time.Second, failure: Timeout,
 		},
 		{
 			name: "endless loop, message interrupt", notebook: "loop.ipynb", timeout: 8 * time.Second,
 			interruptMode: "message",
 			wantErr:       []string{"cell 2 of 3", "timed out after 8s"},
-			maxDuration:   45 * time.Second,
+			maxDuration:   45 * time.Second, failure: Timeout,
 		},
 		{
 			name: "huge output", notebook: "huge.ipynb",
@@ -208,7 +214,61 @@ func TestRun(t *testing.T) {
 		{
 			name: "kernel killed", notebook: "kill.ipynb",
 			wantErr:     []string{"kernel died while running cell 2 of 3", "signal: killed"},
-			maxDuration: 60 * time.Second,
+			maxDuration: 60 * time.Second, failure: DeadKernel,
+		},
+		{
+			// skip-execution is not run (it does not compile), raises-exception's panic is
+			// recorded and the run goes on, the compile error of cell 4 ends the run.
+			name: "tags", notebook: "tags.ipynb",
+			wantErr: []string{"cell 4 of 5", "undefinedThing"}, failedCell: 4,
+			wantOutputs: func(t *testing.T, nb *notebook.Notebook, res *Result) {
+				cs := codeCells(nb)
+				if cs[1].ExecutionCount != nil || len(cs[1].Outputs) > 0 {
+					t.Errorf("the skip-execution cell ran: %+v", cs[1].Outputs)
+				}
+				if !hasErrorOutput(cs[2]) {
+					t.Errorf("the raises-exception cell has no error output: %+v", cs[2].Outputs)
+				}
+				if cs[4].ExecutionCount != nil {
+					t.Errorf("the cell after the failure ran without --allow-errors")
+				}
+				if res.CellsRun != 3 {
+					t.Errorf("CellsRun = %d, want 3", res.CellsRun)
+				}
+			},
+		},
+		{
+			name: "allow errors", notebook: "tags.ipynb", allowErrors: true,
+			wantErr: []string{"cell 4 of 5", "undefinedThing"}, failedCell: 4,
+			wantOutputs: func(t *testing.T, nb *notebook.Notebook, res *Result) {
+				if !strings.Contains(streamText(codeCells(nb)[4], "stdout"), "after the failure") {
+					t.Errorf("the cell after the failure did not run with AllowErrors")
+				}
+				if len(res.FailedCells) != 1 || res.FailedCells[0] != 4 {
+					t.Errorf("FailedCells = %v, want [4] (the raises-exception cell is not a failure)", res.FailedCells)
+				}
+			},
+		},
+		{
+			name: "rich output capped", notebook: "rich.ipynb", maxDuration: 90 * time.Second,
+			wantOutputs: func(t *testing.T, nb *notebook.Notebook, res *Result) {
+				c := codeCells(nb)[0]
+				var stored, notes int
+				for _, o := range c.Outputs {
+					if o.Type != "display_data" {
+						continue
+					}
+					if h, _ := o.Data["text/html"].(string); len(h) > 4<<20 {
+						stored++
+					}
+					if p, _ := o.Data["text/plain"].(string); strings.Contains(p, "[labnotes: display output dropped") {
+						notes++
+					}
+				}
+				if stored != 2 || notes != 1 {
+					t.Errorf("stored %d big displays and %d notes, want 2 and 1 (limit %d bytes)", stored, notes, DefaultMaxRichBytes)
+				}
+			},
 		},
 	}
 	for _, tc := range cases {
@@ -235,7 +295,7 @@ func TestRun(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			res, err := Run(ctx, Options{Path: in, Output: out, Params: tc.params, CellTimeout: tc.timeout,
-				Spec: s, Log: &log, InterruptGrace: 5 * time.Second})
+				Spec: s, Log: &log, InterruptGrace: 5 * time.Second, AllowErrors: tc.allowErrors})
 			took := time.Since(start)
 			t.Logf("%s: %.1fs, log:\n%s", tc.name, took.Seconds(), log.String())
 			if took > maxDur {
@@ -262,8 +322,12 @@ func TestRun(t *testing.T) {
 				if strings.Contains(msg, "\x1b[") {
 					t.Errorf("error has ANSI escapes")
 				}
-				if res.OK || res.FailedCell != 2 || res.Error == "" {
-					t.Errorf("Result = %+v, want failed cell 2", res)
+				wantCell, wantKind := cmp.Or(tc.failedCell, 2), cmp.Or(tc.failure, CellError)
+				if res.OK || res.FailedCell != wantCell || res.Error == "" {
+					t.Errorf("Result = %+v, want failed cell %d", res, wantCell)
+				}
+				if FailureOf(err) != wantKind || res.Failure != wantKind {
+					t.Errorf("failure %q (Result %q), want %q", FailureOf(err), res.Failure, wantKind)
 				}
 			}
 			after, _ := os.ReadFile(in)
@@ -280,16 +344,18 @@ func TestRun(t *testing.T) {
 				t.Errorf("metadata.labnotes = %v", md)
 			}
 			if tc.wantErr != nil {
-				if md["failed_cell"] != float64(2) {
+				wantCell := cmp.Or(tc.failedCell, 2)
+				if md["failed_cell"] != float64(wantCell) {
 					t.Errorf("metadata.labnotes.failed_cell = %v", md["failed_cell"])
 				}
-				failed := codeCells(nb)[1]
+				failed := codeCells(nb)[wantCell-1]
 				if !hasErrorOutput(failed) {
 					t.Errorf("failing cell has no error output: %+v", failed.Outputs)
 				}
-				if c := codeCells(nb)[2]; c.ExecutionCount != nil || len(c.Outputs) > 0 {
+				if c := codeCells(nb)[wantCell]; !tc.allowErrors && (c.ExecutionCount != nil || len(c.Outputs) > 0) {
 					t.Errorf("cell after the failure ran")
 				}
+				checkBanner(t, nb, wantCell)
 			}
 			if tc.wantOutputs != nil {
 				tc.wantOutputs(t, nb, res)
@@ -306,6 +372,27 @@ func TestRun(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkBanner checks the error banner of a failed run's notebook: first cell, linking to an
+// anchor cell right before the failing code cell.
+func checkBanner(t *testing.T, nb *notebook.Notebook, failedCell int) {
+	t.Helper()
+	top := nb.Cells[0]
+	anchor := fmt.Sprintf("labnotes-error-cell-%d", failedCell)
+	if top.Type != "markdown" || !top.HasTag(BannerTag) || !strings.Contains(top.Source, "labnotes: this run failed") ||
+		!strings.Contains(top.Source, "(#"+anchor+")") {
+		t.Errorf("first cell is not the error banner linking to %s: %+v", anchor, top)
+	}
+	n := 0
+	for i, c := range nb.Cells {
+		if c.Type == "code" {
+			n++
+			if n == failedCell && !(i > 0 && strings.Contains(nb.Cells[i-1].Source, `id="`+anchor+`"`)) {
+				t.Errorf("no anchor %s before the failing cell", anchor)
+			}
+		}
+	}
 }
 
 func codeCells(nb *notebook.Notebook) []*notebook.Cell {

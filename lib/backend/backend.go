@@ -32,8 +32,10 @@ var (
 // applies [Choose]'s choice (setting its Env with os.Setenv), creates the
 // backend and prints one line to stdout:
 //
-//	backend: <name> (<reason>)
+//	backend: <name> (<reason>; compute <dtype>)
 //
+// where <dtype> is [DefaultDType]'s: bf16 for XLA on a GPU or TPU, float32
+// otherwise.
 // Later calls return the same backend (or the same error) and print nothing.
 func New() (compute.Backend, error) {
 	mu.Lock()
@@ -49,7 +51,7 @@ func New() (compute.Backend, error) {
 		if w == nil {
 			w = os.Stdout
 		}
-		fmt.Fprintf(w, "backend: %s\n", chosen)
+		fmt.Fprintf(w, "backend: %s (%s; %s)\n", chosen.Name, chosen.Reason, PrecisionNote(created))
 	}
 	return created, createErr
 }
@@ -113,6 +115,7 @@ func Describe() string {
 	switch {
 	case created != nil:
 		fmt.Fprintf(&sb, "  created: %s\n", created.Description())
+		fmt.Fprintf(&sb, "  trainers' default precision: %s\n", PrecisionNote(created))
 		for i := range created.NumDevices() {
 			fmt.Fprintf(&sb, "  device %d: %s\n", i, created.DeviceDescription(compute.DeviceNum(i)))
 		}

@@ -23,8 +23,8 @@ func TestNew(t *testing.T) {
 	if again := MustNew(); again != b {
 		t.Errorf("second MustNew returned a different backend")
 	}
-	if !regexp.MustCompile(`^backend: (.+)\n$`).MatchString(out.String()) || out.String() != "backend: go (GOMLX_BACKEND is set)\n" {
-		t.Errorf("printed %q, want exactly one line %q", out.String(), "backend: go (GOMLX_BACKEND is set)\n")
+	if !regexp.MustCompile(`^backend: (.+)\n$`).MatchString(out.String()) || out.String() != "backend: go (GOMLX_BACKEND is set; compute float32)\n" {
+		t.Errorf("printed %q, want exactly one line %q", out.String(), "backend: go (GOMLX_BACKEND is set; compute float32)\n")
 	}
 	if os.Getenv(NoAutoInstallEnv) == "" {
 		t.Errorf("%s not set by New", NoAutoInstallEnv)
@@ -41,7 +41,7 @@ func TestNew(t *testing.T) {
 	}
 
 	d := Describe()
-	for _, want := range []string{"backend: go (GOMLX_BACKEND is set)", "compiled in: ", "go", "xla", "created: "} {
+	for _, want := range []string{"backend: go (GOMLX_BACKEND is set)", "compiled in: ", "go", "xla", "created: ", "precision: compute float32"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Describe() = %q, missing %q", d, want)
 		}

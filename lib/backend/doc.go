@@ -17,7 +17,10 @@
 // [New] applies the choice (environment variables included), creates the
 // backend once per process and prints a single line to stdout:
 //
-//	backend: go (no NVIDIA GPU: neither /dev/nvidia0 nor /proc/driver/nvidia exists)
+//	backend: go (no NVIDIA GPU: neither /dev/nvidia0 nor /proc/driver/nvidia exists; compute float32)
+//
+// The last part names the precision trainers compute in by default,
+// [DefaultDType]: bfloat16 for XLA on a GPU or TPU, float32 otherwise.
 //
 // Nothing is ever downloaded: GOMLX_NO_AUTO_INSTALL is set and go-xla's
 // auto-installer is disabled.

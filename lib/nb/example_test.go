@@ -3,7 +3,6 @@ package nb_test
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,7 +106,7 @@ func ExampleSaveJSON() {
 	nb.Check(nb.LoadJSON(path, &got))
 	fmt.Println(got)
 	err := nb.LoadJSON(filepath.Join(dir, "missing.json"), &got)
-	fmt.Println(errors.Is(err, fs.ErrNotExist))
+	fmt.Println(errors.Is(err, os.ErrNotExist))
 	// Output:
 	// [{TRM 0.71} {HRM 0.4}]
 	// true

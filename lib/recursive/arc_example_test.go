@@ -3,8 +3,7 @@ package recursive_test
 import (
 	"fmt"
 
-	"github.com/gomlx/compute/gobackend"
-
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive"
 	"github.com/labnotes/labnotes/lib/recursive/arc"
 )
@@ -35,10 +34,7 @@ func ExampleTrainer_EvaluateARC() {
 	if err != nil {
 		panic(err)
 	}
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	cfg := recursive.Config{Kind: recursive.TRM, SeqLen: d.SeqLen(), Vocab: arc.Vocab, NumPuzzleIDs: d.NumPuzzleIDs(),
 		Hidden: 32, Heads: 2, Layers: 1, Mixer: recursive.MixMLP, T: 1, SmallN: 1, NSup: 1, Batch: 16, PerPuzzle: 8,
 		LearningRate: 3e-3, Seed: 1}

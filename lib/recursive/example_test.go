@@ -6,13 +6,22 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
+
+// The examples run on the test backend (the Go backend unless
+// LABNOTES_TEST_BACKEND says otherwise), created (and announced) before
+// they run, so their output does not depend on their order.
+func init() {
+	os.Setenv(backend.ConfigEnv, testutil.BackendName())
+	backend.MustNew()
+}
 
 // puzzles4 returns n generated 4x4 Sudoku puzzles as a puzzle.Source.
 func puzzles4(n int, seed uint64) *sudoku.Dataset {
@@ -29,10 +38,7 @@ func puzzles4(n int, seed uint64) *sudoku.Dataset {
 }
 
 func ExampleNewTrainer() {
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	train := puzzles4(16, 1)
 	cfg := recursive.Config{Kind: recursive.TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4),
 		Hidden: 16, Heads: 2, Layers: 1, Mixer: recursive.MixMLP, T: 2, SmallN: 2, NSup: 4, Batch: 8,
@@ -61,10 +67,7 @@ func ExampleNewTrainer() {
 }
 
 func ExampleResume() {
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	train := puzzles4(12, 2)
 	cfg := recursive.Config{Kind: recursive.HRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4),
 		Hidden: 16, Heads: 2, Layers: 1, N: 2, T: 1, NSup: 4, Batch: 4, Seed: 3}
@@ -103,10 +106,7 @@ func ExampleResume() {
 }
 
 func ExampleStep() {
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	cfg := recursive.Config{Kind: recursive.TRM, SeqLen: 16, Vocab: 6, Hidden: 16, Heads: 2, Layers: 1, PuzzlePrefix: 2}
 	store := model.NewStore()
 	store.SetParams(cfg.Params())
@@ -132,10 +132,7 @@ func ExampleStep() {
 }
 
 func ExampleCompare() {
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	train, test, err := recursive.SudokuSplit(sudoku.Shape4, 40, 0.25, 1)
 	if err != nil {
 		panic(err)
@@ -161,10 +158,7 @@ func ExampleCompare() {
 }
 
 func ExampleTrainer_Predict() {
-	backend, err := gobackend.New("")
-	if err != nil {
-		panic(err)
-	}
+	backend := backend.MustNew()
 	train, test, err := recursive.SudokuSplit(sudoku.Shape4, 40, 0.25, 2)
 	if err != nil {
 		panic(err)

@@ -4,16 +4,23 @@
 // Usage:
 //
 //	labnotes install [--backend CONFIG] [--data-dir DIR]
-//	labnotes doctor
-//	labnotes run NOTEBOOK [-p name=value ...] [-o OUT.ipynb] [--timeout D]
-//	labnotes report [-p name=value ...] [--timeout D] [--dir reports] [NOTEBOOK ...]
+//	labnotes doctor [--bench]
+//	labnotes params NOTEBOOK [--json]
+//	labnotes run NOTEBOOK [-p name=value ...] [-f params.yaml] [-o OUT.ipynb] [--timeout D] [--allow-errors]
+//	labnotes report [-p name=value ...] [-f params.yaml] [--timeout D] [--allow-errors] [--dir reports] [NOTEBOOK ...]
+//	labnotes data [list|fetch|verify] [NAME ...]
+//
+// Exit statuses of run and report: 0 success, 1 a cell failed, 2 bad input or usage, 3 a cell
+// timed out, 4 the kernel died (or did not start), 130 cancelled (SIGINT/SIGTERM).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,9 +28,11 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/labnotes/labnotes/kernel/doctor"
+	"github.com/labnotes/labnotes/kernel/notebook"
 	"github.com/labnotes/labnotes/kernel/report"
 	"github.com/labnotes/labnotes/kernel/runner"
 	"github.com/labnotes/labnotes/kernel/spec"
@@ -34,12 +43,20 @@ const usage = `labnotes: the Labnotes notebook environment for Go.
 Usage:
   labnotes install [--backend CONFIG] [--data-dir DIR]
       register the "labnotes" Jupyter kernel ("Go (Labnotes)") for this checkout
-  labnotes doctor
-      versions of everything, the GoMLX backend notebooks will use and why, fix hints
-  labnotes run NOTEBOOK [-p name=value ...] [-o OUT.ipynb] [--timeout D]
+  labnotes doctor [--bench]
+      versions of everything, each GoMLX backend (available or how to install it), the one
+      notebooks will use and why; --bench times a matmul and an MLP step on each available one
+  labnotes params NOTEBOOK [--json]
+      the notebook's parameters: names, types, defaults and the parameters cell's comments
+  labnotes run NOTEBOOK [-p name=value ...] [-f params.yaml|.json] [-o OUT.ipynb] [--timeout D] [--allow-errors]
       execute a notebook headlessly; the input file is never modified
-  labnotes report [-p name=value ...] [--timeout D] [--dir DIR] [NOTEBOOK ...]
+  labnotes report [-p name=value ...] [-f FILE] [--timeout D] [--allow-errors] [--dir DIR] [NOTEBOOK ...]
       run notebooks (default: notebooks/*.ipynb) into self-contained HTML under DIR (reports/)
+  labnotes data [list|fetch|verify] [NAME ...]
+      the published datasets notebooks read: where they are, fetch (verified), verify
+
+Exit status of run and report: 0 ok, 1 a cell failed, 2 bad input or usage, 3 a cell timed out,
+4 the kernel died or did not start, 130 cancelled.
 `
 
 func main() {
@@ -55,10 +72,14 @@ func main() {
 		err = install(args)
 	case "doctor":
 		err = runDoctor(ctx, args)
+	case "params":
+		err = showParams(args)
 	case "run":
 		err = run(ctx, args)
 	case "report":
 		err = runReport(ctx, args)
+	case "data":
+		err = dataCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -69,9 +90,9 @@ func main() {
 		var u usageErr
 		if errors.As(err, &u) {
 			fmt.Fprint(os.Stderr, usage)
-			os.Exit(2)
+			os.Exit(runner.ExitBadInput)
 		}
-		os.Exit(1)
+		os.Exit(runner.ExitCode(err))
 	}
 }
 
@@ -173,12 +194,42 @@ func runDoctor(ctx context.Context, args []string) error {
 	return nil
 }
 
+// runFlags are the flags run and report share.
+type runFlags struct {
+	params      params
+	file        string
+	timeout     time.Duration
+	allowErrors bool
+}
+
+func (r *runFlags) register(fs *flag.FlagSet) {
+	fs.Var(&r.params, "p", "parameter name=value, injected after the cell tagged `parameters` (repeatable; after -f's)")
+	fs.StringVar(&r.file, "f", "", "parameters file, .yaml/.yml (flat name: value) or .json (an object); -p values override it")
+	fs.DurationVar(&r.timeout, "timeout", 0, "interrupt a cell running longer than this (e.g. 10m); 0: no limit")
+	fs.BoolVar(&r.allowErrors, "allow-errors", false, "run on past failing cells, record every error, exit non-zero at the end")
+}
+
+// assignments returns the parameters: the file's, then -p's.
+func (r *runFlags) assignments() ([]string, error) {
+	if r.timeout < 0 {
+		return nil, usageError("--timeout %s is negative; use 0 for no limit", r.timeout)
+	}
+	var as []string
+	if r.file != "" {
+		fas, err := notebook.ReadParamsFile(r.file)
+		if err != nil {
+			return nil, &runner.Error{Failure: runner.BadInput, Err: err}
+		}
+		as = fas
+	}
+	return append(as, r.params...), nil
+}
+
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var ps params
-	fs.Var(&ps, "p", "parameter name=value, injected after the cell tagged `parameters` (repeatable)")
+	var rf runFlags
+	rf.register(fs)
 	out := fs.String("o", "", "executed notebook to write (default: reports/NAME.ipynb)")
-	timeout := fs.Duration("timeout", 0, "interrupt a cell running longer than this (e.g. 10m); 0: no limit")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -186,22 +237,25 @@ func run(ctx context.Context, args []string) error {
 	if len(positional) != 1 {
 		return usageError("run takes exactly one NOTEBOOK, got %d", len(positional))
 	}
+	ps, err := rf.assignments()
+	if err != nil {
+		return err
+	}
 	nb := positional[0]
 	if *out == "" {
 		*out = filepath.Join("reports", strings.TrimSuffix(filepath.Base(nb), ".ipynb")+".ipynb")
 	}
-	if same(nb, *out) {
-		return fmt.Errorf("run: output %s is the input notebook; the input is never overwritten, choose another -o", *out)
-	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		return err
+	if runner.SameFile(nb, *out) {
+		return &runner.Error{Failure: runner.BadInput,
+			Err: fmt.Errorf("run: output %s is the input notebook; the input is never overwritten, choose another -o", *out)}
 	}
 	ks, err := spec.Find(spec.Name)
 	if err != nil {
-		return err
+		return &runner.Error{Failure: runner.DeadKernel, Err: err}
 	}
 	res, err := runner.Run(ctx, runner.Options{
-		Path: nb, Output: *out, Params: ps, CellTimeout: *timeout, Spec: ks, Log: os.Stderr,
+		Path: nb, Output: *out, Params: ps, CellTimeout: rf.timeout, Spec: ks, Log: os.Stderr,
+		AllowErrors: rf.allowErrors,
 	})
 	if err != nil {
 		return err
@@ -210,24 +264,72 @@ func run(ctx context.Context, args []string) error {
 	return nil
 }
 
-func same(a, b string) bool {
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	if errA == nil && errB == nil {
-		return os.SameFile(sa, sb)
+// showParams prints a notebook's parameters.
+func showParams(args []string) error {
+	fs := flag.NewFlagSet("params", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON: a list of {name, type, go_type, default, doc}")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
-	aa, _ := filepath.Abs(a)
-	bb, _ := filepath.Abs(b)
-	return aa == bb
+	if len(positional) != 1 {
+		return usageError("params takes exactly one NOTEBOOK, got %d", len(positional))
+	}
+	nb, err := notebook.ReadFile(positional[0])
+	if err != nil {
+		return &runner.Error{Failure: runner.BadInput, Err: err}
+	}
+	ps, err := nb.Parameters()
+	if err != nil {
+		return &runner.Error{Failure: runner.BadInput, Err: fmt.Errorf("params: %s: %w", positional[0], err)}
+	}
+	return printParams(os.Stdout, positional[0], nb.ParametersCell() >= 0, ps, *asJSON)
+}
+
+// printParams writes the parameters as a table, or as JSON.
+func printParams(w io.Writer, path string, hasCell bool, ps []notebook.Parameter, asJSON bool) error {
+	if asJSON {
+		type param struct {
+			Name    string `json:"name"`
+			Type    string `json:"type"`
+			GoType  string `json:"go_type,omitempty"`
+			Default string `json:"default"`
+			Doc     string `json:"doc,omitempty"`
+		}
+		out := []param{}
+		for _, p := range ps {
+			out = append(out, param{p.Name, string(p.Kind), p.GoType, p.Default, p.Doc})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if !hasCell {
+		fmt.Fprintf(w, "%s has no code cell tagged %q: it takes no parameters\n", path, notebook.ParametersTag)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tDEFAULT\tDESCRIPTION")
+	for _, p := range ps {
+		typ := string(p.Kind)
+		if p.GoType != "" {
+			typ = p.GoType
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, typ, p.Default, p.Doc)
+	}
+	return tw.Flush()
 }
 
 func runReport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	var ps params
-	fs.Var(&ps, "p", "parameter name=value passed to every notebook (repeatable)")
-	timeout := fs.Duration("timeout", 0, "interrupt a cell running longer than this; 0: no limit")
+	var rf runFlags
+	rf.register(fs)
 	dir := fs.String("dir", "reports", "directory for the reports")
 	notebooks, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	ps, err := rf.assignments()
 	if err != nil {
 		return err
 	}
@@ -239,18 +341,20 @@ func runReport(ctx context.Context, args []string) error {
 		notebooks, _ = filepath.Glob(filepath.Join(root, "notebooks", "*.ipynb"))
 		sort.Strings(notebooks)
 		if len(notebooks) == 0 {
-			return fmt.Errorf("report: no notebooks in %s", filepath.Join(root, "notebooks"))
+			return &runner.Error{Failure: runner.BadInput, Err: fmt.Errorf("report: no notebooks in %s", filepath.Join(root, "notebooks"))}
 		}
 	}
 	ks, err := spec.Find(spec.Name)
 	if err != nil {
-		return err
+		return &runner.Error{Failure: runner.DeadKernel, Err: err}
 	}
 	start := time.Now()
 	entries, err := report.Run(ctx, notebooks, report.Options{
-		Dir: *dir, Params: ps, CellTimeout: *timeout, Spec: ks, Log: os.Stderr,
+		Dir: *dir, Params: ps, CellTimeout: rf.timeout, Spec: ks, Log: os.Stderr, AllowErrors: rf.allowErrors,
 	})
-	fmt.Fprintf(os.Stderr, "labnotes: %d notebooks in %.1fs; index: %s\n",
-		len(entries), time.Since(start).Seconds(), filepath.Join(*dir, "index.html"))
+	if len(entries) > 0 {
+		fmt.Fprintf(os.Stderr, "labnotes: %d notebooks in %.1fs; index: %s\n",
+			len(entries), time.Since(start).Seconds(), filepath.Join(*dir, "index.html"))
+	}
 	return err
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/kernel/notebook"
 )
 
 func TestRunArgumentErrors(t *testing.T) {
@@ -27,6 +29,8 @@ func TestRunArgumentErrors(t *testing.T) {
 		{"bad parameter", []string{nb, "-p", "scale"}, true, "expected name=value"},
 		{"unknown flag", []string{nb, "--bogus"}, true, "bogus"},
 		{"output is input", []string{nb, "-o", nb}, false, "is the input notebook"},
+		{"negative timeout", []string{nb, "--timeout", "-5s"}, true, "--timeout -5s is negative"},
+		{"missing params file", []string{nb, "-f", filepath.Join(dir, "none.yaml")}, false, "none.yaml"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,5 +54,34 @@ func TestParseInterleaved(t *testing.T) {
 	}
 	if strings.Join(pos, ",") != "nb.ipynb,other.ipynb" || strings.Join(ps, ",") != "a=1,b=x=y" {
 		t.Fatalf("positional %q, params %q", pos, ps)
+	}
+}
+
+func TestPrintParams(t *testing.T) {
+	ps, err := notebook.ParseParameters("// Problem size: smoke, cpu or gpu.\nvar scale = \"cpu\"\nvar epochs int8 = 10 // passes\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := printParams(&b, "x.ipynb", true, ps, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME    TYPE    DEFAULT  DESCRIPTION\n" +
+		"scale   string  \"cpu\"    Problem size: smoke, cpu or gpu.\n" +
+		"epochs  int8    10       passes\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := printParams(&b, "x.ipynb", true, ps, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"go_type": "int8"`) || !strings.Contains(b.String(), `"doc": "passes"`) {
+		t.Errorf("json: %s", b.String())
+	}
+	b.Reset()
+	printParams(&b, "x.ipynb", false, nil, false)
+	if !strings.Contains(b.String(), "no code cell tagged") {
+		t.Errorf("no-parameters notebook: %q", b.String())
 	}
 }

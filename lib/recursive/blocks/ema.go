@@ -6,7 +6,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
@@ -40,7 +39,7 @@ import (
 // EvalStore), or mark their graphs as training (scope.SetTraining(g,
 // true); blocks has no train/eval-dependent layers).
 type EMA struct {
-	// Rate is the decay (default 0.999).
+	// Rate is the decay (default [DefaultEMARate]).
 	Rate float64
 	// Name is the scope of the EMA's variables (default "ema").
 	Name string
@@ -52,12 +51,8 @@ type EMA struct {
 
 func (e *EMA) withDefaults() EMA {
 	c := *e
-	if c.Rate == 0 {
-		c.Rate = 0.999
-	}
-	if c.Name == "" {
-		c.Name = "ema"
-	}
+	orDefault(&c.Rate, DefaultEMARate)
+	orDefault(&c.Name, "ema")
 	if c.Rate < 0 || c.Rate >= 1 || strings.Contains(c.Name, "/") {
 		panicf("invalid EMA %+v", c)
 	}
@@ -129,7 +124,7 @@ func (e *EMA) Updates(store *model.Store) int64 {
 	if v == nil || !v.HasValue() {
 		return 0
 	}
-	return tensors.ToScalar[int64](v.MustValue())
+	return v.MustValue().Value().(int64)
 }
 
 // shadows returns (model variable, shadow) pairs of store.
