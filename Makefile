@@ -44,11 +44,15 @@ test-go:
 test-kernel:
 	$(PY) -m unittest -v kernel/jupytertest/test_kernel.py
 
-## Every notebook at smoke scale through our headless runner.
+## Every notebook at smoke scale through our headless runner; first a check that notebooks use
+## lib/nb's kit (no copies of its helpers, no os.TempDir), last two simultaneous runs each of 07 and
+## 08 that must both pass and share no file (per-run work folders).
 test-notebooks:
+	$(PY) scripts/check-notebooks.py $(NOTEBOOKS)
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  bin/labnotes run $$nb -p scale=smoke --timeout $(SMOKE_TIMEOUT) -o reports/smoke/$$(basename $$nb); \
 	done
+	SMOKE_TIMEOUT=$(SMOKE_TIMEOUT) scripts/concurrent-runs.sh notebooks/07_hrm_vs_trm.ipynb notebooks/08_maze.ipynb
 
 ## Chromium drives Jupyter's UI: runs 00_tour.ipynb, checks outputs and plot, saves a screenshot.
 test-e2e:

@@ -28,7 +28,7 @@ import (
 
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/measure"
-	"github.com/labnotes/labnotes/lib/performer"
+	"github.com/labnotes/labnotes/lib/performer/study"
 )
 
 var (
@@ -52,7 +52,7 @@ var (
 
 // Result is one configuration's measurement, as written to the JSON.
 type Result struct {
-	performer.BenchResult
+	study.BenchResult
 	// PeakRSSMB is the child's peak resident memory; PeakDeltaMB the same
 	// minus its resident memory before building the graph (inputs included).
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
@@ -83,8 +83,8 @@ type Report struct {
 	TorchError string   `json:"torch_error,omitempty"`
 }
 
-func config(method string, length int) performer.BenchConfig {
-	return performer.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
+func config(method string, length int) study.BenchConfig {
+	return study.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
 		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
 }
 
@@ -100,7 +100,7 @@ func runChild(spec string) {
 	base := float64(measure.RSS()) / (1 << 20)
 	gpu1, _ := measure.GPUMemoryUsedMB()
 	r := Result{}
-	r.BenchResult, err = performer.BenchForwardBackward(b, config(method, length))
+	r.BenchResult, err = study.BenchForwardBackward(b, config(method, length))
 	if err != nil {
 		r.Error = err.Error()
 	}

@@ -34,7 +34,7 @@ import (
 	"github.com/labnotes/labnotes/lib/cil"
 	"github.com/labnotes/labnotes/lib/cil/deep"
 	"github.com/labnotes/labnotes/lib/measure"
-	"github.com/labnotes/labnotes/lib/performer/lra"
+	"github.com/pkg/errors"
 )
 
 var (
@@ -42,7 +42,7 @@ var (
 	flagMethods   = flag.String("methods", "Finetune,Replay,DER", "comma-separated deep.Method names")
 	flagTrain     = flag.Int("train", 0, "training images used (0: all 60,000)")
 	flagTest      = flag.Int("test", 0, "test images used (0: all 10,000)")
-	flagDir       = flag.String("data", "", "Fashion-MNIST folder (default: lra.LoadFashionMNIST's)")
+	flagDir       = flag.String("data", "", "Fashion-MNIST folder (default: cil.FashionMNIST's)")
 	flagSeed      = flag.Uint64("seed", 1, "seed of weights, shuffling and exemplars")
 	flagOut       = flag.String("o", "reports/bench/cil.json", "output JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_cil.py (the same loop in PyTorch)")
@@ -52,6 +52,7 @@ var (
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
 	flagOptimizer = flag.String("optimizer", "adam", "adam (lr 1e-3) or sgd (momentum 0.9, lr 0.01), on both sides")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
+	flagPrecision = flag.String("precision", "", "GoMLX side: float32 or bfloat16 (mixed); empty: the backend's default (deep.DefaultPrecision)")
 )
 
 // Definition is written into every report.
@@ -86,6 +87,7 @@ type Report struct {
 	Hidden      int                `json:"hidden"`
 	Batch       int                `json:"batch"`
 	Optimizer   string             `json:"optimizer"`
+	Precision   string             `json:"precision"`
 	LR          float64            `json:"lr"`
 	Memory      int                `json:"memory"`
 	TrainImages int                `json:"train_images"`
@@ -99,23 +101,6 @@ type Report struct {
 	// LoadAvg is /proc/loadavg before GoMLX, after GoMLX and after each PyTorch run:
 	// other processes share the cores.
 	LoadAvg []string `json:"loadavg"`
-}
-
-// toData converts images to cil.Data: pixels / 255, Shape [28, 28, 1], one
-// byte per pixel of exemplar memory; the first n images (all if n <= 0).
-func toData(im *lra.Images, n int) *cil.Data {
-	if n <= 0 || n > im.Len() {
-		n = im.Len()
-	}
-	dim := im.Rows * im.Cols
-	d := &cil.Data{X: make([]float32, n*dim), Y: make([]int32, n), Dim: dim, Shape: []int{im.Rows, im.Cols, 1}, ExampleBytes: dim}
-	for i, p := range im.Pixels[:n*dim] {
-		d.X[i] = float32(p) / 255
-	}
-	for i, y := range im.Labels[:n] {
-		d.Y[i] = int32(y)
-	}
-	return d
 }
 
 // options are the learners' settings, shared with torch_cil.py's defaults
@@ -166,17 +151,15 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// scenario loads Fashion-MNIST and cuts it into B0-Inc2.
+// scenario loads Fashion-MNIST (cil.FashionMNIST: pixels / 255, Shape
+// [28, 28, 1], one byte per pixel of exemplar memory; the first nTrain and
+// nTest images, all if 0) and cuts it into B0-Inc2.
 func scenario(dir string, nTrain, nTest int) (*cil.Scenario, *cil.Data, *cil.Data, error) {
-	trIm, err := lra.LoadFashionMNIST(dir, "train")
+	train, test, err := cil.FashionMNIST(dir, 1)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	teIm, err := lra.LoadFashionMNIST(dir, "test")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	train, test := toData(trIm, nTrain), toData(teIm, nTest)
+	train, test = train.First(nTrain), test.First(nTest)
 	s, err := cil.NewScenario(train, test, 2, 2, nil)
 	return s, train, test, err
 }
@@ -201,7 +184,7 @@ func runTorch(rep *Report, script string, methods []string, o deep.Options) erro
 		results, other, err := measure.RunResults(*flagPython, args...)
 		rep.Torch, rep.TorchOther = append(rep.Torch, results...), append(rep.TorchOther, other...)
 		if err != nil {
-			return fmt.Errorf("benchcil: %s %s: %w", *flagPython, strings.Join(args, " "), err)
+			return errors.WithMessagef(err, "benchcil: %s %s", *flagPython, strings.Join(args, " "))
 		}
 		for _, t := range results {
 			t["variant"] = variant
@@ -242,11 +225,16 @@ func run() error {
 		return err
 	}
 	if *flagOptimizer != "adam" && *flagOptimizer != "sgd" {
-		return fmt.Errorf("benchcil: -optimizer %q: want adam or sgd", *flagOptimizer)
+		return errors.Errorf("benchcil: -optimizer %q: want adam or sgd", *flagOptimizer)
 	}
 	o := options(*flagEpochs, *flagSeed, *flagOptimizer)
+	o.Precision = deep.Precision(*flagPrecision)
+	if o.Precision == "" {
+		o.Precision = deep.DefaultPrecision(be)
+	}
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
-		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer), LR: o.LR, Memory: o.Memory,
+		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer),
+		Precision: string(o.Precision), LR: o.LR, Memory: o.Memory,
 		TrainImages: train.Len(), TestImages: test.Len(), LoadAvg: []string{measure.LoadAvg()}}
 	methods := strings.Split(*flagMethods, ",")
 	if *flagProfile != "" {
@@ -261,7 +249,7 @@ func run() error {
 	for _, name := range methods {
 		r, err := measureMethod(deep.Method(name), s, o)
 		if err != nil {
-			return fmt.Errorf("benchcil: %s: %w", name, err)
+			return errors.WithMessagef(err, "benchcil: %s", name)
 		}
 		fmt.Printf("GoMLX   %-8s %.3f s/epoch (median %.3f, %d epochs, %.1f s)  last acc %.3f  avg acc %.3f\n", r.Method,
 			r.MeanSeconds, r.MedianSec, len(r.EpochSeconds), r.TotalSeconds, r.LastAccuracy, r.AvgAccuracy)
@@ -275,7 +263,7 @@ func run() error {
 		exe, _ := os.Getwd()
 		script := filepath.Join(exe, "cmd", "benchcil", "torch_cil.py")
 		if _, err := os.Stat(script); err != nil {
-			return fmt.Errorf("benchcil: -torch needs %s (run from the repository root): %w", script, err)
+			return errors.WithMessagef(err, "benchcil: -torch needs %s (run from the repository root)", script)
 		}
 		if err := runTorch(rep, script, methods, o); err != nil {
 			return err

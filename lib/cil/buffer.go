@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/pkg/errors"
 )
 
 // Selection is how a [Buffer] picks the exemplars of a new class.
@@ -49,10 +51,10 @@ type Buffer struct {
 // (PyCIL's default: budget 2000). It panics if both are <= 0.
 func NewBuffer(budget, perClass int, sel Selection) *Buffer {
 	if perClass <= 0 && budget <= 0 {
-		panic(fmt.Sprintf("cil: NewBuffer needs budget > 0 or perClass > 0, got budget %d, perClass %d", budget, perClass))
+		panic(errors.Errorf("cil: NewBuffer needs budget > 0 or perClass > 0, got budget %d, perClass %d", budget, perClass))
 	}
 	if sel != Herding && sel != Random {
-		panic(fmt.Sprintf("cil: NewBuffer: unknown selection %d", int(sel)))
+		panic(errors.Errorf("cil: NewBuffer: unknown selection %d", int(sel)))
 	}
 	return &Buffer{budget: budget, perClass: perClass, sel: sel}
 }
@@ -87,10 +89,10 @@ func (b *Buffer) Budget() int {
 // It panics on a per-class buffer or a negative extra.
 func (b *Buffer) Grow(extra int) {
 	if b.perClass > 0 {
-		panic(fmt.Sprintf("cil: Grow(%d) on a buffer of a fixed %d exemplars per class", extra, b.perClass))
+		panic(errors.Errorf("cil: Grow(%d) on a buffer of a fixed %d exemplars per class", extra, b.perClass))
 	}
 	if extra < 0 {
-		panic(fmt.Sprintf("cil: Grow(%d): extra must be >= 0", extra))
+		panic(errors.Errorf("cil: Grow(%d): extra must be >= 0", extra))
 	}
 	b.budget += extra
 }
@@ -106,7 +108,7 @@ func (b *Buffer) Grow(extra int) {
 func (b *Buffer) Update(train *Data, seen int, features func(*Data) ([]float32, int, error), seed uint64) error {
 	old := len(b.classes)
 	if seen < old {
-		return fmt.Errorf("cil: Buffer.Update: seen = %d but the buffer already holds %d classes", seen, old)
+		return errors.Errorf("cil: Buffer.Update: seen = %d but the buffer already holds %d classes", seen, old)
 	}
 	if train.Len() > 0 {
 		if err := train.Check(); err != nil {
@@ -114,15 +116,15 @@ func (b *Buffer) Update(train *Data, seen int, features func(*Data) ([]float32, 
 		}
 		for i, y := range train.Y {
 			if int(y) < old || int(y) >= seen {
-				return fmt.Errorf("cil: Buffer.Update: label %d of example %d is not a new class, want [%d, %d)", y, i, old, seen)
+				return errors.Errorf("cil: Buffer.Update: label %d of example %d is not a new class, want [%d, %d)", y, i, old, seen)
 			}
 		}
 		if old > 0 && b.classes[0].Dim != train.Dim {
-			return fmt.Errorf("cil: Buffer.Update: train has Dim %d, the buffer holds Dim %d", train.Dim, b.classes[0].Dim)
+			return errors.Errorf("cil: Buffer.Update: train has Dim %d, the buffer holds Dim %d", train.Dim, b.classes[0].Dim)
 		}
 	}
 	if b.sel == Herding && features == nil && train.Len() > 0 {
-		return fmt.Errorf("cil: Buffer.Update: herding selection needs a features function, got nil")
+		return errors.Errorf("cil: Buffer.Update: herding selection needs a features function, got nil")
 	}
 	q := b.Quota(seen)
 	byClass := make([][]int, seen-old)
@@ -146,10 +148,10 @@ func (b *Buffer) Update(train *Data, seen int, features func(*Data) ([]float32, 
 			cls := train.Subset(idx)
 			f, dim, err := features(cls)
 			if err != nil {
-				return fmt.Errorf("cil: Buffer.Update: features of class %d: %w", old+k, err)
+				return errors.WithMessagef(err, "cil: Buffer.Update: features of class %d", old+k)
 			}
 			if dim <= 0 || len(f) != len(idx)*dim {
-				return fmt.Errorf("cil: Buffer.Update: features of class %d returned %d values of width %d for %d examples, want %d x width", old+k, len(f), dim, len(idx), len(idx))
+				return errors.Errorf("cil: Buffer.Update: features of class %d returned %d values of width %d for %d examples, want %d x width", old+k, len(f), dim, len(idx), len(idx))
 			}
 			Normalize(f, dim)
 			pick = HerdingSelect(f, len(idx), dim, m)
@@ -183,7 +185,7 @@ func (b *Buffer) Data() *Data {
 // modify). It panics if c is not a stored class.
 func (b *Buffer) Class(c int) *Data {
 	if c < 0 || c >= len(b.classes) {
-		panic(fmt.Sprintf("cil: Buffer.Class(%d): the buffer holds classes [0, %d)", c, len(b.classes)))
+		panic(errors.Errorf("cil: Buffer.Class(%d): the buffer holds classes [0, %d)", c, len(b.classes)))
 	}
 	return b.classes[c]
 }
@@ -233,7 +235,7 @@ func Normalize(f []float32, dim int) {
 // product per row and step), spread over the CPUs.
 func HerdingSelect(features []float32, n, f, m int) []int {
 	if len(features) != n*f {
-		panic(fmt.Sprintf("cil: HerdingSelect: %d features, want n*f = %d*%d", len(features), n, f))
+		panic(errors.Errorf("cil: HerdingSelect: %d features, want n*f = %d*%d", len(features), n, f))
 	}
 	m = min(m, n)
 	mean := make([]float64, f)

@@ -229,8 +229,8 @@ func TestBufferPanics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
 				r := recover()
-				if s, ok := r.(string); !ok || !strings.HasPrefix(s, "cil: ") {
-					t.Errorf("recovered %v, want a panic starting with \"cil: \"", r)
+				if e, ok := r.(error); !ok || !strings.HasPrefix(e.Error(), "cil: ") {
+					t.Errorf("recovered %v, want an error starting with \"cil: \"", r)
 				}
 			}()
 			tc.run()

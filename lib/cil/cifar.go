@@ -1,9 +1,10 @@
 package cil
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/pkg/errors"
 )
 
 // CIFAR100Env names the environment variable holding the default folder of
@@ -24,15 +25,15 @@ func LoadCIFAR100(dir, split string) (*Data, error) {
 		dir = os.Getenv(CIFAR100Env)
 	}
 	if dir == "" {
-		return nil, fmt.Errorf("cil: LoadCIFAR100: no folder given and $%s is not set", CIFAR100Env)
+		return nil, errors.Errorf("cil: LoadCIFAR100: no folder given and $%s is not set", CIFAR100Env)
 	}
 	if split != "train" && split != "test" {
-		return nil, fmt.Errorf("cil: LoadCIFAR100: unknown split %q (want \"train\" or \"test\")", split)
+		return nil, errors.Errorf("cil: LoadCIFAR100: unknown split %q (want \"train\" or \"test\")", split)
 	}
 	path := filepath.Join(dir, split+".bin")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cil: LoadCIFAR100: %w", err)
+		return nil, errors.WithMessage(err, "cil: LoadCIFAR100")
 	}
 	return ParseCIFAR100(raw, path)
 }
@@ -41,14 +42,14 @@ func LoadCIFAR100(dir, split string) (*Data, error) {
 // name labels the errors.
 func ParseCIFAR100(raw []byte, name string) (*Data, error) {
 	if len(raw) == 0 || len(raw)%cifarRecord != 0 {
-		return nil, fmt.Errorf("cil: %s: %d bytes is not a whole number of %d-byte CIFAR-100 records", name, len(raw), cifarRecord)
+		return nil, errors.Errorf("cil: %s: %d bytes is not a whole number of %d-byte CIFAR-100 records", name, len(raw), cifarRecord)
 	}
 	n := len(raw) / cifarRecord
 	d := &Data{X: make([]float32, n*3072), Y: make([]int32, n), Dim: 3072, Shape: []int{32, 32, 3}, ExampleBytes: 3072}
 	for i := range n {
 		rec := raw[i*cifarRecord : (i+1)*cifarRecord]
 		if rec[1] >= 100 {
-			return nil, fmt.Errorf("cil: %s: record %d has fine label %d, want 0..99", name, i, rec[1])
+			return nil, errors.Errorf("cil: %s: record %d has fine label %d, want 0..99", name, i, rec[1])
 		}
 		d.Y[i] = int32(rec[1])
 		x, px := d.Row(i), rec[2:]

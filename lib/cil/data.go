@@ -1,6 +1,6 @@
 package cil
 
-import "fmt"
+import "github.com/pkg/errors"
 
 // Len is the number of examples, len(Y); 0 for a nil Data.
 func (d *Data) Len() int {
@@ -21,13 +21,13 @@ func (d *Data) Bytes() int64 { return int64(d.Len()) * int64(d.ExampleBytes) }
 // names what is wrong.
 func (d *Data) Check() error {
 	if d == nil {
-		return fmt.Errorf("cil: nil Data")
+		return errors.Errorf("cil: nil Data")
 	}
 	if d.Dim <= 0 {
-		return fmt.Errorf("cil: Data.Dim is %d, want > 0", d.Dim)
+		return errors.Errorf("cil: Data.Dim is %d, want > 0", d.Dim)
 	}
 	if len(d.X) != len(d.Y)*d.Dim {
-		return fmt.Errorf("cil: Data has %d features for %d labels of Dim %d, want %d", len(d.X), len(d.Y), d.Dim, len(d.Y)*d.Dim)
+		return errors.Errorf("cil: Data has %d features for %d labels of Dim %d, want %d", len(d.X), len(d.Y), d.Dim, len(d.Y)*d.Dim)
 	}
 	if d.Shape != nil {
 		n := 1
@@ -35,12 +35,12 @@ func (d *Data) Check() error {
 			n *= s
 		}
 		if n != d.Dim {
-			return fmt.Errorf("cil: Data.Shape %v has %d elements, want Dim = %d", d.Shape, n, d.Dim)
+			return errors.Errorf("cil: Data.Shape %v has %d elements, want Dim = %d", d.Shape, n, d.Dim)
 		}
 	}
 	for i, y := range d.Y {
 		if y < 0 {
-			return fmt.Errorf("cil: label %d of example %d is negative", y, i)
+			return errors.Errorf("cil: label %d of example %d is negative", y, i)
 		}
 	}
 	return nil
@@ -66,12 +66,21 @@ func (d *Data) Subset(idx []int) *Data {
 	out := d.like(len(idx))
 	for _, i := range idx {
 		if i < 0 || i >= d.Len() {
-			panic(fmt.Sprintf("cil: Subset index %d out of range [0, %d)", i, d.Len()))
+			panic(errors.Errorf("cil: Subset index %d out of range [0, %d)", i, d.Len()))
 		}
 		out.X = append(out.X, d.Row(i)...)
 		out.Y = append(out.Y, d.Y[i])
 	}
 	return out
+}
+
+// First returns a copy of the first n examples (all if n <= 0 or more
+// than d has).
+func (d *Data) First(n int) *Data {
+	if n <= 0 || n > d.Len() {
+		n = d.Len()
+	}
+	return d.Subset(seq(n))
 }
 
 // Where returns the indices of the examples whose label satisfies keep, in order.
@@ -98,7 +107,7 @@ func Concat(ds ...*Data) *Data {
 		if first == nil {
 			first = d
 		} else if d.Dim != first.Dim {
-			panic(fmt.Sprintf("cil: Concat of Data with Dim %d and %d", first.Dim, d.Dim))
+			panic(errors.Errorf("cil: Concat of Data with Dim %d and %d", first.Dim, d.Dim))
 		}
 		n += d.Len()
 	}

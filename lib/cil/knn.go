@@ -1,7 +1,6 @@
 package cil
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"sort"
@@ -33,14 +32,10 @@ func (m *KNN) Name() string { return "kNN" }
 
 // Learn stores the (featurized) examples of task.Train.
 func (m *KNN) Learn(task Task) error {
-	f, dim, err := extract(m.Features, task.Train)
+	f, dim, err := learnFeatures(m.Name(), m.Features, task.Train, &m.dim)
 	if err != nil {
 		return err
 	}
-	if m.dim != 0 && dim != m.dim {
-		return fmt.Errorf("cil: kNN: features of width %d, earlier tasks had %d", dim, m.dim)
-	}
-	m.dim = dim
 	m.f = append(m.f, f...)
 	m.y = append(m.y, task.Train.Y...)
 	if m.Features == nil {
@@ -54,15 +49,9 @@ func (m *KNN) Learn(task Task) error {
 
 // Predict returns the majority class of the K nearest stored examples.
 func (m *KNN) Predict(x *Data) ([]int32, error) {
-	if len(m.y) == 0 {
-		return nil, fmt.Errorf("cil: kNN: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	f, dim, err := predictFeatures(m.Name(), m.Features, x, len(m.y) > 0, m.dim)
 	if err != nil {
 		return nil, err
-	}
-	if dim != m.dim {
-		return nil, fmt.Errorf("cil: kNN: features of width %d, learned %d", dim, m.dim)
 	}
 	m.ops += int64(x.Len()) * int64(len(m.y)) * int64(3*dim)
 	k := min(max(m.K, 1), len(m.y))
@@ -81,15 +70,9 @@ func (m *KNN) Predict(x *Data) ([]int32, error) {
 // of x to the nearest stored example of each class (-Inf for a class with
 // none): 1-NN restricted to any subset of classes, as task-IL needs.
 func (m *KNN) Scores(x *Data) ([]float32, int, error) {
-	if len(m.y) == 0 {
-		return nil, 0, fmt.Errorf("cil: kNN: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	f, dim, err := predictFeatures(m.Name(), m.Features, x, len(m.y) > 0, m.dim)
 	if err != nil {
 		return nil, 0, err
-	}
-	if dim != m.dim {
-		return nil, 0, fmt.Errorf("cil: kNN: features of width %d, learned %d", dim, m.dim)
 	}
 	m.ops += int64(x.Len()) * int64(len(m.y)) * int64(3*dim)
 	k := m.labels

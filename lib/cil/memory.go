@@ -1,5 +1,7 @@
 package cil
 
+import "github.com/pkg/errors"
+
 // MiB is the survey's "MB": 2^20 bytes (one ResNet32 of 463,504 float32
 // parameters is 1.77 MB).
 const MiB = 1 << 20
@@ -21,7 +23,7 @@ func ParamBytes(n int64) int64 { return 4 * n }
 // It panics if exampleBytes <= 0.
 func ExemplarsIn(bytes int64, exampleBytes int) int {
 	if exampleBytes <= 0 {
-		panic("cil: ExemplarsIn: exampleBytes must be > 0")
+		panic(errors.New("cil: ExemplarsIn: exampleBytes must be > 0"))
 	}
 	if bytes <= 0 {
 		return 0

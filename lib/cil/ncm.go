@@ -1,8 +1,9 @@
 package cil
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/pkg/errors"
 )
 
 // Extractor maps examples to features: for x of N examples it returns the
@@ -20,9 +21,81 @@ func extract(e Extractor, x *Data) ([]float32, int, error) {
 		return nil, 0, err
 	}
 	if dim <= 0 || len(f) != x.Len()*dim {
-		return nil, 0, fmt.Errorf("cil: extractor returned %d values of width %d for %d examples, want %d x width", len(f), dim, x.Len(), x.Len())
+		return nil, 0, errors.Errorf("cil: extractor returned %d values of width %d for %d examples, want %d x width", len(f), dim, x.Len(), x.Len())
 	}
 	return f, dim, nil
+}
+
+// learnFeatures returns the features of a learner's training data d (e
+// applied, or d's own) and their width, which must equal the earlier
+// tasks' (*dim; the first Learn sets it). name labels the errors.
+func learnFeatures(name string, e Extractor, d *Data, dim *int) ([]float32, int, error) {
+	f, w, err := extract(e, d)
+	if err != nil {
+		return nil, 0, err
+	}
+	if *dim != 0 && w != *dim {
+		return nil, 0, errors.Errorf("cil: %s: features of width %d, earlier tasks had %d", name, w, *dim)
+	}
+	*dim = w
+	return f, w, nil
+}
+
+// predictFeatures returns the features of the examples to predict, x, and
+// their width, which must equal the learned one (dim); learned says the
+// learner has learned something. name labels the errors.
+func predictFeatures(name string, e Extractor, x *Data, learned bool, dim int) ([]float32, int, error) {
+	if !learned {
+		return nil, 0, errors.Errorf("cil: %s: Predict before any Learn", name)
+	}
+	f, w, err := extract(e, x)
+	if err != nil {
+		return nil, 0, err
+	}
+	if w != dim {
+		return nil, 0, errors.Errorf("cil: %s: features of width %d, learned %d", name, w, dim)
+	}
+	return f, w, nil
+}
+
+// growClasses adds zero rows of width dim to rows and zero counts up to
+// the task's seen classes, and checks that its labels are below them
+// (NCM's sums and SLDA's means). name labels the errors.
+func growClasses(name string, task Task, dim int, rows *[][]float64, counts *[]int64) error {
+	for len(*rows) < task.Seen() {
+		*rows = append(*rows, make([]float64, dim))
+		*counts = append(*counts, 0)
+	}
+	for i, y := range task.Train.Y {
+		if int(y) >= len(*rows) {
+			return errors.Errorf("cil: %s: label %d of example %d is not below the %d classes seen", name, y, i, task.Seen())
+		}
+	}
+	return nil
+}
+
+// predict returns the argmax of s's scores of x.
+func predict(s Scorer, x *Data) ([]int32, error) {
+	scores, k, err := s.Scores(x)
+	if err != nil {
+		return nil, err
+	}
+	return Argmax(scores, k), nil
+}
+
+// scoreRows returns the [n, k] scores score(q, c) of the n feature rows q
+// of f (width dim) for the classes c in [0, k), rows in parallel.
+func scoreRows(f []float32, n, dim, k int, score func(q []float32, c int) float32) []float32 {
+	out := make([]float32, n*k)
+	parallel(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			q := f[i*dim : (i+1)*dim]
+			for c := range k {
+				out[i*k+c] = score(q, c)
+			}
+		}
+	})
+	return out
 }
 
 // NCM is the nearest-class-mean classifier: it keeps the running mean of the
@@ -51,25 +124,17 @@ func (m *NCM) Name() string { return "NCM" }
 
 // Learn adds the examples of task.Train to their class means, one at a time.
 func (m *NCM) Learn(task Task) error {
-	f, dim, err := extract(m.Features, task.Train)
+	f, dim, err := learnFeatures(m.Name(), m.Features, task.Train, &m.dim)
 	if err != nil {
 		return err
 	}
-	if m.dim != 0 && dim != m.dim {
-		return fmt.Errorf("cil: NCM: features of width %d, earlier tasks had %d", dim, m.dim)
-	}
-	m.dim = dim
-	for len(m.sums) < task.Seen() {
-		m.sums = append(m.sums, make([]float64, dim))
-		m.counts = append(m.counts, 0)
+	if err := growClasses(m.Name(), task, dim, &m.sums, &m.counts); err != nil {
+		return err
 	}
 	if m.Cosine {
 		f = cloneNormalized(f, dim)
 	}
 	for i, y := range task.Train.Y {
-		if int(y) >= len(m.sums) {
-			return fmt.Errorf("cil: NCM: label %d of example %d is not below the %d classes seen", y, i, task.Seen())
-		}
 		s := m.sums[y]
 		for j, v := range f[i*dim : (i+1)*dim] {
 			s[j] += float64(v)
@@ -97,26 +162,14 @@ func (m *NCM) Means() []float32 {
 }
 
 // Predict returns the class of the nearest mean for each example of x.
-func (m *NCM) Predict(x *Data) ([]int32, error) {
-	scores, k, err := m.Scores(x)
-	if err != nil {
-		return nil, err
-	}
-	return Argmax(scores, k), nil
-}
+func (m *NCM) Predict(x *Data) ([]int32, error) { return predict(m, x) }
 
 // Scores returns [N, classes] negative squared distances of the examples of
 // x to the class means (cosine: of the normalized features and means).
 func (m *NCM) Scores(x *Data) ([]float32, int, error) {
-	if len(m.sums) == 0 {
-		return nil, 0, fmt.Errorf("cil: NCM: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	f, dim, err := predictFeatures(m.Name(), m.Features, x, len(m.sums) > 0, m.dim)
 	if err != nil {
 		return nil, 0, err
-	}
-	if dim != m.dim {
-		return nil, 0, fmt.Errorf("cil: NCM: features of width %d, learned %d", dim, m.dim)
 	}
 	if m.Cosine {
 		f = cloneNormalized(f, dim)
@@ -124,16 +177,7 @@ func (m *NCM) Scores(x *Data) ([]float32, int, error) {
 	k := len(m.sums)
 	m.predictOps += int64(x.Len()) * int64(k) * int64(3*dim)
 	means := m.Means()
-	out := make([]float32, x.Len()*k)
-	parallel(x.Len(), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			q := f[i*dim : (i+1)*dim]
-			for c := range k {
-				out[i*k+c] = -sqDist(q, means[c*dim:(c+1)*dim])
-			}
-		}
-	})
-	return out, k, nil
+	return scoreRows(f, x.Len(), dim, k, func(q []float32, c int) float32 { return -sqDist(q, means[c*dim:(c+1)*dim]) }), k, nil
 }
 
 // FLOPs counts one add per feature to learn an example and a subtraction,

@@ -2,10 +2,11 @@ package cil
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/pkg/errors"
 )
 
 // Result is what [Run] measures of a learner on a scenario. Accuracies are
@@ -62,23 +63,23 @@ func Run(l Learner, s *Scenario, after func(r *Result)) (*Result, error) {
 		task := s.Task(t)
 		start := time.Now()
 		if err := l.Learn(task); err != nil {
-			return r, fmt.Errorf("cil: %s on task %d: %w", l.Name(), t, err)
+			return r, errors.WithMessagef(err, "cil: %s on task %d", l.Name(), t)
 		}
 		r.LearnTime = append(r.LearnTime, time.Since(start))
 		start = time.Now()
 		pred, err := l.Predict(task.Test)
 		if err != nil {
-			return r, fmt.Errorf("cil: %s predicting after task %d: %w", l.Name(), t, err)
+			return r, errors.WithMessagef(err, "cil: %s predicting after task %d", l.Name(), t)
 		}
 		r.PredictTime = append(r.PredictTime, time.Since(start))
 		if len(pred) != task.Test.Len() {
-			return r, fmt.Errorf("cil: %s returned %d predictions for %d test examples after task %d", l.Name(), len(pred), task.Test.Len(), t)
+			return r, errors.Errorf("cil: %s returned %d predictions for %d test examples after task %d", l.Name(), len(pred), task.Test.Len(), t)
 		}
 		r.add(s, task, pred)
 		if sc, ok := l.(Scorer); ok {
 			til, err := taskIL(sc, s, task)
 			if err != nil {
-				return r, fmt.Errorf("cil: %s scoring after task %d: %w", l.Name(), t, err)
+				return r, errors.WithMessagef(err, "cil: %s scoring after task %d", l.Name(), t)
 			}
 			r.TaskIL = append(r.TaskIL, til)
 		}
@@ -131,7 +132,7 @@ func taskIL(sc Scorer, s *Scenario, task Task) (float64, error) {
 	}
 	n := task.Test.Len()
 	if k < task.Seen() || len(scores) != n*k {
-		return 0, fmt.Errorf("%d scores of %d classes for %d examples, want %d classes (or more)", len(scores), k, n, task.Seen())
+		return 0, errors.Errorf("cil: %d scores of %d classes for %d examples, want %d classes (or more)", len(scores), k, n, task.Seen())
 	}
 	right := 0
 	for i, y := range task.Test.Y {
@@ -228,12 +229,12 @@ func mean(xs []float64) float64 {
 // is not increasing.
 func AUC(x, y []float64) float64 {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("cil: AUC of %d x values and %d y values", len(x), len(y)))
+		panic(errors.Errorf("cil: AUC of %d x values and %d y values", len(x), len(y)))
 	}
 	var a float64
 	for i := 1; i < len(x); i++ {
 		if x[i] <= x[i-1] {
-			panic(fmt.Sprintf("cil: AUC: x[%d] = %g is not above x[%d] = %g", i, x[i], i-1, x[i-1]))
+			panic(errors.Errorf("cil: AUC: x[%d] = %g is not above x[%d] = %g", i, x[i], i-1, x[i-1]))
 		}
 		a += (x[i] - x[i-1]) * (y[i] + y[i-1]) / 2
 	}
@@ -244,7 +245,7 @@ func AUC(x, y []float64) float64 {
 // the lengths differ.
 func Accuracy(pred, y []int32) float64 {
 	if len(pred) != len(y) {
-		panic(fmt.Sprintf("cil: Accuracy of %d predictions for %d labels", len(pred), len(y)))
+		panic(errors.Errorf("cil: Accuracy of %d predictions for %d labels", len(pred), len(y)))
 	}
 	right := 0
 	for i := range y {

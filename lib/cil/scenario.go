@@ -1,9 +1,10 @@
 package cil
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/pkg/errors"
 )
 
 // Scenario cuts a labelled dataset into a class-incremental stream: the
@@ -33,20 +34,20 @@ func NewScenario(train, test *Data, init, increment int, order []int) (*Scenario
 		}
 	}
 	if train.Dim != test.Dim {
-		return nil, fmt.Errorf("cil: NewScenario: train has Dim %d, test %d", train.Dim, test.Dim)
+		return nil, errors.Errorf("cil: NewScenario: train has Dim %d, test %d", train.Dim, test.Dim)
 	}
 	k := max(train.Classes(), test.Classes())
 	if init <= 0 || increment <= 0 {
-		return nil, fmt.Errorf("cil: NewScenario: init %d and increment %d must be > 0", init, increment)
+		return nil, errors.Errorf("cil: NewScenario: init %d and increment %d must be > 0", init, increment)
 	}
 	if init > k {
-		return nil, fmt.Errorf("cil: NewScenario: init %d is more than the %d classes of the data", init, k)
+		return nil, errors.Errorf("cil: NewScenario: init %d is more than the %d classes of the data", init, k)
 	}
 	if order == nil {
 		order = seq(k)
 	}
 	if len(order) != k {
-		return nil, fmt.Errorf("cil: NewScenario: order has %d classes, the data has %d", len(order), k)
+		return nil, errors.Errorf("cil: NewScenario: order has %d classes, the data has %d", len(order), k)
 	}
 	pos := make([]int, k)
 	for i := range pos {
@@ -54,7 +55,7 @@ func NewScenario(train, test *Data, init, increment int, order []int) (*Scenario
 	}
 	for p, c := range order {
 		if c < 0 || c >= k || pos[c] >= 0 {
-			return nil, fmt.Errorf("cil: NewScenario: order %v is not a permutation of 0..%d (entry %d = %d)", order, k-1, p, c)
+			return nil, errors.Errorf("cil: NewScenario: order %v is not a permutation of 0..%d (entry %d = %d)", order, k-1, p, c)
 		}
 		pos[c] = p
 	}
@@ -100,7 +101,7 @@ func (s *Scenario) TaskOf(c int) int {
 // out of range.
 func (s *Scenario) Task(t int) Task {
 	if t < 0 || t >= s.Len() {
-		panic(fmt.Sprintf("cil: Scenario.Task(%d): the scenario has tasks [0, %d)", t, s.Len()))
+		panic(errors.Errorf("cil: Scenario.Task(%d): the scenario has tasks [0, %d)", t, s.Len()))
 	}
 	lo, hi := s.bounds[t], s.bounds[t+1]
 	return Task{

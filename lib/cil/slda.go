@@ -1,8 +1,9 @@
 package cil
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/pkg/errors"
 )
 
 // DefaultShrinkage is the covariance shrinkage of streaming LDA (Hayes &
@@ -42,26 +43,18 @@ func (m *SLDA) Name() string { return "SLDA" }
 // Learn updates the means and the covariance with each example of
 // task.Train, one at a time.
 func (m *SLDA) Learn(task Task) error {
-	f, dim, err := extract(m.Features, task.Train)
+	f, dim, err := learnFeatures(m.Name(), m.Features, task.Train, &m.dim)
 	if err != nil {
 		return err
 	}
-	if m.dim != 0 && dim != m.dim {
-		return fmt.Errorf("cil: SLDA: features of width %d, earlier tasks had %d", dim, m.dim)
-	}
-	if m.dim == 0 {
-		m.dim = dim
+	if m.s == nil {
 		m.s = make([]float64, dim*dim)
 	}
-	for len(m.mu) < task.Seen() {
-		m.mu = append(m.mu, make([]float64, dim))
-		m.counts = append(m.counts, 0)
+	if err := growClasses(m.Name(), task, dim, &m.mu, &m.counts); err != nil {
+		return err
 	}
 	delta := make([]float64, dim)
 	for i, y := range task.Train.Y {
-		if int(y) >= len(m.mu) {
-			return fmt.Errorf("cil: SLDA: label %d of example %d is not below the %d classes seen", y, i, task.Seen())
-		}
 		mu, c := m.mu[y], float64(m.counts[y])
 		for j, v := range f[i*dim : (i+1)*dim] {
 			delta[j] = float64(v) - mu[j]
@@ -126,7 +119,7 @@ func (m *SLDA) fit() error {
 	}
 	l, err := cholesky(a, d)
 	if err != nil {
-		return fmt.Errorf("cil: SLDA: %w (raise Shrinkage)", err)
+		return errors.Errorf("cil: SLDA: %v (raise Shrinkage)", err)
 	}
 	// Cholesky (d³/3 multiply-adds) and two triangular solves and a dot per class.
 	m.learnOps += 2*int64(d)*int64(d)*int64(d)/3 + int64(k)*(4*int64(d)*int64(d)+2*int64(d))
@@ -150,26 +143,14 @@ func (m *SLDA) fit() error {
 }
 
 // Predict returns argmax_c of the discriminant for each example of x.
-func (m *SLDA) Predict(x *Data) ([]int32, error) {
-	scores, k, err := m.Scores(x)
-	if err != nil {
-		return nil, err
-	}
-	return Argmax(scores, k), nil
-}
+func (m *SLDA) Predict(x *Data) ([]int32, error) { return predict(m, x) }
 
 // Scores returns the [N, classes] discriminants (Λ μ_c)ᵀ x - ½ μ_cᵀ Λ μ_c
 // (-Inf for a class with no example).
 func (m *SLDA) Scores(x *Data) ([]float32, int, error) {
-	if m.n == 0 {
-		return nil, 0, fmt.Errorf("cil: SLDA: Predict before any Learn")
-	}
-	f, dim, err := extract(m.Features, x)
+	f, dim, err := predictFeatures(m.Name(), m.Features, x, m.n > 0, m.dim)
 	if err != nil {
 		return nil, 0, err
-	}
-	if dim != m.dim {
-		return nil, 0, fmt.Errorf("cil: SLDA: features of width %d, learned %d", dim, m.dim)
 	}
 	if m.w == nil {
 		if err := m.fit(); err != nil {
@@ -178,16 +159,7 @@ func (m *SLDA) Scores(x *Data) ([]float32, int, error) {
 	}
 	k := len(m.b)
 	m.predictOps += int64(x.Len()) * int64(k) * int64(2*dim)
-	out := make([]float32, x.Len()*k)
-	parallel(x.Len(), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			q := f[i*dim : (i+1)*dim]
-			for c := range k {
-				out[i*k+c] = m.b[c] + dot(m.w[c*dim:(c+1)*dim], q)
-			}
-		}
-	})
-	return out, k, nil
+	return scoreRows(f, x.Len(), dim, k, func(q []float32, c int) float32 { return m.b[c] + dot(m.w[c*dim:(c+1)*dim], q) }), k, nil
 }
 
 // FLOPs counts the streaming updates and, in learn, the solve that turns
@@ -215,7 +187,7 @@ func cholesky(a []float64, d int) ([]float64, error) {
 			}
 			if i == j {
 				if s <= 0 {
-					return nil, fmt.Errorf("covariance is not positive definite (pivot %d = %g)", i, s)
+					return nil, errors.Errorf("covariance is not positive definite (pivot %d = %g)", i, s)
 				}
 				l[i*d+i] = math.Sqrt(s)
 			} else {

@@ -1,9 +1,10 @@
 package cil
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/pkg/errors"
 )
 
 // Synthetic returns a small labelled dataset for fast tests and smoke runs:
@@ -17,7 +18,7 @@ import (
 // arguments give the same data.
 func Synthetic(classes, dim, perClass, testPerClass int, seed uint64) (train, test *Data) {
 	if classes <= 0 || dim <= 0 || perClass < 0 || testPerClass < 0 {
-		panic(fmt.Sprintf("cil: Synthetic(classes %d, dim %d, perClass %d, testPerClass %d): want classes, dim > 0 and counts >= 0",
+		panic(errors.Errorf("cil: Synthetic(classes %d, dim %d, perClass %d, testPerClass %d): want classes, dim > 0 and counts >= 0",
 			classes, dim, perClass, testPerClass))
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x73796e7468))

@@ -1,5 +1,10 @@
 // Package nb holds helpers for Labnotes notebooks: run scales, progress
-// bars, line plots, tables and claims.
+// bars, line plots, tables, claims, and the kit every notebook shares
+// instead of defining its own: [Must], [Must2] and [Check] for errors,
+// [WorkDir] for the folder where cells leave files for later cells (unique
+// per run unless the notebook names one), [SaveJSON] and [LoadJSON]
+// (atomic), [Row] for figures side by side and [Windowed] for smoothed
+// curves.
 //
 // Every helper renders rich output when it runs inside a GoNB notebook
 // (gonbui.IsNotebook) and plain text on stdout otherwise, so the same code
@@ -23,4 +28,13 @@
 //	(&nb.LinePlot{Title: "Loss", XLabel: "step", LogY: true}).Add("train", nil, losses).Show()
 //	nb.Table([]string{"model", "loss"}, [][]any{{"mlp", losses[len(losses)-1]}})
 //	nb.ClaimLess("final loss", losses[len(losses)-1], 0.5)
+//
+// Cells of one notebook run share files through the run's work folder:
+//
+//	var checkpoints = "" // parameter: empty for a fresh folder of this run
+//
+//	dir := nb.WorkDir("07", checkpoints)
+//	nb.Check(nb.SaveJSON(filepath.Join(dir, "models.json"), results))
+//	// ... a later cell:
+//	nb.Check(nb.LoadJSON(filepath.Join(dir, "models.json"), &results))
 package nb

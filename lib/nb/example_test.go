@@ -1,7 +1,11 @@
 package nb_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/labnotes/labnotes/lib/nb"
@@ -54,4 +58,62 @@ func ExampleLinePlot() {
 	losses := []float64{2.3, 1.1, 0.7, 0.52, 0.45}
 	(&nb.LinePlot{Title: "Loss", XLabel: "step", LogY: true}).Add("train", nil, losses).Show()
 	// Output: [plot "Loss": train: 5 points, y 0.45..2.3, last 0.45]
+}
+
+func ExampleMust() {
+	n := nb.Must(strconv.Atoi("42"))
+	fmt.Println(n)
+	defer func() { fmt.Println("panic:", recover()) }()
+	nb.Must(strconv.Atoi("forty-two"))
+	// Output:
+	// 42
+	// panic: strconv.Atoi: parsing "forty-two": invalid syntax
+}
+
+func ExampleMust2() {
+	q, r := nb.Must2(divmod(7, 2))
+	fmt.Println(q, r)
+	// Output: 3 1
+}
+
+// divmod returns a/b and a%b, or an error for b == 0.
+func divmod(a, b int) (int, int, error) {
+	if b == 0 {
+		return 0, 0, errors.New("divmod: division by zero")
+	}
+	return a / b, a % b, nil
+}
+
+func ExampleWindowed() {
+	steps := []float64{1, 2, 3, 4, 5, 6, 7}
+	losses := []float64{4, 2, 2, 1, 1, 0.5, 9}
+	wx, wy := nb.Windowed(steps, losses, 2) // the lone last point is dropped
+	fmt.Println(wx, wy)
+	// Output: [2 4 6] [3 1.5 0.75]
+}
+
+func ExampleSaveJSON() {
+	type result struct {
+		Name  string
+		Exact float64
+	}
+	// In a notebook: dir := nb.WorkDir("07", checkpoints).
+	dir := nb.Must(os.MkdirTemp("", "nb-example-"))
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "models.json")
+	nb.Check(nb.SaveJSON(path, []result{{"TRM", 0.71}, {"HRM", 0.40}}))
+	var got []result
+	nb.Check(nb.LoadJSON(path, &got))
+	fmt.Println(got)
+	err := nb.LoadJSON(filepath.Join(dir, "missing.json"), &got)
+	fmt.Println(errors.Is(err, os.ErrNotExist))
+	// Output:
+	// [{TRM 0.71} {HRM 0.4}]
+	// true
+}
+
+func ExampleRow() {
+	// In a notebook: the two SVGs side by side, captions below. Here: text.
+	nb.Row([]string{"puzzle", "its solution"}, []string{"<svg>...</svg>", "<svg>...</svg>"})
+	// Output: [row of 2 figures: puzzle | its solution]
 }

@@ -25,13 +25,8 @@ func (f FeatureMap) KeyLogScaled(x, mask *Node) (features, logScale *Node) {
 	if x.Rank() != 4 {
 		panicf("features need x shaped [batch, heads, length, dim], got %s", x.Shape())
 	}
-	if f.Projection == nil {
-		panicf("kernel %q needs a projection", f.Kernel)
-	}
 	dtype := x.DType()
-	w := StopGradient(ConvertDType(f.Projection, dtype))
-	dims := x.Shape().Dimensions
-	u := Reshape(Einsum("nd,md->nm", Reshape(x, -1, dims[3]), w), dims[0], dims[1], dims[2], w.Shape().Dim(0))
+	u := f.project(x)
 	if f.Kernel == KernelSoftmaxHyperbolic {
 		u = Concatenate([]*Node{u, Neg(u)}, -1)
 	}
@@ -62,33 +57,15 @@ func (f FeatureMap) KeyLogScaled(x, mask *Node) (features, logScale *Node) {
 func CausalLogScaledAttention(qPrime, kPrime, kLogScale, v *Node, chunkSize int, eps float64) *Node {
 	g := qPrime.Graph()
 	dtype := qPrime.DType()
-	b, h, l, m := qPrime.Shape().Dim(0), qPrime.Shape().Dim(1), qPrime.Shape().Dim(2), qPrime.Shape().Dim(3)
-	dv := v.Shape().Dim(-1)
+	l := qPrime.Shape().Dim(2)
 	if kPrime.Shape().Dim(2) != l || kLogScale.Rank() != 3 || kLogScale.Shape().Dim(2) != l {
 		panicf("causal attention needs queries, keys and log scales of the same length, got %s, %s and %s",
 			qPrime.Shape(), kPrime.Shape(), kLogScale.Shape())
 	}
-	c := chunkSize
-	if c <= 0 {
-		c = AutoChunkSize(g.Backend().Name(), l)
-	}
-	c = min(c, l)
-	n := (l + c - 1) / c
-	pad := func(x *Node, fill float64) *Node {
-		if n*c == l {
-			return x
-		}
-		dims := append([]int{}, x.Shape().Dimensions...)
-		dims[2] = n*c - l
-		// (Concatenate, not Pad: GoMLX v0.28.16's Pad gradient is wrong here.)
-		return Concatenate([]*Node{x, BroadcastToShape(Scalar(g, x.DType(), fill), shapes.Make(x.DType(), dims...))}, 2)
-	}
+	ch, qc, kc, vc := chunkInputs(qPrime, kPrime, v, chunkSize)
+	b, h, n, c := ch.b, ch.h, ch.n, ch.c
 	neg := func(shape shapes.Shape) *Node { return BroadcastToShape(Scalar(g, dtype, negLarge), shape) }
-	ones := Ones(g, shapes.Make(dtype, b, h, l, 1))
-	qc := Reshape(pad(qPrime, 0), b, h, n, c, m)
-	kc := Reshape(pad(kPrime, 0), b, h, n, c, m)
-	vc := Reshape(pad(Concatenate([]*Node{v, ones}, -1), 0), b, h, n, c, dv+1)
-	s := Reshape(pad(StopGradient(kLogScale), negLarge), b, h, n, c) // s_j
+	s := ch.split(StopGradient(kLogScale), negLarge) // s_j [b, h, n, c]
 
 	// Running max R_i: within the chunk, then with the chunks before it (P).
 	tri := Reshape(LowerTriangular(g, c), 1, 1, 1, c, c)                                 // [i, j]: j <= i
@@ -114,11 +91,5 @@ func CausalLogScaledAttention(qPrime, kPrime, kLogScale, v *Node, chunkSize int,
 	prefix := Einsum("bhnN,bhNmd->bhnmd", a, states)
 	inter := Mul(Einsum("bhncm,bhnmd->bhncd", qc, prefix), ExpandAxes(Exp(Sub(ExpandAxes(p, -1), r)), -1))
 
-	out := Reshape(Add(intra, inter), b, h, n*c, dv+1)
-	if n*c != l {
-		out = Slice(out, AxisRange(), AxisRange(), AxisRange(0, l), AxisRange())
-	}
-	num := Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, dv))
-	den := Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(dv, dv+1))
-	return Div(num, guardDenominator(den, eps))
+	return ch.normalize(Add(intra, inter), eps)
 }

@@ -1,9 +1,24 @@
-// Package performer implements Performer attention (FAVOR+, Choromanski et
-// al., "Rethinking Attention with Performers", ICLR 2021) for GoMLX:
-// attention in time and memory linear in the sequence length, by random
+// Package performer is the Performer pillar of Labnotes: attention in time
+// and memory linear in the sequence length, FAVOR+ (Choromanski et al.,
+// "Rethinking Attention with Performers", ICLR 2021), for GoMLX, by random
 // feature maps phi with softmax(Q K^T) ≈ D^-1 phi(Q) phi(K)^T.
 //
-// Two levels:
+// The pillar's packages:
+//
+//   - performer (this package): the FAVOR+ core and a drop-in for GoMLX's
+//     multi-head attention layer (below).
+//   - [github.com/labnotes/labnotes/lib/performer/transformer]: small
+//     Transformers (byte-level causal language model, sequence classifier)
+//     whose attention is exact or FAVOR+ by an option, sharing variables so
+//     exact-attention weights load into a FAVOR+ model; their trainer, Run.
+//   - [github.com/labnotes/labnotes/lib/performer/lra]: data for long-range
+//     tasks (ListOps, sequential Fashion-MNIST, a Go-source byte corpus).
+//   - [github.com/labnotes/labnotes/lib/performer/study]: the drivers of the
+//     notebooks and of cmd/benchattention (the paper's approximation
+//     experiments, speed and memory over the sequence length, transformer
+//     comparisons and fine-tuning).
+//
+// This package has two levels:
 //
 //   - A functional core on tensors shaped [batch, heads, length, dim]:
 //     [Projection] (iid or block-orthogonal random projections W [m, d], chi

@@ -1,12 +1,12 @@
 package performer
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/pkg/errors"
 )
 
 // Kernel names the attention kernel: the exact softmax, or a random-feature
@@ -139,19 +139,6 @@ func (f FeatureMap) apply(x *Node, isQuery bool, mask *Node) *Node {
 	if mask != nil {
 		mask = broadcastKeyMask(mask, x)
 	}
-	project := func() *Node {
-		if f.Projection == nil {
-			panicf("kernel %q needs a projection", f.Kernel)
-		}
-		w := StopGradient(ConvertDType(f.Projection, dtype))
-		if w.Rank() != 2 || w.Shape().Dim(1) != x.Shape().Dim(-1) {
-			panicf("projection shape %s does not match inputs %s (want [m, %d])", w.Shape(), x.Shape(), x.Shape().Dim(-1))
-		}
-		// One plain [B·H·L, d] x [d, m] matrix product (faster than a batched einsum).
-		dims := x.Shape().Dimensions
-		u := Einsum("nd,md->nm", Reshape(x, -1, dims[3]), w)
-		return Reshape(u, dims[0], dims[1], dims[2], w.Shape().Dim(0))
-	}
 	// stabilizer returns the max to subtract from the exponents u (stopped gradient).
 	stabilizer := func(u *Node) *Node {
 		if f.NoMaxSubtraction {
@@ -171,34 +158,34 @@ func (f FeatureMap) apply(x *Node, isQuery bool, mask *Node) *Node {
 	var phi *Node
 	switch f.Kernel {
 	case KernelSoftmax:
-		u := project()
+		u := f.project(x)
 		m := u.Shape().Dim(-1)
 		diag := MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5)
 		phi = Exp(Sub(Sub(u, diag), stabilizer(u)))
 		phi = MulScalar(AddScalar(phi, f.Epsilon), 1/math.Sqrt(float64(m)))
 	case KernelSoftmaxHyperbolic:
-		u := project()
+		u := f.project(x)
 		m := u.Shape().Dim(-1)
 		diag := MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5)
 		both := Concatenate([]*Node{u, Neg(u)}, -1)
 		phi = Exp(Sub(Sub(both, diag), stabilizer(both)))
 		phi = MulScalar(AddScalar(phi, f.Epsilon), 1/math.Sqrt(float64(2*m)))
 	case KernelSoftmaxTrig:
-		u := project()
+		u := f.project(x)
 		m := u.Shape().Dim(-1)
 		h := Exp(MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5))
 		phi = Mul(Concatenate([]*Node{Sin(u), Cos(u)}, -1), MulScalar(h, 1/math.Sqrt(float64(m))))
 	case KernelReLU:
 		phi = AddScalar(activation.Relu(x), f.Epsilon)
 	case KernelReLURandom:
-		phi = AddScalar(activation.Relu(project()), f.Epsilon)
+		phi = AddScalar(activation.Relu(f.project(x)), f.Epsilon)
 	case KernelGeneralized:
 		if f.Fn == nil {
 			panicf("kernel %q needs FeatureMap.Fn", f.Kernel)
 		}
 		u := x
 		if f.Projection != nil {
-			u = project()
+			u = f.project(x)
 		}
 		phi = AddScalar(f.Fn(u), f.Epsilon)
 	case KernelExact:
@@ -208,6 +195,22 @@ func (f FeatureMap) apply(x *Node, isQuery bool, mask *Node) *Node {
 		phi = Mul(phi, ConvertDType(ExpandAxes(mask, -1), dtype))
 	}
 	return phi
+}
+
+// project returns x [batch, heads, length, d] times the projection W [m, d]
+// (stopped gradient): u [batch, heads, length, m].
+func (f FeatureMap) project(x *Node) *Node {
+	if f.Projection == nil {
+		panicf("kernel %q needs a projection", f.Kernel)
+	}
+	w := StopGradient(ConvertDType(f.Projection, x.DType()))
+	if w.Rank() != 2 || w.Shape().Dim(1) != x.Shape().Dim(-1) {
+		panicf("projection shape %s does not match inputs %s (want [m, %d])", w.Shape(), x.Shape(), x.Shape().Dim(-1))
+	}
+	// One plain [B·H·L, d] x [d, m] matrix product (faster than a batched einsum).
+	dims := x.Shape().Dimensions
+	u := Einsum("nd,md->nm", Reshape(x, -1, dims[3]), w)
+	return Reshape(u, dims[0], dims[1], dims[2], w.Shape().Dim(0))
 }
 
 // broadcastKeyMask turns a bool mask [batch, length] or [batch, heads,
@@ -230,7 +233,7 @@ func broadcastKeyMask(mask, x *Node) *Node {
 	return BroadcastToDims(mask, b, h, l)
 }
 
-// panicf panics with a message prefixed "performer: ".
+// panicf panics with an error prefixed "performer: ".
 func panicf(format string, args ...any) {
-	panic(fmt.Errorf("performer: "+format, args...))
+	panic(errors.Errorf("performer: "+format, args...))
 }

@@ -3,11 +3,11 @@ package performer
 import (
 	"math"
 	"reflect"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/layers/attention/pos"
 	"github.com/gomlx/gomlx/ml/model"
@@ -174,18 +174,12 @@ func (b *Builder) WithKernelFn(fn func(*Node) *Node, randomProjection bool) *Bui
 // WithNumFeatures sets the number of random features m (default from
 // ParamNumFeatures, 256).
 func (b *Builder) WithNumFeatures(m int) *Builder {
-	if m <= 0 {
-		panicf("WithNumFeatures(%d): must be positive", m)
-	}
-	b.numFeatures = m
+	b.numFeatures = positive("WithNumFeatures", m)
 	return b
 }
 
 // WithOrthogonal selects orthogonal (default) or iid random features.
-func (b *Builder) WithOrthogonal(orthogonal bool) *Builder {
-	b.orthogonal = orthogonal
-	return b
-}
+func (b *Builder) WithOrthogonal(orthogonal bool) *Builder { b.orthogonal = orthogonal; return b }
 
 // WithRowNorms selects the row norms of orthogonal features (default chi).
 func (b *Builder) WithRowNorms(norms RowNorms) *Builder {
@@ -200,10 +194,7 @@ func (b *Builder) WithRedraw(policy Redraw, every int) *Builder {
 	switch policy {
 	case RedrawFixed, RedrawEveryCall:
 	case RedrawEverySteps:
-		if every <= 0 {
-			panicf("WithRedraw(%q, %d): every must be positive", policy, every)
-		}
-		b.redrawEvery = every
+		b.redrawEvery = positive("WithRedraw's every", every)
 	default:
 		panicf("unknown redraw policy %q", policy)
 	}
@@ -213,26 +204,25 @@ func (b *Builder) WithRedraw(policy Redraw, every int) *Builder {
 
 // WithSeed sets the base seed of the random features (default from
 // ParamSeed, 0); it is mixed with the layer's scope path.
-func (b *Builder) WithSeed(seed int64) *Builder {
-	b.seed = seed
-	return b
-}
+func (b *Builder) WithSeed(seed int64) *Builder { b.seed = seed; return b }
 
 // WithChunkSize sets the number of tokens per chunk of causal attention
 // (default from ParamChunkSize; 0 chooses it from the length, see AutoChunkSize).
 func (b *Builder) WithChunkSize(c int) *Builder {
-	if c <= 0 {
-		panicf("WithChunkSize(%d): must be positive", c)
-	}
-	b.chunkSize = c
+	b.chunkSize = positive("WithChunkSize", c)
 	return b
 }
 
 // WithFeatureEpsilon sets the stabilizer added to the features (default
 // DefaultSoftmaxEpsilon or DefaultReLUEpsilon by kernel; negative: none).
-func (b *Builder) WithFeatureEpsilon(eps float64) *Builder {
-	b.featureEps = eps
-	return b
+func (b *Builder) WithFeatureEpsilon(eps float64) *Builder { b.featureEps = eps; return b }
+
+// positive returns v, or panics naming the option if v <= 0.
+func positive(option string, v int) int {
+	if v <= 0 {
+		panicf("%s (%d) must be positive", option, v)
+	}
+	return v
 }
 
 // WithKeyQueryDim sets the per-head dimension of queries and keys (default headDim).
@@ -323,9 +313,9 @@ func (b *Builder) Done() *Node {
 	flatK := Reshape(b.key, batch, -1, b.key.Shape().Dim(-1))
 	flatV := Reshape(b.value, batch, -1, b.value.Shape().Dim(-1))
 	// Same order and scopes as GoMLX: key, query, value, output.
-	k := layers.Dense(b.scope.In("key"), flatK, b.useProjectionBias, b.numHeads, b.keyQueryDim)
-	q := layers.Dense(b.scope.In("query"), flatQ, b.useProjectionBias, b.numHeads, b.keyQueryDim)
-	v := layers.Dense(b.scope.In("value"), flatV, b.useProjectionBias, b.numHeads, b.valueDim)
+	k := Dense(b.scope.In("key"), flatK, b.useProjectionBias, b.numHeads, b.keyQueryDim)
+	q := Dense(b.scope.In("query"), flatQ, b.useProjectionBias, b.numHeads, b.keyQueryDim)
+	v := Dense(b.scope.In("value"), flatV, b.useProjectionBias, b.numHeads, b.valueDim)
 	if enc, ok := b.positionalEncoder.(pos.QKEncoder); ok {
 		seqLen := q.Shape().Dim(1)
 		start := b.position
@@ -349,13 +339,17 @@ func (b *Builder) Done() *Node {
 		}
 		var w *Node
 		if b.kernel.IsRandom() || (b.kernel == KernelGeneralized && b.fnProjected) {
-			w = b.projection(q.DType())
+			dt := q.DType()
+			if isHalf(dt) {
+				dt = dtypes.Float32 // Attention computes half-precision features in float32.
+			}
+			w = b.projection(dt)
 		}
 		out = TransposeAllAxes(Attention(toBHLD(q), toBHLD(k), toBHLD(v), w, cfg), 0, 2, 1, 3)
 	}
 	dims := append([]int{}, b.query.Shape().Dimensions[:b.query.Rank()-1]...)
 	out = Reshape(out, append(dims, b.numHeads*b.valueDim)...)
-	return layers.Dense(b.scope.In("output"), out, b.useProjectionBias, b.outputDim)
+	return Dense(b.scope.In("output"), out, b.useProjectionBias, b.outputDim)
 }
 
 // exact runs GoMLX's attention.Core on [batch, len, heads, dim] tensors.
@@ -383,6 +377,12 @@ func (b *Builder) exact(q, k, v *Node, scale float64) *Node {
 			mask = LogicalAnd(mask, Reshape(LowerTriangular(b.g, lq), 1, lq, 1, lk))
 		}
 		mask = BroadcastToDims(mask, q.Shape().Dim(0), lq, b.numHeads, lk)
+	}
+	if dt := q.DType(); isHalf(dt) && (!b.useFusion || !strings.HasPrefix(b.g.Backend().Name(), "xla")) {
+		// Unfused half-precision attention would take its softmax in half precision (XLA's
+		// fused attention, cuDNN's on a GPU, keeps it in float32).
+		f32 := func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+		return ConvertDType(b.exact(f32(q), f32(k), f32(v), scale), dt)
 	}
 	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{
 		Scale: scale, AttentionMask: mask, UseCausalMask: b.causal && mask == nil,

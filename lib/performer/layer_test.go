@@ -154,8 +154,7 @@ func TestLayerAgainstNaiveReference(t *testing.T) {
 					if !c.kernel.IsRandom() {
 						fm.Projection = nil
 					}
-					att, _ = QuadraticKernelAttention(fm.Query(cfg.scaleInputs(q)), refKeys(fm, cfg, k), v, c.causal, DefaultDenominatorEpsilon)
-					att = applyQueryMask(att, cfg.QueryMask)
+					att = applyQueryMask(refAttention(fm, cfg, q, k, v), cfg.QueryMask)
 				}
 				att = graph.Reshape(graph.TransposeAllAxes(att, 0, 2, 1, 3), batch, l, heads*dh)
 				out := dense(att, in[9], in[10], e)

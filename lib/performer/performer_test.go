@@ -54,8 +54,8 @@ func allFinite(xs []float32) bool {
 // z_i of K(x, y) (so K ≈ mean z_i), for x, y of dimension d.
 func kernelTerms(t *testing.T, kernel Kernel, p Projection, seed uint64, x, y []float64) []float64 {
 	d := len(x)
-	xt := tensors.FromFlatDataAndDimensions(to32(x), 1, 1, 1, d)
-	yt := tensors.FromFlatDataAndDimensions(to32(y), 1, 1, 1, d)
+	xt := tensors.FromFlatDataAndDimensions(testutil.Float32s(x), 1, 1, 1, d)
+	yt := tensors.FromFlatDataAndDimensions(testutil.Float32s(y), 1, 1, 1, d)
 	out := run(t, func(in []*Node) []*Node {
 		fm := FeatureMap{Kernel: kernel, Projection: Const(in[0].Graph(), p.Draw(seed)), NoMaxSubtraction: true}
 		return []*Node{Mul(fm.Query(in[0]), fm.Key(in[1], nil))}
@@ -72,14 +72,6 @@ func kernelTerms(t *testing.T, kernel Kernel, p Projection, seed uint64, x, y []
 		}
 	}
 	return z
-}
-
-func to32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 func randVec(seed uint64, d int, norm float64) []float64 {
@@ -240,7 +232,7 @@ func TestLinearEqualsQuadratic(t *testing.T) {
 			out := run(t, func(in []*Node) []*Node {
 				cfg := Config{Kernel: c.kernel, Causal: c.causal, ChunkSize: c.chunk}
 				fm := cfg.featureMap(in[3])
-				qp, kp := fm.Query(cfg.scaleInputs(in[0])), refKeys(fm, cfg, in[1])
+				qp, kp := cfg.Features(in[0], in[1], in[3])
 				var lin *Node
 				switch {
 				case c.causal && usesLogScaledKeys(cfg):
@@ -251,7 +243,7 @@ func TestLinearEqualsQuadratic(t *testing.T) {
 				default:
 					lin = LinearAttention(qp, kp, in[2], DefaultDenominatorEpsilon)
 				}
-				quad, _ := QuadraticKernelAttention(qp, kp, in[2], c.causal, DefaultDenominatorEpsilon)
+				quad := refAttention(fm, cfg, in[0], in[1], in[2])
 				viaAttention := Attention(in[0], in[1], in[2], in[3], cfg)
 				gl := Gradient(ReduceAllSum(Mul(lin, in[4])), in[0], in[1], in[2])
 				gq := Gradient(ReduceAllSum(Mul(quad, in[4])), in[0], in[1], in[2])
@@ -392,15 +384,28 @@ func usesLogScaledKeys(cfg Config) bool {
 	return cfg.Causal && (cfg.kernel() == KernelSoftmax || cfg.kernel() == KernelSoftmaxHyperbolic)
 }
 
-// refKeys returns the key features a quadratic reference needs to compute what Attention
-// computes: fm.Key, or for causal softmax kernels the log-scaled features times their scale
-// (the true features; fine for the modest inputs of the tests).
-func refKeys(fm FeatureMap, cfg Config, k *Node) *Node {
+// refAttention computes what Attention computes with cfg (without the query mask) the
+// quadratic way: QuadraticKernelAttention on the features, or for causal softmax kernels the
+// documented formula of CausalLogScaledAttention written plainly on the [L, L] matrix:
+// (Q'_i·K'_j) e^{s_j - R_i} for j <= i, R_i = max_{j<=i} s_j, rows normalized. (Multiplying
+// the keys by e^{s_j} instead would put the denominator guard on unscaled denominators, which
+// underflow for the larger inputs of a randomly initialized layer.)
+func refAttention(fm FeatureMap, cfg Config, q, k, v *Node) *Node {
+	qp := fm.Query(cfg.scaleInputs(q))
 	if !usesLogScaledKeys(cfg) {
-		return fm.Key(cfg.scaleInputs(k), cfg.KeyMask)
+		out, _ := QuadraticKernelAttention(qp, fm.Key(cfg.scaleInputs(k), cfg.KeyMask), v, cfg.Causal, DefaultDenominatorEpsilon)
+		return out
 	}
 	kp, s := fm.KeyLogScaled(cfg.scaleInputs(k), cfg.KeyMask)
-	return Mul(kp, ExpandAxes(Exp(s), -1))
+	dims := s.Shape().Dimensions
+	l := dims[2]
+	tri := Reshape(LowerTriangular(q.Graph(), l), 1, 1, l, l)                     // [i, j]: j <= i
+	sj := BroadcastToDims(ExpandAxes(StopGradient(s), 2), dims[0], dims[1], l, l) // s_j at [i, j]
+	neg := BroadcastToShape(Scalar(q.Graph(), s.DType(), negLarge), sj.Shape())
+	r := ReduceAndKeep(Where(tri, sj, neg), ReduceMax, -1) // R_i
+	a := Mul(Einsum("bhim,bhjm->bhij", qp, kp), Exp(Where(tri, Sub(sj, r), neg)))
+	den := guardDenominator(ReduceAndKeep(a, ReduceSum, -1), DefaultDenominatorEpsilon)
+	return Einsum("bhij,bhjd->bhid", Div(a, den), v)
 }
 
 // TestCausalSoftmaxIsCausal: with causal softmax FAVOR+, outputs at positions before t do not
@@ -434,6 +439,34 @@ func TestCausalSoftmaxIsCausal(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestHalfPrecision measures FAVOR+ on bfloat16 inputs against float32 (relative L2 error of
+// the output, bidirectional and causal): by default (features, sums and normalizer in
+// float32) and with Config.HalfFeatures (everything in bfloat16). The default must stay
+// within 0.5% and at least 4 times more accurate; the numbers are in Config.HalfFeatures' doc.
+func TestHalfPrecision(t *testing.T) {
+	const b, h, l, d = 1, 8, 1024, 64
+	q, k, v := randTensor(51, 1, b, h, l, d), randTensor(52, 1, b, h, l, d), randTensor(53, 1, b, h, l, d)
+	w := Projection{NumFeatures: 256, Dim: d, Orthogonal: true}.Draw(9)
+	for _, causal := range []bool{false, true} {
+		out := run(t, func(in []*Node) []*Node {
+			bf := func(x *Node) *Node { return ConvertDType(x, dtypes.BFloat16) }
+			f32 := func(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+			// The reference runs in float32 on the same (bfloat16-rounded) inputs: the
+			// errors are the attention's own, not the rounding of its inputs.
+			ref := Attention(f32(bf(in[0])), f32(bf(in[1])), f32(bf(in[2])), in[3], Config{Causal: causal})
+			mixed := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal})
+			half := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal, HalfFeatures: true})
+			return []*Node{ref, f32(mixed), f32(half)}
+		}, q, k, v, w)
+		ref := flat32(out[0])
+		mixed, half := relL2(flat32(out[1]), ref), relL2(flat32(out[2]), ref)
+		t.Logf("causal=%v: relative L2 error vs float32: float32 features %.2g, bfloat16 features %.2g", causal, mixed, half)
+		if mixed > 0.005 || mixed > half/4 {
+			t.Errorf("causal=%v: bfloat16 with float32 features: error %.3g, want <= 0.005 and <= 1/4 of all-bfloat16's %.3g", causal, mixed, half)
 		}
 	}
 }

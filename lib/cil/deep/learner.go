@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 
 	"github.com/gomlx/compute"
@@ -13,27 +14,6 @@ import (
 
 	"github.com/labnotes/labnotes/lib/cil"
 )
-
-// Method names a class-incremental learning method; see [New] for each
-// one's loss and memory.
-type Method string
-
-// The methods. Names are as in the literature (and PyCIL).
-const (
-	Finetune Method = "Finetune"
-	Joint    Method = "Joint"
-	Replay   Method = "Replay"
-	ICaRL    Method = "iCaRL"
-	LwF      Method = "LwF"
-	EWC      Method = "EWC"
-	WA       Method = "WA"
-	DER      Method = "DER"
-	MEMO     Method = "MEMO"
-	GDumb    Method = "GDumb"
-)
-
-// Methods lists every method, in the order of the survey's tables.
-var Methods = []Method{Finetune, Joint, Replay, ICaRL, LwF, EWC, WA, DER, MEMO, GDumb}
 
 // Optimizer selects the weight update.
 type Optimizer string
@@ -47,87 +27,83 @@ const (
 	SGD Optimizer = "sgd"
 )
 
-// Options configure a learner. Zero fields take the defaults (see
-// [Options.WithDefaults]).
+// Defaults of [Options], PyCIL's where it has one; [Options.WithDefaults]
+// reads them.
+const (
+	DefaultBackbone  = MLP
+	DefaultHiddenMLP = 256 // the MLP's feature width (784-256-256)
+	DefaultHiddenCNN = 128 // the CNN's feature width
+	DefaultEpochs    = 5
+	DefaultBatch     = 128 // PyCIL's
+	DefaultOptimizer = Adam
+	DefaultLRAdam    = 1e-3
+	DefaultLRSGD     = 0.1 // PyCIL's
+	DefaultMomentum  = 0.9
+	DefaultMemory    = cil.DefaultBudget // 2000 exemplars, PyCIL's
+	DefaultT         = 2                 // distillation temperature
+	DefaultLwFLambda = 3
+	DefaultEWCLambda = 1000 // PyCIL's
+	DefaultFisherMax = 1e-4 // PyCIL's fishermax
+	DefaultAuxWeight = 1
+	DefaultEvalBatch = 512
+)
+
+// Options configure a learner. A zero field means its default (the
+// Default... constants; [Options.WithDefaults] fills them in), so fields
+// whose zero is a setting of its own (WeightDecay, AlignAlways, PerClass,
+// Seed) default to zero.
 type Options struct {
-	Backbone  Backbone  // MLP (default) or CNN
-	Hidden    int       // feature width per backbone: default 256 (MLP), 128 (CNN)
-	Epochs    int       // epochs per task: default 5
-	Batch     int       // minibatch size: default 128 (PyCIL)
-	Optimizer Optimizer // default Adam
-	// LR is the learning rate: default 1e-3 (Adam), 0.1 (SGD, PyCIL's).
+	Backbone  Backbone  // MLP (DefaultBackbone) or CNN
+	Hidden    int       // feature width per backbone: DefaultHiddenMLP or DefaultHiddenCNN
+	Epochs    int       // epochs per task: DefaultEpochs
+	Batch     int       // minibatch size: DefaultBatch
+	Optimizer Optimizer // DefaultOptimizer (Adam)
+	// LR is the learning rate: DefaultLRAdam (Adam) or DefaultLRSGD (SGD).
 	LR          float64
-	Momentum    float64 // SGD momentum: default 0.9
-	WeightDecay float64 // L2 on the gradient: default 0 (PyCIL: 5e-4 with SGD)
+	Momentum    float64 // SGD momentum: DefaultMomentum
+	WeightDecay float64 // L2 on the gradient: 0 (PyCIL: 5e-4 with SGD)
 	// Memory is the exemplar budget shared by the seen classes (Replay,
-	// iCaRL, WA, DER, MEMO, GDumb): default 2000 (PyCIL). PerClass > 0
-	// fixes the exemplars per class instead (Memory is then ignored).
+	// iCaRL, WA, DER, MEMO, GDumb): DefaultMemory. PerClass > 0 fixes the
+	// exemplars per class instead (Memory is then ignored).
 	Memory, PerClass int
-	// Selection chooses exemplars: cil.Herding (default) or cil.Random.
+	// Selection chooses exemplars: cil.Herding (the zero value) or cil.Random.
 	Selection cil.Selection
-	T         float64 // distillation temperature: default 2
-	LwFLambda float64 // LwF's KD weight: default 3
-	// EWCLambda is EWC's penalty weight: default 1000 (PyCIL); FisherMax
-	// clamps the Fisher entries: default 1e-4 (PyCIL's fishermax).
+	T         float64 // distillation temperature: DefaultT
+	LwFLambda float64 // LwF's KD weight: DefaultLwFLambda
+	// EWCLambda is EWC's penalty weight (DefaultEWCLambda); FisherMax
+	// clamps the Fisher entries (DefaultFisherMax).
 	EWCLambda, FisherMax float64
-	AuxWeight            float64 // DER/MEMO auxiliary loss weight: default 1
+	AuxWeight            float64 // DER/MEMO auxiliary loss weight: DefaultAuxWeight
 	// AlignAlways applies weight aligning (WA, DER, MEMO) also when it
 	// would enlarge the new classes' weights (gamma > 1), as PyCIL does;
-	// by default it only shrinks them (see [New]).
+	// by default it only shrinks them (see [WA]).
 	AlignAlways bool
-	EvalBatch   int    // batch of Predict and feature extraction: default 512
+	EvalBatch   int    // batch of Predict and feature extraction: DefaultEvalBatch
 	Seed        uint64 // weights, shuffling and random exemplars
+	// Precision is the network's number format (Float32 or BFloat16 mixed
+	// precision); empty means the backend's: [DefaultPrecision], which [New]
+	// fills in (WithDefaults does not know the backend).
+	Precision Precision
 }
 
-// WithDefaults returns o with its zero fields set to the defaults.
+// WithDefaults returns o with its zero fields set to the defaults: the one
+// place that reads the Default... constants.
 func (o Options) WithDefaults() Options {
-	if o.Backbone == "" {
-		o.Backbone = MLP
+	def := Options{Backbone: DefaultBackbone, Hidden: DefaultHiddenMLP, Epochs: DefaultEpochs, Batch: DefaultBatch,
+		Optimizer: DefaultOptimizer, LR: DefaultLRAdam, Momentum: DefaultMomentum, Memory: DefaultMemory,
+		T: DefaultT, LwFLambda: DefaultLwFLambda, EWCLambda: DefaultEWCLambda, FisherMax: DefaultFisherMax,
+		AuxWeight: DefaultAuxWeight, EvalBatch: DefaultEvalBatch}
+	if o.Backbone == CNN {
+		def.Hidden = DefaultHiddenCNN
 	}
-	if o.Hidden == 0 {
-		o.Hidden = 256
-		if o.Backbone == CNN {
-			o.Hidden = 128
+	if o.Optimizer == SGD {
+		def.LR = DefaultLRSGD
+	}
+	ov, dv := reflect.ValueOf(&o).Elem(), reflect.ValueOf(def)
+	for i := range ov.NumField() {
+		if f := ov.Field(i); f.IsZero() {
+			f.Set(dv.Field(i))
 		}
-	}
-	if o.Epochs == 0 {
-		o.Epochs = 5
-	}
-	if o.Batch == 0 {
-		o.Batch = 128
-	}
-	if o.Optimizer == "" {
-		o.Optimizer = Adam
-	}
-	if o.LR == 0 {
-		o.LR = 1e-3
-		if o.Optimizer == SGD {
-			o.LR = 0.1
-		}
-	}
-	if o.Momentum == 0 {
-		o.Momentum = 0.9
-	}
-	if o.Memory == 0 {
-		o.Memory = 2000
-	}
-	if o.T == 0 {
-		o.T = 2
-	}
-	if o.LwFLambda == 0 {
-		o.LwFLambda = 3
-	}
-	if o.EWCLambda == 0 {
-		o.EWCLambda = 1000
-	}
-	if o.FisherMax == 0 {
-		o.FisherMax = 1e-4
-	}
-	if o.AuxWeight == 0 {
-		o.AuxWeight = 1
-	}
-	if o.EvalBatch == 0 {
-		o.EvalBatch = 512
 	}
 	return o
 }
@@ -138,6 +114,8 @@ func (o Options) check() error {
 		return errors.Errorf("deep: unknown Backbone %q (want %q or %q)", o.Backbone, MLP, CNN)
 	case o.Optimizer != Adam && o.Optimizer != SGD:
 		return errors.Errorf("deep: unknown Optimizer %q (want %q or %q)", o.Optimizer, Adam, SGD)
+	case o.Precision != Float32 && o.Precision != BFloat16:
+		return errors.Errorf("deep: unknown Precision %q (want %q or %q)", o.Precision, Float32, BFloat16)
 	case o.Hidden < 1 || o.Epochs < 0 || o.Batch < 1 || o.EvalBatch < 1 || o.LR < 0 || o.Memory < 0 || o.PerClass < 0 || o.T <= 0:
 		return errors.Errorf("deep: invalid Options %+v", o)
 	}
@@ -147,7 +125,7 @@ func (o Options) check() error {
 // Learner is a class-incremental learner of one [Method] on a GoMLX
 // network; it implements cil.Learner.
 type Learner struct {
-	method Method
+	recipe recipe
 	be     compute.Backend
 	opts   Options
 	net    *net
@@ -158,9 +136,9 @@ type Learner struct {
 	shape  []int
 	bytes  int // ExampleBytes of the data
 
-	buf     *cil.Buffer // Replay, iCaRL, WA, DER, MEMO
-	all     *cil.Data   // Joint: every training example seen
-	gdumb   *greedy     // GDumb's memory
+	buf     *cil.Buffer // keepsExemplars: Replay, iCaRL, WA, DER, MEMO
+	all     *cil.Data   // keepsAll (Joint): every training example seen
+	gdumb   *greedy     // keepsGreedy: GDumb's memory
 	means   []float32   // iCaRL: [seen, feat] normalized class means
 	fisherN int64       // EWC: Fisher entries kept
 	params  int64       // parameters kept after the last Learn
@@ -176,81 +154,42 @@ type Learner struct {
 
 var _ cil.Learner = (*Learner)(nil)
 
-// New returns a learner of method m on backend be. The methods, with
-// their loss on a task that brings classes [K, S) (K known before, z the
-// logits over the S seen classes, z_old the previous model's logits over
-// the K old ones, CE the cross-entropy and KD_T(z, z_old) = −Σ softmax(z_old/T)·log softmax(z/T)):
-//
-//   - Finetune: CE(z[K:S], y − K) on the new data only (PyCIL's finetune).
-//   - Joint: CE(z, y) on all the data seen so far (the upper bound; it
-//     keeps every example, counted as exemplar memory, and continues
-//     training the same network).
-//   - Replay: CE(z, y) on the new data and the exemplars; exemplars chosen
-//     by herding (or at random) on the model's features after each task,
-//     Memory (2000) in total, class-balanced (cil.Buffer).
-//   - iCaRL: CE(z, y) + KD_T(z[:K], z_old), T = 2, on new data +
-//     exemplars; predicts by the nearest mean of exemplars (NME: nearest
-//     L2-normalized class mean of L2-normalized features).
-//   - LwF: CE(z[K:S], y − K) + λ·KD_T(z[:K], z_old), λ = 3, no exemplars.
-//   - EWC: CE(z[K:S], y − K) + λ·Σ F_i (θ_i − θ*_i)²/2, λ = 1000; F the
-//     diagonal empirical Fisher (mean over minibatches of the squared
-//     gradient of the batch CE over all seen classes, clamped to
-//     FisherMax), merged as F = (K/S)·F_old + (1 − K/S)·F_new on the old
-//     entries; θ* the weights after the last task. The scale hardly
-//     matters in class-IL: on Split Fashion-MNIST (MLP, 3 epochs per task)
-//     λ = 1e3, 1e4, 1e6 with FisherMax 1e-4 or 1 all ended at 0.26-0.39
-//     last accuracy (Finetune: 0.33), as the survey finds (EWC ≈ Finetune).
-//   - WA: (1 − K/S)·CE(z, y) + (K/S)·KD_T(z[:K], z_old) on new data +
-//     exemplars (PyCIL's WA), then weight aligning: the head's new-class
-//     weight vectors are multiplied by gamma = mean‖w_old‖/mean‖w_new‖ (L2
-//     norms of the per-class weight vectors, as PyCIL; biases unchanged)
-//     when gamma <= 1. Aligning exists to undo new-class weights grown
-//     larger than the old ones; with our short Adam training the fresh
-//     new-class weights stay smaller (gamma 1.07-2.2 measured on Split
-//     Fashion-MNIST), and applying gamma > 1 as PyCIL does amplified the
-//     bias toward new classes: last accuracy, 3 epochs per task, DER 0.378
-//     with it vs 0.782 without, WA 0.656 vs 0.746. Options.AlignAlways
-//     restores PyCIL's behaviour.
-//   - DER: a new backbone per task (base and top blocks) initialized as a
-//     copy of the previous one, the old ones frozen; the head sees the
-//     concatenated features (old classes' weights kept, new rows and
-//     columns fresh); loss CE(z, y) + CE(aux(φ_new(x)), ŷ) with an
-//     auxiliary head over the new classes + 1 "old" class (ŷ = y − K + 1,
-//     0 for old classes) on new data + exemplars; weight aligning after
-//     the task (WA's rule above); the auxiliary head is dropped after the task.
-//   - MEMO: as DER, but the base block (the generalized, early layers) is
-//     shared and trained in every task (PyCIL's train_base), and only a new
-//     top block (specialized) is added per task, copied from the last.
-//   - GDumb: a class-balanced greedy memory of Memory examples (an example
-//     is stored if its class has fewer than Memory/seen; when full, one of
-//     the largest class is dropped at random); at every task the network
-//     is retrained from scratch on the memory only, CE(z, y).
+// New returns a learner of method m on backend be with options o (zero
+// fields take the defaults). Each [Method]'s constant describes its data,
+// loss and after-task steps, on a task that brings classes [K, S) (K known
+// before), with z the logits over the S seen classes, z_old the previous
+// model's logits over the K old ones, CE the cross-entropy and
+// KD_T(z, z_old) = −Σ softmax(z_old/T)·log softmax(z/T).
 //
 // Training is Epochs epochs of minibatch Adam (or SGD) per task with a
 // fresh optimizer per task and a constant learning rate.
 func New(be compute.Backend, m Method, o Options) (*Learner, error) {
-	if !slices.Contains(Methods, m) {
+	i := slices.Index(Methods, m)
+	if i < 0 {
 		return nil, errors.Errorf("deep: unknown method %q (want one of %v)", m, Methods)
 	}
 	o = o.WithDefaults()
+	if o.Precision == "" {
+		o.Precision = DefaultPrecision(be)
+	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	l := &Learner{method: m, be: be, opts: o, rng: rand.New(rand.NewPCG(o.Seed, 0xda7a))}
-	switch m {
-	case Replay, ICaRL, WA, DER, MEMO:
+	l := &Learner{recipe: recipes[i], be: be, opts: o, rng: rand.New(rand.NewPCG(o.Seed, 0xda7a))}
+	switch l.recipe.keeps {
+	case keepsExemplars:
 		l.buf = cil.NewBuffer(o.Memory, o.PerClass, o.Selection)
-	case GDumb:
+	case keepsGreedy:
 		l.gdumb = &greedy{budget: o.Memory, rng: rand.New(rand.NewPCG(o.Seed, 0x6d))}
 	}
 	return l, nil
 }
 
 // Name implements cil.Learner: the method's name.
-func (l *Learner) Name() string { return string(l.method) }
+func (l *Learner) Name() string { return string(l.recipe.method) }
 
 // Method returns the learner's method.
-func (l *Learner) Method() Method { return l.method }
+func (l *Learner) Method() Method { return l.recipe.method }
 
 // Options returns the learner's options, defaults filled in.
 func (l *Learner) Options() Options { return l.opts }
@@ -299,112 +238,76 @@ func (l *Learner) Memory() cil.Memory {
 	return m
 }
 
-// Learn implements cil.Learner.
+// Learn implements cil.Learner: it runs the method's recipe (see
+// [Method]) on the task.
 func (l *Learner) Learn(task cil.Task) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.Errorf("%v", r)
-		}
-	}()
+	defer catch(&err)
 	if err := l.checkTask(task); err != nil {
 		return err
 	}
-	o, known, seen := l.opts, task.Known, task.Seen()
-	train := task.Train
-	if l.net == nil || l.method == GDumb {
+	r, o, known, seen := l.recipe, l.opts, task.Known, task.Seen()
+	if l.net == nil || r.fresh {
 		l.net = newNet(l.be, o.Backbone, l.dim, l.shape, o.Hidden, o.Seed+uint64(l.tasks)*0x9e37)
+		l.net.dtype = o.Precision.dtype()
 		l.net.addBase()
 		l.net.addTop()
 	}
 	n := l.net
-	all := []string{"/" + ScopeNet, "/" + ScopeHead}
+	data := l.trainingData(task.Train, seen)
 	var old []float32
-	var data *cil.Data
-	switch l.method {
-	case Finetune, LwF, EWC:
-		data = train
-	case Joint:
-		l.all = cil.Concat(nonEmpty(l.all, train)...)
-		data = l.all
-	case Replay, ICaRL, WA, DER, MEMO:
-		data = cil.Concat(nonEmpty(train, l.buf.Data())...)
-	case GDumb:
-		l.gdumb.add(train, seen)
-		data = l.gdumb.data()
-	}
-	if known > 0 && (l.method == ICaRL || l.method == LwF || l.method == WA) {
+	if r.distill && known > 0 {
 		old = n.logits(data.X, o.EvalBatch) // the previous model's logits [N, known]
 	}
-	obj := objective{CEWeight: 1, Known: known, T: o.T}
-	prefixes := all
-	if known > 0 && (l.method == DER || l.method == MEMO) {
-		k := n.tops
-		if l.method == DER {
-			n.copyScope(n.basePath(k-1), n.basePath(k))
-			n.bases++
-			prefixes = []string{n.basePath(k)}
-		} else {
-			prefixes = []string{n.basePath(0)}
-		}
-		n.copyScope(n.topPath(k-1), n.topPath(k))
-		n.tops++
-		prefixes = append(prefixes, n.topPath(k), "/"+ScopeHead, "/"+ScopeAux)
-		n.dense("/"+ScopeAux, o.Hidden, task.New+1)
-		obj.Aux = o.AuxWeight
+	trainable := []*model.Scope{n.scope(ScopeNet), n.scope(ScopeHead)}
+	grown := r.grow != nil && known > 0
+	if grown {
+		trainable = r.grow(n, task.New)
 	}
 	n.resizeHead(seen)
-	switch l.method {
-	case Finetune:
-		obj.CEFrom = known
-	case LwF:
-		obj.CEFrom, obj.KD = known, o.LwFLambda
-	case EWC:
-		obj.CEFrom = known
-		if l.fisherN > 0 {
-			obj.EWC = o.EWCLambda
-		}
-	case ICaRL:
-		obj.KD = 1
-	case WA:
-		obj.CEWeight, obj.KD = 1-float64(known)/float64(seen), float64(known)/float64(seen)
-	}
-	l.fit(trainSet{X: data.X, Y: data.Y, Old: old}, obj, prefixes, o.Epochs)
-	if known > 0 && (l.method == WA || l.method == DER || l.method == MEMO) {
-		l.alignWeights(known)
-	}
-	if obj.Aux > 0 {
-		for _, p := range n.vars("/" + ScopeAux) {
-			if err := n.store.DeleteVariable(p); err != nil {
-				return errors.WithMessage(err, "deep: dropping the auxiliary head")
-			}
+	obj := r.loss(o, known, seen)
+	obj.Known, obj.T = known, o.T
+	l.fit(trainSet{X: data.X, Y: data.Y, Old: old}, obj, trainable, o.Epochs)
+	if grown { // the auxiliary head lives for one task
+		if err := n.scope(ScopeAux).DeleteVariablesInScope(); err != nil {
+			return errors.WithMessage(err, "deep: dropping the auxiliary head")
 		}
 		n.dropExecs()
 	}
-	if l.method == EWC {
-		l.updateFisher(train, known, seen)
-	}
-	if l.buf != nil {
-		feats := func(d *cil.Data) ([]float32, int, error) { return n.featuresOf(d.X, o.EvalBatch), n.feat(), nil }
-		if err := l.buf.Update(train, seen, feats, o.Seed+uint64(l.tasks)); err != nil {
-			return errors.WithMessagef(err, "deep: updating the exemplars after task %d", task.Index)
+	for _, after := range r.after {
+		if err := after(l, task); err != nil {
+			return err
 		}
-	}
-	if l.method == ICaRL {
-		l.classMeans(seen)
 	}
 	l.seen, l.tasks = seen, l.tasks+1
 	l.params = n.params()
 	return nil
 }
 
-func nonEmpty(ds ...*cil.Data) []*cil.Data {
-	var out []*cil.Data
-	for _, d := range ds {
-		if d != nil && d.Len() > 0 {
-			out = append(out, d)
-		}
+// trainingData returns what the method trains on for a task with training
+// data train, remembering train as the method keeps it.
+func (l *Learner) trainingData(train *cil.Data, seen int) *cil.Data {
+	switch l.recipe.keeps {
+	case keepsAll:
+		l.all = cil.Concat(l.all, train)
+		return l.all
+	case keepsExemplars:
+		return cil.Concat(train, l.buf.Data())
+	case keepsGreedy:
+		l.gdumb.add(train, seen)
+		return l.gdumb.data()
 	}
-	return out
+	return train
+}
+
+// selectExemplars updates the exemplar buffer with the task's classes,
+// selected on the current model's features.
+func (l *Learner) selectExemplars(task cil.Task) error {
+	n, o := l.net, l.opts
+	feats := func(d *cil.Data) ([]float32, int, error) { return n.featuresOf(d.X, o.EvalBatch), n.feat(), nil }
+	if err := l.buf.Update(task.Train, task.Seen(), feats, o.Seed+uint64(l.tasks)); err != nil {
+		return errors.WithMessagef(err, "deep: updating the exemplars after task %d", task.Index)
+	}
+	return nil
 }
 
 func (l *Learner) checkTask(task cil.Task) error {
@@ -437,10 +340,14 @@ func (l *Learner) checkTask(task cil.Task) error {
 
 // alignWeights multiplies the head's weight vectors of the classes
 // [known, seen) by gamma = mean‖w_c‖ over old classes / mean‖w_c‖ over new
-// ones (w_c: column c of head/w), if gamma <= 1 or Options.AlignAlways.
+// ones (w_c: column c of head/w), if gamma <= 1 or Options.AlignAlways;
+// it does nothing before any class is known.
 func (l *Learner) alignWeights(known int) {
-	n := l.net
-	w, dims := n.value("/head/w")
+	if known == 0 {
+		return
+	}
+	n, head := l.net, l.net.scope(ScopeHead)
+	w, dims := value(head, "w")
 	f, c := dims[0], dims[1]
 	norm := func(j int) float64 {
 		s := 0.0
@@ -472,7 +379,7 @@ func (l *Learner) alignWeights(known int) {
 			w[i*c+j] *= gamma
 		}
 	}
-	n.set("/head/w", tensors.FromFlatDataAndDimensions(w, f, c))
+	n.set(head, "w", tensors.FromFlatDataAndDimensions(w, f, c))
 }
 
 // updateFisher computes the Fisher on the task's data, clamps it, merges
@@ -480,29 +387,28 @@ func (l *Learner) alignWeights(known int) {
 // /ewc.
 func (l *Learner) updateFisher(train *cil.Data, known, seen int) {
 	n := l.net
-	paths := append(n.vars("/"+ScopeNet), n.vars("/"+ScopeHead)...)
-	fs := l.fisher0(train, paths)
+	vs := vars(n.scope(ScopeNet), n.scope(ScopeHead))
+	fs := l.fisher0(train, vs)
 	alpha := float32(known) / float32(seen)
+	fishers, means := n.scope(scopeEWC).At("fisher"), n.scope(scopeEWC).At("mean")
 	var count int64
-	for i, p := range paths {
-		_, dims := n.value(p)
-		f := fs[i]
-		if oldV := n.store.GetVariable("/" + scopeEWC + "/fisher" + p); oldV != nil {
-			of := tensors.MustCopyFlatData[float32](oldV.MustValue())
-			od := oldV.Shape().Dimensions
+	for i, v := range vs {
+		vals, dims := values(v)
+		f, fs := fs[i], n.mirror(fishers, v)
+		if oldV := fs.GetVariable(v.Name()); oldV != nil {
+			of, od := values(oldV)
 			forBlock(dims, od, func(at, oat int) { f[at] = alpha*of[oat] + (1-alpha)*f[at] })
 		}
-		vals, _ := n.value(p)
-		n.set("/"+scopeEWC+"/fisher"+p, tensors.FromFlatDataAndDimensions(f, dims...))
-		n.set("/"+scopeEWC+"/mean"+p, tensors.FromFlatDataAndDimensions(vals, dims...))
+		n.set(fs, v.Name(), tensors.FromFlatDataAndDimensions(f, dims...))
+		n.set(n.mirror(means, v), v.Name(), tensors.FromFlatDataAndDimensions(vals, dims...))
 		count += int64(len(f))
 	}
 	l.fisherN = count
 }
 
 // fisher0 is the clamped Fisher of the task's data.
-func (l *Learner) fisher0(train *cil.Data, paths []string) [][]float32 {
-	fs := l.fisher(train, paths)
+func (l *Learner) fisher0(train *cil.Data, vs []*model.Variable) [][]float32 {
+	fs := l.fisher(train, vs)
 	for _, f := range fs {
 		for j := range f {
 			f[j] = min(f[j], float32(l.opts.FisherMax))
@@ -556,11 +462,7 @@ func (l *Learner) classMeans(seen int) {
 // Predict implements cil.Learner: the argmax of the head's logits over
 // the seen classes (iCaRL: the nearest class mean).
 func (l *Learner) Predict(x *cil.Data) (pred []int32, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			pred, err = nil, errors.Errorf("%v", r)
-		}
-	}()
+	defer catch(&err)
 	if l.net == nil {
 		return nil, errors.New("deep: Predict before any Learn")
 	}
@@ -570,7 +472,7 @@ func (l *Learner) Predict(x *cil.Data) (pred []int32, err error) {
 	if x.Len() == 0 {
 		return []int32{}, nil
 	}
-	if l.method == ICaRL {
+	if l.recipe.nme {
 		f := l.net.feat()
 		feats := l.net.featuresOf(x.X, l.opts.EvalBatch)
 		cil.Normalize(feats, f)
@@ -584,13 +486,13 @@ func (l *Learner) Predict(x *cil.Data) (pred []int32, err error) {
 				scores[i*l.seen+c] = s // max cosine = min distance between unit vectors
 			}
 		}
-		return argmax(scores, l.seen), nil
+		return cil.Argmax(scores, l.seen), nil
 	}
-	return argmax(l.net.logits(x.X, l.opts.EvalBatch), l.net.classes), nil
+	return cil.Argmax(l.net.logits(x.X, l.opts.EvalBatch), l.net.classes), nil
 }
 
 // String describes the learner.
 func (l *Learner) String() string {
-	return fmt.Sprintf("%s (%s, hidden %d, %d epochs, batch %d, %s lr %g)", l.method, l.opts.Backbone, l.opts.Hidden,
+	return fmt.Sprintf("%s (%s, hidden %d, %d epochs, batch %d, %s lr %g)", l.recipe.method, l.opts.Backbone, l.opts.Hidden,
 		l.opts.Epochs, l.opts.Batch, l.opts.Optimizer, l.opts.LR)
 }

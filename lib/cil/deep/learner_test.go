@@ -171,3 +171,29 @@ func TestErrors(t *testing.T) {
 		t.Error("Predict accepted examples of the wrong Dim")
 	}
 }
+
+// TestWithDefaults checks that zero fields take the Default constants (the
+// width and learning rate following the backbone and optimizer) and set
+// fields are kept.
+func TestWithDefaults(t *testing.T) {
+	all := Options{Backbone: MLP, Hidden: 256, Epochs: 5, Batch: 128, Optimizer: Adam, LR: 1e-3, Momentum: 0.9,
+		Memory: 2000, T: 2, LwFLambda: 3, EWCLambda: 1000, FisherMax: 1e-4, AuxWeight: 1, EvalBatch: 512}
+	with := func(f func(*Options)) Options { o := all; f(&o); return o }
+	for _, tc := range []struct {
+		name string
+		in   Options
+		want Options
+	}{
+		{"zero", Options{}, all},
+		{"cnn", Options{Backbone: CNN}, with(func(o *Options) { o.Backbone, o.Hidden = CNN, 128 })},
+		{"sgd", Options{Optimizer: SGD}, with(func(o *Options) { o.Optimizer, o.LR = SGD, 0.1 })},
+		{"set", Options{Hidden: 7, LR: 0.5, WeightDecay: 1e-4, PerClass: 3, Seed: 9, AlignAlways: true},
+			with(func(o *Options) {
+				o.Hidden, o.LR, o.WeightDecay, o.PerClass, o.Seed, o.AlignAlways = 7, 0.5, 1e-4, 3, 9, true
+			})},
+	} {
+		if got := tc.in.WithDefaults(); got != tc.want {
+			t.Errorf("%s: %+v.WithDefaults() = %+v, want %+v", tc.name, tc.in, got, tc.want)
+		}
+	}
+}

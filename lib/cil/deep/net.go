@@ -9,10 +9,10 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pkg/errors"
 )
 
 // Node is GoMLX's graph node.
@@ -51,146 +51,179 @@ var convChannels = [2]int{16, 32}
 // net is a feature extractor of K backbones (bases x tops) and a linear
 // head, its variables in a GoMLX store, initialized on the host.
 type net struct {
-	be       compute.Backend
-	store    *model.Store
-	kind     Backbone
-	dim      int
-	shape    []int // [H, W, C] for the CNN
-	hidden   int
-	bases    int // number of base blocks (DER: = tops; MEMO and single: 1)
-	tops     int // number of top blocks = number of backbones K
-	classes  int // head outputs
+	be      compute.Backend
+	store   *model.Store
+	kind    Backbone
+	dim     int
+	shape   []int // [H, W, C] for the CNN
+	hidden  int
+	bases   int // number of base blocks (DER: = tops; MEMO and single: 1)
+	tops    int // number of top blocks = number of backbones K
+	classes int // head outputs
+	// dtype is the compute dtype of the layers (Options.Precision): the
+	// float32 variables are cast to it where a layer reads them.
+	dtype    dtypes.DType
 	rng      *rand.Rand
 	execs    map[string]*model.Exec
 	execKeys []string
 }
 
 func newNet(be compute.Backend, kind Backbone, dim int, shape []int, hidden int, seed uint64) *net {
-	if kind == "" {
-		kind = MLP
-	}
-	if kind != MLP && kind != CNN {
-		panicf("unknown backbone %q (want %q or %q)", kind, MLP, CNN)
-	}
 	if kind == CNN && (len(shape) != 3 || shape[0]%4 != 0 || shape[1]%4 != 0 || shape[0]*shape[1]*shape[2] != dim) {
 		panicf("the CNN needs examples of Shape [H, W, C] with H and W multiples of 4 and Dim = H·W·C, got Shape %v, Dim %d", shape, dim)
 	}
-	n := &net{be: be, store: model.NewStore(), kind: kind, dim: dim, shape: slices.Clone(shape), hidden: hidden,
-		rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}}
-	return n
+	return &net{be: be, store: model.NewStore(), kind: kind, dim: dim, shape: slices.Clone(shape), hidden: hidden,
+		dtype: dtypes.Float32, rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}}
 }
 
 // feat is the width of the concatenated features.
 func (n *net) feat() int { return n.tops * n.hidden }
 
+// scope returns the top-level scope /name.
+func (n *net) scope(name string) *model.Scope { return n.store.RootScope().At("%s", name) }
+
+// baseScope and topScope are the scopes of base block k and top block k.
+func (n *net) baseScope(k int) *model.Scope { return n.scope(ScopeNet).At("base_%d", k) }
+func (n *net) topScope(k int) *model.Scope  { return n.scope(ScopeNet).At("top_%d", k) }
+
 // uniform returns a [dims...] float32 tensor of U(-bound, bound) values.
 func (n *net) uniform(bound float64, dims ...int) *tensors.Tensor {
-	size := 1
-	for _, d := range dims {
-		size *= d
-	}
-	v := make([]float32, size)
+	v := make([]float32, prod(dims))
 	for i := range v {
 		v[i] = float32((2*n.rng.Float64() - 1) * bound)
 	}
 	return tensors.FromFlatDataAndDimensions(v, dims...)
 }
 
-// set creates or replaces the variable at path with value.
-func (n *net) set(path string, value *tensors.Tensor) {
-	if v := n.store.GetVariable(path); v != nil {
+// set creates or replaces the variable name of scope s with value.
+func (n *net) set(s *model.Scope, name string, value *tensors.Tensor) {
+	if v := s.GetVariable(name); v != nil {
 		if slices.Equal(v.Shape().Dimensions, value.Shape().Dimensions) {
 			if err := v.SetValue(value); err != nil {
-				panicf("setting %s: %v", path, err)
+				panicf("setting %s: %v", v.Path(), err)
 			}
 			return
 		}
-		if err := n.store.DeleteVariable(path); err != nil {
-			panicf("deleting %s: %v", path, err)
+		if err := s.DeleteVariable(name); err != nil {
+			panicf("deleting %s: %v", v.Path(), err)
 		}
 	}
 	n.dropExecs() // Compiled graphs refer to the variables they were built with.
-	if _, err := n.store.CreateVariable(path, value); err != nil {
-		panicf("creating %s: %v", path, err)
+	if _, err := s.CreateVariable(name, value); err != nil {
+		panicf("creating %s/%s: %v", s.Scope(), name, err)
 	}
 }
 
-// value returns the values of the variable at path (a copy) and its dims.
-func (n *net) value(path string) ([]float32, []int) {
-	v := n.store.GetVariable(path)
+// variable returns the variable name of scope s; it panics if there is none.
+func variable(s *model.Scope, name string) *model.Variable {
+	v := s.GetVariable(name)
 	if v == nil {
-		panicf("no variable %s", path)
+		panicf("no variable %s/%s", s.Scope(), name)
 	}
+	return v
+}
+
+// values returns v's values (a copy) and its dims.
+func values(v *model.Variable) ([]float32, []int) {
 	t := v.MustValue()
 	return tensors.MustCopyFlatData[float32](t), t.Shape().Dimensions
 }
 
-// dense creates path/w [in, out] and path/b [out], U(±1/sqrt(in)) as
-// PyTorch's nn.Linear.
-func (n *net) dense(path string, in, out int) {
-	bound := 1 / math.Sqrt(float64(in))
-	n.set(path+"/w", n.uniform(bound, in, out))
-	n.set(path+"/b", n.uniform(bound, out))
+// value returns the values of the variable name of scope s (a copy) and its dims.
+func value(s *model.Scope, name string) ([]float32, []int) { return values(variable(s, name)) }
+
+// layer is one layer of a block: a dense layer or a 3x3 convolution from
+// in to out features (channels).
+type layer struct {
+	name    string
+	conv    bool
+	in, out int
 }
 
-// conv creates path/w [3, 3, in, out] and path/b [out], U(±1/sqrt(9·in)) as
-// PyTorch's nn.Conv2d.
-func (n *net) conv(path string, in, out int) {
-	bound := 1 / math.Sqrt(float64(9*in))
-	n.set(path+"/w", n.uniform(bound, 3, 3, in, out))
-	n.set(path+"/b", n.uniform(bound, out))
+// layers returns the layers of a base block (top false) or a top block of
+// the net's backbone (see [MLP] and [CNN]).
+func (n *net) layers(top bool) []layer {
+	switch {
+	case n.kind == CNN && !top:
+		return []layer{{"conv_0", true, n.shape[2], convChannels[0]}}
+	case n.kind == CNN:
+		return []layer{{"conv_1", true, convChannels[0], convChannels[1]},
+			{"dense", false, n.shape[0] / 4 * n.shape[1] / 4 * convChannels[1], n.hidden}}
+	case !top:
+		return []layer{{"dense_0", false, n.dim, n.hidden}}
+	default:
+		return []layer{{"dense_1", false, n.hidden, n.hidden}}
+	}
 }
 
-func (n *net) basePath(k int) string { return fmt.Sprintf("/%s/base_%d", ScopeNet, k) }
-func (n *net) topPath(k int) string  { return fmt.Sprintf("/%s/top_%d", ScopeNet, k) }
+// create initializes the layers in s as PyTorch's nn.Linear and nn.Conv2d
+// do: w [in, out] (dense) or [3, 3, in, out] (conv) and b [out], all
+// U(±1/sqrt(fan_in)) with fan_in = in (dense) or 9·in (conv).
+func (n *net) create(s *model.Scope, ls ...layer) {
+	for _, l := range ls {
+		fanIn, dims := l.in, []int{l.in, l.out}
+		if l.conv {
+			fanIn, dims = 9*l.in, []int{3, 3, l.in, l.out}
+		}
+		bound := 1 / math.Sqrt(float64(fanIn))
+		n.set(s.At("%s", l.name), "w", n.uniform(bound, dims...))
+		n.set(s.At("%s", l.name), "b", n.uniform(bound, l.out))
+	}
+}
 
 // addBase creates base block k (fresh).
 func (n *net) addBase() {
-	p := n.basePath(n.bases)
-	switch n.kind {
-	case MLP:
-		n.dense(p+"/dense_0", n.dim, n.hidden)
-	case CNN:
-		n.conv(p+"/conv_0", n.shape[2], convChannels[0])
-	}
+	n.create(n.baseScope(n.bases), n.layers(false)...)
 	n.bases++
 }
 
 // addTop creates top block k (fresh); the width of the head's input grows
 // by Hidden (new rows of head/w are initialized as a fresh head's).
 func (n *net) addTop() {
-	p := n.topPath(n.tops)
-	switch n.kind {
-	case MLP:
-		n.dense(p+"/dense_1", n.hidden, n.hidden)
-	case CNN:
-		n.conv(p+"/conv_1", convChannels[0], convChannels[1])
-		n.dense(p+"/dense", n.shape[0]/4*n.shape[1]/4*convChannels[1], n.hidden)
-	}
+	n.create(n.topScope(n.tops), n.layers(true)...)
 	n.tops++
 	if n.classes > 0 {
 		n.resizeHead(n.classes)
 	}
 }
 
-// copyScope copies every variable under from to the same relative path
-// under to.
-func (n *net) copyScope(from, to string) {
-	for _, v := range n.vars(from) {
-		vals, dims := n.value(v)
-		n.set(to+strings.TrimPrefix(v, from), tensors.FromFlatDataAndDimensions(vals, dims...))
+// copyScope copies every variable under from to the same place under to.
+func (n *net) copyScope(from, to *model.Scope) {
+	for _, v := range vars(from) {
+		vals, dims := values(v)
+		n.set(rebase(v, from, to), v.Name(), tensors.FromFlatDataAndDimensions(vals, dims...))
 	}
 }
 
-// vars returns the paths of the variables under prefix, sorted.
-func (n *net) vars(prefix string) []string {
-	var out []string
-	for v := range n.store.IterVariables() {
-		if p := v.Path(); p == prefix || strings.HasPrefix(p, prefix+"/") {
-			out = append(out, p)
+// rebase returns the scope that holds v's counterpart when the scope from
+// (above v) is moved to to: /net/base_0/dense_0/w from /net/base_0 to
+// /net/base_1 gives /net/base_1/dense_0; from the root scope to /opt/m,
+// /opt/m/net/base_0/dense_0.
+func rebase(v *model.Variable, from, to *model.Scope) *model.Scope {
+	rel := strings.TrimPrefix(v.Scope(), from.Scope())
+	for _, part := range strings.Split(rel, "/") {
+		if part != "" {
+			to = to.At("%s", part)
 		}
 	}
-	slices.Sort(out)
+	return to
+}
+
+// mirror returns the scope under s that mirrors v's: /opt/m/net/base_0/dense_0
+// for /net/base_0/dense_0/w and s = /opt/m.
+func (n *net) mirror(s *model.Scope, v *model.Variable) *model.Scope {
+	return rebase(v, n.store.RootScope(), s)
+}
+
+// vars returns the variables under the scopes, each scope's sorted by path,
+// in the order of the scopes.
+func vars(scopes ...*model.Scope) []*model.Variable {
+	var out []*model.Variable
+	for _, s := range scopes {
+		vs := slices.Collect(s.IterVariables())
+		slices.SortFunc(vs, func(a, b *model.Variable) int { return strings.Compare(a.Path(), b.Path()) })
+		out = append(out, vs...)
+	}
 	return out
 }
 
@@ -198,13 +231,16 @@ func (n *net) vars(prefix string) []string {
 // the old values in the top-left block (PyCIL's update_fc) and
 // initializing the rest as nn.Linear(feat(), classes).
 func (n *net) resizeHead(classes int) {
-	f := n.feat()
+	if n.tops == 0 {
+		panicf("resizeHead before any top block: the head would have no inputs")
+	}
+	f, head := n.feat(), n.scope(ScopeHead)
 	bound := 1 / math.Sqrt(float64(f))
 	w := tensors.MustCopyFlatData[float32](n.uniform(bound, f, classes))
 	b := tensors.MustCopyFlatData[float32](n.uniform(bound, classes))
-	if n.store.GetVariable("/head/w") != nil {
-		ow, od := n.value("/head/w")
-		ob, _ := n.value("/head/b")
+	if head.GetVariable("w") != nil {
+		ow, od := value(head, "w")
+		ob, _ := value(head, "b")
 		for i := range min(od[0], f) {
 			for j := range min(od[1], classes) {
 				w[i*classes+j] = ow[i*od[1]+j]
@@ -212,50 +248,48 @@ func (n *net) resizeHead(classes int) {
 		}
 		copy(b, ob[:min(len(ob), classes)])
 	}
-	n.set("/head/w", tensors.FromFlatDataAndDimensions(w, f, classes))
-	n.set("/head/b", tensors.FromFlatDataAndDimensions(b, classes))
+	n.set(head, "w", tensors.FromFlatDataAndDimensions(w, f, classes))
+	n.set(head, "b", tensors.FromFlatDataAndDimensions(b, classes))
 	n.classes = classes
 }
 
 // params is the number of float32 parameters under /net, /head and /aux.
 func (n *net) params() int64 {
 	var c int64
-	for _, s := range []string{"/" + ScopeNet, "/" + ScopeHead, "/" + ScopeAux} {
-		for _, p := range n.vars(s) {
-			c += int64(n.store.GetVariable(p).Shape().Size())
-		}
+	for _, v := range vars(n.scope(ScopeNet), n.scope(ScopeHead), n.scope(ScopeAux)) {
+		c += int64(v.Shape().Size())
 	}
 	return c
 }
 
-// node returns the variable at path in g.
-func (n *net) node(g *graph.Graph, path string) *Node {
-	v := n.store.GetVariable(path)
-	if v == nil {
-		panicf("no variable %s", path)
-	}
-	return v.NodeValue(g)
+// param returns the variable name of scope s in g.
+func param(g *graph.Graph, s *model.Scope, name string) *Node { return variable(s, name).NodeValue(g) }
+
+// weight returns the variable name of scope s in g, in the compute dtype.
+func (n *net) weight(g *graph.Graph, s *model.Scope, name string) *Node {
+	return graph.ConvertDType(param(g, s, name), n.dtype)
 }
 
-func (n *net) linear(x *Node, path string) *Node {
+// linear is x·w + b with w and b of scope s: x [B, in] -> [B, out].
+func (n *net) linear(x *Node, s *model.Scope) *Node {
 	g := x.Graph()
-	return graph.Add(graph.MatMul(x, n.node(g, path+"/w")), graph.ExpandAxes(n.node(g, path+"/b"), 0))
+	return graph.Add(graph.MatMul(x, n.weight(g, s, "w")), graph.ExpandAxes(n.weight(g, s, "b"), 0))
 }
 
 func relu(x *Node) *Node { return graph.MaxScalar(x, float32(0)) }
 
-// convLayer is a 3x3 same-padded convolution of x [B, H, W, C] with
-// path/w [3, 3, C, out] and path/b [out], ReLU, and 2x2 max pooling,
+// convLayer is a 3x3 same-padded convolution of x [B, H, W, C] with w
+// [3, 3, C, out] and b [out] of scope s, ReLU, and 2x2 max pooling,
 // returning [B, H/2, W/2, out]. The convolution is written as im2col (the
 // nine shifted copies of the zero-padded input, concatenated on the channel
 // axis: [B, H, W, 9·C]) times the kernel reshaped to [9·C, out], and the
 // pooling as a reshape and a max: on the Go backend both, and their
 // gradients, are much faster than its Convolve and MaxPool (measured ~1 s
 // per training step of the CNN at batch 128 with those).
-func (n *net) convLayer(x *Node, path string) *Node {
+func (n *net) convLayer(x *Node, s *model.Scope) *Node {
 	g := x.Graph()
 	b, h, w, c := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
-	k := n.node(g, path+"/w")
+	k := n.weight(g, s, "w")
 	out := k.Shape().Dim(3)
 	p := graph.Pad(x, graph.ScalarZero(g, x.DType()), graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1},
 		graph.PadAxis{Start: 1, End: 1}, graph.PadAxis{})
@@ -267,39 +301,41 @@ func (n *net) convLayer(x *Node, path string) *Node {
 	}
 	cols := graph.Reshape(graph.Concatenate(patches, 3), b*h*w, 9*c)
 	y := graph.MatMul(cols, graph.Reshape(k, 9*c, out))
-	y = relu(graph.Add(y, graph.ExpandAxes(n.node(g, path+"/b"), 0)))
+	y = relu(graph.Add(y, graph.ExpandAxes(n.weight(g, s, "b"), 0)))
 	y = graph.Reshape(y, b, h/2, 2, w/2, 2, out)
 	return graph.ReduceMax(y, 2, 4)
 }
 
 // base applies base block k to x [B, Dim].
 func (n *net) base(x *Node, k int) *Node {
-	p := n.basePath(k)
+	s := n.baseScope(k)
 	switch n.kind {
 	case CNN:
 		x = graph.Reshape(x, -1, n.shape[0], n.shape[1], n.shape[2])
-		return n.convLayer(x, p+"/conv_0")
+		return n.convLayer(x, s.At("conv_0"))
 	default:
-		return relu(n.linear(x, p+"/dense_0"))
+		return relu(n.linear(x, s.At("dense_0")))
 	}
 }
 
 // top applies top block k to a base's output, returning [B, Hidden].
 func (n *net) top(h *Node, k int) *Node {
-	p := n.topPath(k)
+	s := n.topScope(k)
 	switch n.kind {
 	case CNN:
-		h = n.convLayer(h, p+"/conv_1")
+		h = n.convLayer(h, s.At("conv_1"))
 		h = graph.Reshape(h, h.Shape().Dim(0), -1)
-		return relu(n.linear(h, p+"/dense"))
+		return relu(n.linear(h, s.At("dense")))
 	default:
-		return relu(n.linear(h, p+"/dense_1"))
+		return relu(n.linear(h, s.At("dense_1")))
 	}
 }
 
 // features returns the K backbones' features of x [B, Dim], each [B,
-// Hidden]: top_k(base_k(x)), or top_k(base_0(x)) with one shared base.
+// Hidden] in the compute dtype: top_k(base_k(x)), or top_k(base_0(x)) with
+// one shared base.
 func (n *net) features(x *Node) []*Node {
+	x = graph.ConvertDType(x, n.dtype)
 	bases := make([]*Node, n.bases)
 	out := make([]*Node, n.tops)
 	for k := range n.tops {
@@ -320,10 +356,11 @@ func concat(fs []*Node) *Node {
 	return graph.Concatenate(fs, 1)
 }
 
-// forward returns the logits [B, classes] and the per-backbone features.
+// forward returns the logits [B, classes] (float32) and the per-backbone
+// features (compute dtype).
 func (n *net) forward(x *Node) (*Node, []*Node) {
 	fs := n.features(x)
-	return n.linear(concat(fs), "/"+ScopeHead), fs
+	return toFloat32(n.linear(concat(fs), n.scope(ScopeHead))), fs
 }
 
 // exec returns the cached exec for key, building it with fn on first use.
@@ -397,12 +434,36 @@ func (n *net) featuresOf(x []float32, batch int) []float32 {
 	if len(x) == 0 {
 		return nil
 	}
-	return n.apply("features", x, batch, func(x *Node) []*Node { return []*Node{concat(n.features(x))} })[0]
+	return n.apply("features", x, batch, func(x *Node) []*Node { return []*Node{toFloat32(concat(n.features(x)))} })[0]
 }
 
 // float32Scalar is a float32 constant.
 func float32Scalar(g *graph.Graph, v float64) *Node { return graph.Scalar(g, dtypes.Float32, v) }
 
-var _ = shapes.Make
+// prod is the product of dims (the size of an array of those dimensions).
+func prod(dims []int) int {
+	p := 1
+	for _, d := range dims {
+		p *= d
+	}
+	return p
+}
 
-func panicf(format string, args ...any) { panic(fmt.Sprintf("deep: "+format, args...)) }
+// panicf panics with a "deep: " error; Learn and Predict return it.
+func panicf(format string, args ...any) { panic(errors.Errorf("deep: "+format, args...)) }
+
+// catch turns a panic into *err, prefixed "deep: " unless it already is.
+func catch(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	e, ok := r.(error)
+	if !ok {
+		e = errors.Errorf("%v", r)
+	}
+	if !strings.HasPrefix(e.Error(), "deep: ") {
+		e = errors.WithMessage(e, "deep")
+	}
+	*err = e
+}

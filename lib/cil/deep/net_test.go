@@ -1,10 +1,13 @@
 package deep
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -87,26 +90,31 @@ func refConvPool(x []float32, n, h, wd, cin int, k, b []float32, cout int) []flo
 
 // refLogits is the naive forward of n on x [rows, dim].
 func refLogits(n *net, x []float32, rows int) []float32 {
-	get := func(p string) []float32 { v, _ := n.value(p); return v }
+	get := func(s *model.Scope, name string) []float32 { v, _ := value(s, name); return v }
 	var feats [][]float32
 	bases := make([][]float32, n.bases)
 	for k := range n.tops {
 		b := min(k, n.bases-1)
-		bp, tp := n.basePath(b), n.topPath(k)
+		// The variable paths of the package doc, written out.
+		bp, tp := n.store.Scope(fmt.Sprintf("/net/base_%d", b)), n.store.Scope(fmt.Sprintf("/net/top_%d", k))
 		if bases[b] == nil {
 			if n.kind == MLP {
-				bases[b] = refDense(x, rows, n.dim, get(bp+"/dense_0/w"), get(bp+"/dense_0/b"), n.hidden, true)
+				d := bp.At("dense_0")
+				bases[b] = refDense(x, rows, n.dim, get(d, "w"), get(d, "b"), n.hidden, true)
 			} else {
-				bases[b] = refConvPool(x, rows, n.shape[0], n.shape[1], n.shape[2], get(bp+"/conv_0/w"), get(bp+"/conv_0/b"), convChannels[0])
+				c := bp.At("conv_0")
+				bases[b] = refConvPool(x, rows, n.shape[0], n.shape[1], n.shape[2], get(c, "w"), get(c, "b"), convChannels[0])
 			}
 		}
 		var f []float32
 		if n.kind == MLP {
-			f = refDense(bases[b], rows, n.hidden, get(tp+"/dense_1/w"), get(tp+"/dense_1/b"), n.hidden, true)
+			d := tp.At("dense_1")
+			f = refDense(bases[b], rows, n.hidden, get(d, "w"), get(d, "b"), n.hidden, true)
 		} else {
-			h := refConvPool(bases[b], rows, n.shape[0]/2, n.shape[1]/2, convChannels[0], get(tp+"/conv_1/w"), get(tp+"/conv_1/b"), convChannels[1])
+			c, d := tp.At("conv_1"), tp.At("dense")
+			h := refConvPool(bases[b], rows, n.shape[0]/2, n.shape[1]/2, convChannels[0], get(c, "w"), get(c, "b"), convChannels[1])
 			in := n.shape[0] / 4 * n.shape[1] / 4 * convChannels[1]
-			f = refDense(h, rows, in, get(tp+"/dense/w"), get(tp+"/dense/b"), n.hidden, true)
+			f = refDense(h, rows, in, get(d, "w"), get(d, "b"), n.hidden, true)
 		}
 		feats = append(feats, f)
 	}
@@ -117,49 +125,72 @@ func refLogits(n *net, x []float32, rows int) []float32 {
 			copy(cat[i*fd+k*n.hidden:i*fd+(k+1)*n.hidden], f[i*n.hidden:(i+1)*n.hidden])
 		}
 	}
-	return refDense(cat, rows, fd, get("/head/w"), get("/head/b"), n.classes, false)
+	head := n.store.Scope("/head")
+	return refDense(cat, rows, fd, get(head, "w"), get(head, "b"), n.classes, false)
 }
 
+// maxDiff is max |a − b|, +Inf if the lengths differ or a value is not
+// finite.
 func maxDiff(a, b []float32) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
 	}
 	d := 0.0
 	for i := range a {
-		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
+		e := math.Abs(float64(a[i]) - float64(b[i]))
+		if math.IsNaN(e) || math.IsInf(float64(a[i]), 0) || math.IsInf(float64(b[i]), 0) {
+			return math.Inf(1)
+		}
+		d = max(d, e)
 	}
 	return d
 }
 
-// TestForward checks every backbone layout (one backbone; DER's K
-// backbones; MEMO's shared base and K tops) of the MLP and the CNN against
-// a naive Go forward on the same weights.
+// layout is a network of the forward tests: bases base blocks, tops top
+// blocks and a head of outs classes.
+type layout struct {
+	name         string
+	kind         Backbone
+	dim          int
+	shape        []int
+	bases, tops  int
+	hidden, outs int
+}
+
+// layouts are every backbone layout (one backbone; DER's K backbones;
+// MEMO's shared base and K tops) of the MLP and the CNN.
+var layouts = []layout{
+	{"mlp", MLP, 12, nil, 1, 1, 8, 3},
+	{"mlp-der", MLP, 12, nil, 3, 3, 8, 5},
+	{"mlp-memo", MLP, 12, nil, 1, 3, 8, 5},
+	{"cnn", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 1, 6, 4},
+	{"cnn-der", CNN, 8 * 8 * 2, []int{8, 8, 2}, 2, 2, 6, 4},
+	{"cnn-memo", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 2, 6, 4},
+}
+
+// net builds the layout's network, its head created after the first top
+// block so that the later ones grow it (new rows).
+func (c layout) net(be compute.Backend) *net {
+	n := newNet(be, c.kind, c.dim, c.shape, c.hidden, 3)
+	for range c.bases {
+		n.addBase()
+	}
+	n.addTop()
+	n.resizeHead(c.outs)
+	for range c.tops - 1 {
+		n.addTop()
+	}
+	return n
+}
+
+// TestForward checks every layout's float32 logits against a naive Go
+// forward on the same weights, then its BFloat16 logits and features
+// against the float32 ones (within bf16ForwardTol of their range).
 func TestForward(t *testing.T) {
 	be := testutil.Backend(t)
-	for _, tc := range []struct {
-		name         string
-		kind         Backbone
-		dim          int
-		shape        []int
-		bases, tops  int
-		hidden, outs int
-	}{
-		{"mlp", MLP, 12, nil, 1, 1, 8, 3},
-		{"mlp-der", MLP, 12, nil, 3, 3, 8, 5},
-		{"mlp-memo", MLP, 12, nil, 1, 3, 8, 5},
-		{"cnn", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 1, 6, 4},
-		{"cnn-der", CNN, 8 * 8 * 2, []int{8, 8, 2}, 2, 2, 6, 4},
-		{"cnn-memo", CNN, 8 * 8 * 2, []int{8, 8, 2}, 1, 2, 6, 4},
-	} {
+	for _, tc := range layouts {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newNet(be, tc.kind, tc.dim, tc.shape, tc.hidden, 3)
-			for range tc.bases {
-				n.addBase()
-			}
-			n.resizeHead(tc.outs)
-			for range tc.tops {
-				n.addTop()
-			}
+			n := tc.net(be)
 			const rows = 5
 			x := randX(rows, tc.dim, 4)
 			got := n.logits(x, 4) // two batches, the second padded
@@ -167,13 +198,26 @@ func TestForward(t *testing.T) {
 			if d := maxDiff(got, want); d > 1e-4 {
 				t.Errorf("logits differ from the naive forward by %g\ngot  %v\nwant %v", d, got, want)
 			}
+			feats := n.featuresOf(x, 4)
+			n.dtype = dtypes.BFloat16
+			n.dropExecs()
+			for _, c := range []struct {
+				what      string
+				got, want []float32
+			}{{"logits", n.logits(x, 4), got}, {"features", n.featuresOf(x, 4), feats}} {
+				rel := maxDiff(c.got, c.want) / maxAbs(c.want)
+				t.Logf("bfloat16 %s: max |bf16 − f32| / max |f32| = %.4f", c.what, rel)
+				if !(rel <= bf16ForwardTol) || rel == 0 {
+					t.Errorf("bfloat16 %s differ from float32's by %.4f of their range, want in (0, %g]", c.what, rel, bf16ForwardTol)
+				}
+			}
 		})
 	}
 }
 
 // lossAndGrads returns l's objective on (x, y, w, old) and its gradient
 // with respect to the variables at paths.
-func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args ...*tensors.Tensor) (float64, [][]float32) {
+func lossAndGrads(t *testing.T, l *Learner, obj objective, vs []*model.Variable, args ...*tensors.Tensor) (float64, [][]float32) {
 	t.Helper()
 	e, err := model.NewExec(l.be, l.net.store, func(scope *model.Scope, in []*Node) []*Node {
 		scope.Store().SetTraining(in[0].Graph(), true)
@@ -182,11 +226,7 @@ func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args 
 			old = in[3]
 		}
 		loss := l.lossGraph(obj, in[0], in[1], in[2], old)
-		nodes := make([]*Node, len(paths))
-		for i, p := range paths {
-			nodes[i] = l.net.node(loss.Graph(), p)
-		}
-		return append([]*Node{loss}, graph.Gradient(loss, nodes...)...)
+		return append([]*Node{loss}, graph.Gradient(loss, nodes(loss.Graph(), vs)...)...)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +240,8 @@ func lossAndGrads(t *testing.T, l *Learner, obj objective, paths []string, args 
 	if err != nil {
 		t.Fatal(err)
 	}
-	grads := make([][]float32, len(paths))
-	for i := range paths {
+	grads := make([][]float32, len(vs))
+	for i := range vs {
 		grads[i] = tensors.MustCopyFlatData[float32](out[i+1])
 	}
 	return float64(tensors.MustCopyFlatData[float32](out[0])[0]), grads
@@ -229,7 +269,7 @@ func TestGradient(t *testing.T) {
 			n.addBase()
 			n.addTop()
 			n.resizeHead(seen)
-			n.dense("/"+ScopeAux, 4, seen-known+1)
+			n.create(n.store.RootScope(), layer{ScopeAux, false, 4, seen - known + 1})
 			l.net = n
 			x := randX(rows, tc.dim, 1)
 			y := []int32{2, 3, 3, 0}
@@ -238,17 +278,19 @@ func TestGradient(t *testing.T) {
 			args := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, rows, tc.dim), tensors.FromFlatDataAndDimensions(y, rows),
 				tensors.FromFlatDataAndDimensions(w, rows), tensors.FromFlatDataAndDimensions(old, rows, known)}
 			obj := objective{CEFrom: 1, CEWeight: 0.7, KD: 3, Known: known, T: 2, Aux: 1}
-			paths := append(append(n.vars("/"+ScopeNet), n.vars("/"+ScopeHead)...), n.vars("/"+ScopeAux)...)
-			_, grads := lossAndGrads(t, l, obj, paths, args...)
+			vs := vars(n.scope(ScopeNet), n.scope(ScopeHead), n.scope(ScopeAux))
+			_, grads := lossAndGrads(t, l, obj, vs, args...)
 			const eps = 1e-3
 			checked, skipped, nonzero := 0, 0, 0
-			for i, p := range paths {
-				vals, dims := n.value(p)
+			for i, v := range vs {
+				vals, dims := values(v)
 				for _, j := range []int{0, len(vals) / 2, len(vals) - 1} {
 					orig := vals[j]
-					at := func(v float32) float64 {
-						vals[j] = v
-						n.set(p, tensors.FromFlatDataAndDimensions(append([]float32(nil), vals...), dims...))
+					at := func(x float32) float64 {
+						vals[j] = x
+						if err := v.SetValue(tensors.FromFlatDataAndDimensions(append([]float32(nil), vals...), dims...)); err != nil {
+							t.Fatal(err)
+						}
 						loss, _ := lossAndGrads(t, l, obj, nil, args...)
 						return loss
 					}
@@ -260,7 +302,7 @@ func TestGradient(t *testing.T) {
 					}
 					g := float64(grads[i][j])
 					if math.Abs(g-fd) > 2e-3+2e-2*math.Abs(fd) {
-						t.Errorf("d loss / d %s[%d]: GoMLX %.6f, finite difference %.6f (one-sided %.6f, %.6f)", p, j, g, fd, (lp-l0)/eps, (l0-lm)/eps)
+						t.Errorf("d loss / d %s[%d]: GoMLX %.6f, finite difference %.6f (one-sided %.6f, %.6f)", v.Path(), j, g, fd, (lp-l0)/eps, (l0-lm)/eps)
 					}
 					if math.Abs(g) > 1e-3 {
 						nonzero++
@@ -294,11 +336,12 @@ func TestFisher(t *testing.T) {
 	n.resizeHead(classes)
 	l.net = n
 	d := &cil.Data{X: randX(rows, dim, 3), Y: []int32{0, 1, 2, 0, 1, 2, 2, 1, 0, 0}, Dim: dim}
-	got := l.fisher(d, []string{"/head/w", "/head/b"})
+	head := n.scope(ScopeHead)
+	got := l.fisher(d, []*model.Variable{variable(head, "w"), variable(head, "b")})
 
 	feats := n.featuresOf(d.X, 8)
-	w, _ := n.value("/head/w")
-	b, _ := n.value("/head/b")
+	w, _ := value(head, "w")
+	b, _ := value(head, "b")
 	wantW, wantB := make([]float64, h*classes), make([]float64, classes)
 	batches := 0
 	for at := 0; at < rows; at += 4 {
@@ -373,12 +416,13 @@ func TestWeightAlign(t *testing.T) {
 	} {
 		l, _ := New(be, WA, Options{AlignAlways: tc.always})
 		n := newNet(be, MLP, 2, nil, 2, 1)
-		n.set("/head/w", tensors.FromFlatDataAndDimensions(tc.w, 2, 4))
-		n.set("/head/b", tensors.FromFlatDataAndDimensions([]float32{0, 0, 0, 0}, 4))
+		head := n.scope(ScopeHead)
+		n.set(head, "w", tensors.FromFlatDataAndDimensions(tc.w, 2, 4))
+		n.set(head, "b", tensors.FromFlatDataAndDimensions([]float32{0, 0, 0, 0}, 4))
 		n.classes, n.tops = 4, 1
 		l.net = n
 		l.alignWeights(2)
-		got, _ := n.value("/head/w")
+		got, _ := value(head, "w")
 		if maxDiff(got, tc.want) > 1e-6 || len(l.Gammas) != 1 || math.Abs(l.Gammas[0]-tc.gamma) > 1e-6 {
 			t.Errorf("%s: aligned head/w %v (gammas %v), want %v (gamma %g)", tc.name, got, l.Gammas, tc.want, tc.gamma)
 		}
@@ -395,12 +439,14 @@ func TestOptimizers(t *testing.T) {
 		l, _ := New(be, Finetune, Options{Optimizer: opt, LR: 0.1, WeightDecay: 0.01})
 		o := l.opts
 		n := newNet(be, MLP, 1, nil, 1, 1)
-		n.set("/net/p", tensors.FromFlatDataAndDimensions(append([]float32(nil), theta0...), 3))
+		net := n.scope(ScopeNet)
+		n.set(net, "p", tensors.FromFlatDataAndDimensions(append([]float32(nil), theta0...), 3))
 		l.net = n
-		l.optimizerVars([]string{"/net/p"})
+		p := variable(net, "p")
+		l.optimizerVars([]*model.Variable{p})
 		e, err := model.NewExec(be, n.store, func(scope *model.Scope, gr *Node) *Node {
 			scope.Store().SetTraining(gr.Graph(), true)
-			l.update(gr.Graph(), []string{"/net/p"}, []*Node{gr})
+			l.update(gr.Graph(), []*model.Variable{p}, []*Node{gr})
 			return gr
 		})
 		if err != nil {
@@ -430,7 +476,7 @@ func TestOptimizers(t *testing.T) {
 				}
 			}
 		}
-		got, _ := n.value("/net/p")
+		got, _ := values(p)
 		for i := range want {
 			if math.Abs(float64(got[i])-want[i]) > 1e-5 {
 				t.Errorf("%s: θ[%d] = %.7f after 3 steps, PyTorch's formula %.7f", opt, i, got[i], want[i])

@@ -1,9 +1,7 @@
 package deep
 
 import (
-	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -51,26 +49,19 @@ type trainSet struct {
 
 func (s trainSet) len() int { return len(s.Y) }
 
-// optimizerVars creates the optimizer state of the trainable variables
-// (zeros, under /opt) and returns their paths.
-func (l *Learner) optimizerVars(trainable []string) {
+// optimizerVars creates the optimizer state of the trainable variables:
+// zeros at /opt/m<path> (and /opt/v<path> for Adam), and /opt/step.
+func (l *Learner) optimizerVars(trainable []*model.Variable) {
 	n := l.net
-	for _, p := range trainable {
-		dims := n.store.GetVariable(p).Shape().Dimensions
-		n.set("/"+scopeOpt+"/m"+p, tensors.FromShape(n.store.GetVariable(p).Shape()))
+	opt := n.scope(scopeOpt)
+	for _, v := range trainable {
+		dims := v.Shape().Dimensions
+		n.set(n.mirror(opt.At("m"), v), v.Name(), tensors.FromShape(v.Shape()))
 		if l.opts.Optimizer == Adam {
-			n.set("/"+scopeOpt+"/v"+p, tensors.FromFlatDataAndDimensions(make([]float32, prod(dims)), dims...))
+			n.set(n.mirror(opt.At("v"), v), v.Name(), tensors.FromFlatDataAndDimensions(make([]float32, prod(dims)), dims...))
 		}
 	}
-	n.set("/"+scopeOpt+"/step", tensors.FromScalar(float32(0)))
-}
-
-func prod(dims []int) int {
-	p := 1
-	for _, d := range dims {
-		p *= d
-	}
-	return p
+	n.set(opt, "step", tensors.FromScalar(float32(0)))
 }
 
 // lossGraph builds the objective on a batch.
@@ -95,7 +86,7 @@ func (l *Learner) lossGraph(obj objective, x, y, w, old *Node) *Node {
 		loss = graph.Add(loss, graph.MulScalar(mean(kdLoss(zo, old, obj.T)), obj.KD))
 	}
 	if obj.Aux > 0 {
-		a := n.linear(fs[len(fs)-1], "/"+ScopeAux)
+		a := toFloat32(n.linear(fs[len(fs)-1], n.scope(ScopeAux)))
 		known := graph.Scalar(g, dtypes.Int32, obj.Known)
 		ay := graph.Where(graph.GreaterOrEqual(y, known), graph.AddScalar(graph.Sub(y, known), int32(1)), graph.ZerosLike(y))
 		loss = graph.Add(loss, graph.MulScalar(mean(crossEntropy(a, ay)), obj.Aux))
@@ -120,25 +111,25 @@ func kdLoss(z, old *Node, t float64) *Node {
 	return graph.Neg(graph.ReduceSum(graph.Mul(p, graph.LogSoftmax(graph.MulScalar(z, 1/t), -1)), -1))
 }
 
-// update adds the optimizer's step to the graph for the variables at paths
-// with gradients grads.
-func (l *Learner) update(g *graph.Graph, paths []string, grads []*Node) {
+// update adds the optimizer's step to the graph for the variables vs with
+// gradients grads.
+func (l *Learner) update(g *graph.Graph, vs []*model.Variable, grads []*Node) {
 	n, o := l.net, l.opts
-	stepVar := n.store.GetVariable("/" + scopeOpt + "/step")
+	opt := n.scope(scopeOpt)
+	stepVar := variable(opt, "step")
 	step := graph.AddScalar(stepVar.NodeValue(g), float32(1))
 	stepVar.SetNodeValue(step)
-	for i, p := range paths {
-		v := n.store.GetVariable(p)
+	for i, v := range vs {
 		theta := v.NodeValue(g)
 		grad := grads[i]
 		if o.WeightDecay > 0 {
 			grad = graph.Add(grad, graph.MulScalar(theta, o.WeightDecay))
 		}
-		mv := n.store.GetVariable("/" + scopeOpt + "/m" + p)
+		mv := variable(n.mirror(opt.At("m"), v), v.Name())
 		switch o.Optimizer {
 		case Adam:
 			const b1, b2, eps = 0.9, 0.999, 1e-8
-			vv := n.store.GetVariable("/" + scopeOpt + "/v" + p)
+			vv := variable(n.mirror(opt.At("v"), v), v.Name())
 			m := graph.Add(graph.MulScalar(mv.NodeValue(g), b1), graph.MulScalar(grad, 1-b1))
 			s := graph.Add(graph.MulScalar(vv.NodeValue(g), b2), graph.MulScalar(graph.Square(grad), 1-b2))
 			mv.SetNodeValue(m)
@@ -158,40 +149,36 @@ func (l *Learner) update(g *graph.Graph, paths []string, grads []*Node) {
 	}
 }
 
-// fit trains the variables under the trainable prefixes on s for epochs
+// fit trains the variables under the trainable scopes on s for epochs
 // epochs of minibatches (a fresh optimizer, as PyCIL makes one per task),
 // shuffled by the learner's generator; the last batch of an epoch is
 // padded with zero-weight rows so that one compiled graph serves all.
-func (l *Learner) fit(s trainSet, obj objective, prefixes []string, epochs int) {
+func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs int) {
 	n, o := l.net, l.opts
 	if s.len() == 0 || epochs == 0 {
 		return
 	}
-	var trainable []string
-	for _, p := range prefixes {
-		trainable = append(trainable, n.vars(p)...)
-	}
+	trainable := vars(scopes...)
 	l.optimizerVars(trainable)
 	defer func() {
-		if err := n.store.DeleteVariablesInScope("/" + scopeOpt); err != nil {
+		if err := n.scope(scopeOpt).DeleteVariablesInScope(); err != nil {
 			panicf("deleting the optimizer state: %v", err)
 		}
 		n.dropExecs()
 	}()
 	known := obj.Known
 	kd := obj.KD > 0 && known > 0
-	key := "train|" + strings.Join(prefixes, ",")
+	key := "train"
+	for _, sc := range scopes {
+		key += "|" + sc.Scope()
+	}
 	e := n.exec(key, func(_ *model.Scope, in []*Node) []*Node {
 		var old *Node
 		if kd {
 			old = in[3]
 		}
 		loss := l.lossGraph(obj, in[0], in[1], in[2], old)
-		nodes := make([]*Node, len(trainable))
-		for i, p := range trainable {
-			nodes[i] = n.node(loss.Graph(), p)
-		}
-		l.update(loss.Graph(), trainable, graph.Gradient(loss, nodes...))
+		l.update(loss.Graph(), trainable, graph.Gradient(loss, nodes(loss.Graph(), trainable)...))
 		return []*Node{loss}
 	})
 	b, dim := o.Batch, n.dim
@@ -247,25 +234,21 @@ func (l *Learner) fit(s trainSet, obj objective, prefixes []string, epochs int) 
 	}
 }
 
-// fisher returns the diagonal empirical Fisher of the model's parameters
-// under /net and /head on d: the mean over minibatches of the squared
-// gradient of the batch-mean cross-entropy over all classes (PyCIL's
-// getFisherDiagonal, before its clamp), one slice per path of paths.
-func (l *Learner) fisher(d *cil.Data, paths []string) [][]float32 {
+// fisher returns the diagonal empirical Fisher of the variables vs on d:
+// the mean over minibatches of the squared gradient of the batch-mean
+// cross-entropy over all classes (PyCIL's getFisherDiagonal, before its
+// clamp), one slice per variable.
+func (l *Learner) fisher(d *cil.Data, vs []*model.Variable) [][]float32 {
 	n, b, dim := l.net, l.opts.Batch, l.net.dim
 	e := n.exec("fisher", func(_ *model.Scope, in []*Node) []*Node {
 		loss := l.lossGraph(objective{CEWeight: 1}, in[0], in[1], in[2], nil)
-		nodes := make([]*Node, len(paths))
-		for i, p := range paths {
-			nodes[i] = n.node(loss.Graph(), p)
-		}
-		grads := graph.Gradient(loss, nodes...)
+		grads := graph.Gradient(loss, nodes(loss.Graph(), vs)...)
 		for i := range grads {
 			grads[i] = graph.Square(grads[i])
 		}
 		return grads
 	})
-	sums := make([][]float32, len(paths))
+	sums := make([][]float32, len(vs))
 	batches := 0
 	rows := d.Len()
 	for at := 0; at < rows; at += b {
@@ -300,18 +283,17 @@ func (l *Learner) fisher(d *cil.Data, paths []string) [][]float32 {
 	return sums
 }
 
-// ewcPenalty is Σ_i F_i (θ_i − θ*_i)² / 2 over the parameters stored
-// under /ewc; a parameter that grew since (the head) is compared on its
-// old block.
+// ewcPenalty is Σ_i F_i (θ_i − θ*_i)² / 2 over the parameters that have a
+// Fisher (/ewc/fisher<path>) and an anchor (/ewc/mean<path>); a parameter
+// that grew since (the head) is compared on its old block.
 func (l *Learner) ewcPenalty(g *graph.Graph) *Node {
 	n := l.net
 	total := float32Scalar(g, 0)
-	prefix := "/" + scopeEWC + "/fisher"
-	for _, fp := range n.vars(prefix) {
-		p := strings.TrimPrefix(fp, prefix)
-		f := n.node(g, fp)
-		mean := n.node(g, "/"+scopeEWC+"/mean"+p)
-		theta := n.node(g, p)
+	root, fishers, means := n.store.RootScope(), n.scope(scopeEWC).At("fisher"), n.scope(scopeEWC).At("mean")
+	for _, fv := range vars(fishers) {
+		f := fv.NodeValue(g)
+		mean := param(g, rebase(fv, fishers, means), fv.Name())
+		theta := param(g, rebase(fv, fishers, root), fv.Name())
 		fd, td := f.Shape().Dimensions, theta.Shape().Dimensions
 		if !slices.Equal(fd, td) {
 			specs := make([]graph.SliceAxisSpec, len(fd))
@@ -326,18 +308,11 @@ func (l *Learner) ewcPenalty(g *graph.Graph) *Node {
 	return graph.MulScalar(total, 0.5)
 }
 
-// argmax returns the index of the largest of each row of v [N, c].
-func argmax(v []float32, c int) []int32 {
-	n := len(v) / max(c, 1)
-	out := make([]int32, n)
-	for i := range n {
-		best, bi := float32(math.Inf(-1)), 0
-		for j, x := range v[i*c : (i+1)*c] {
-			if x > best {
-				best, bi = x, j
-			}
-		}
-		out[i] = int32(bi)
+// nodes returns the values of vs in g.
+func nodes(g *graph.Graph, vs []*model.Variable) []*Node {
+	out := make([]*Node, len(vs))
+	for i, v := range vs {
+		out[i] = v.NodeValue(g)
 	}
 	return out
 }

@@ -1,12 +1,12 @@
 package lra
 
 import (
-	"fmt"
 	"iter"
 	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/train"
+	"github.com/pkg/errors"
 )
 
 // SequenceDataset streams batches of sequence classification examples. It
@@ -32,7 +32,7 @@ type SequenceDataset struct {
 // longest example's length.
 func NewSequenceDataset(name string, examples []Example, seqLen, batchSize int) *SequenceDataset {
 	if batchSize <= 0 {
-		panic(fmt.Sprintf("lra: batch size %d must be positive", batchSize))
+		panic(errors.Errorf("lra: batch size %d must be positive", batchSize))
 	}
 	if seqLen <= 0 {
 		for _, e := range examples {
@@ -132,10 +132,10 @@ type WindowDataset struct {
 // NewWindowDataset creates a window dataset over text.
 func NewWindowDataset(name string, text []byte, seqLen, batchSize int) *WindowDataset {
 	if seqLen <= 0 || batchSize <= 0 {
-		panic(fmt.Sprintf("lra: sequence length %d and batch size %d must be positive", seqLen, batchSize))
+		panic(errors.Errorf("lra: sequence length %d and batch size %d must be positive", seqLen, batchSize))
 	}
 	if len(text) < seqLen+1 {
-		panic(fmt.Sprintf("lra: text of %d bytes is shorter than a window of %d+1", len(text), seqLen))
+		panic(errors.Errorf("lra: text of %d bytes is shorter than a window of %d+1", len(text), seqLen))
 	}
 	return &WindowDataset{name: name, text: text, seqLen: seqLen, batchSize: batchSize}
 }

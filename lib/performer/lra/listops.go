@@ -83,7 +83,7 @@ func (e *Expr) Eval() int {
 		}
 		return s % 10
 	}
-	panic(fmt.Sprintf("lra: invalid ListOps operator %d", int(e.Op)))
+	panic(errors.Errorf("lra: invalid ListOps operator %d", int(e.Op)))
 }
 
 // Len returns the number of tokens of the expression.

@@ -13,10 +13,21 @@
 //   - [LanguageModel]: a causal byte-level language model.
 //   - [Classifier]: a bidirectional sequence classifier (mean pooling).
 //
-// [Run] trains and evaluates one such model with GoMLX's train.Trainer,
+// [Run] (the trainer) trains and evaluates one such model with GoMLX's train.Trainer,
 // records accuracy curves, step times and peak memory, and saves and loads
 // checkpoints (ml/model/checkpoint); [Run.LoadWeights] loads another run's
 // weights, e.g. exact-attention weights into a FAVOR+ run.
+//
+// Mixed precision: [Config].Precision (ParamPrecision) selects float32 or
+// bfloat16 compute; the default follows the backend (bfloat16 on XLA on a
+// GPU, float32 on the Go backend, whose numbers are unchanged). In bfloat16
+// the variables, gradients and Adam's state stay float32 (master weights, see
+// performer.Dense), and layer normalization, attention's softmax, FAVOR+'s
+// features and normalizer, pooling and the logits are computed in float32;
+// matrix products and activations are bfloat16. Measured on the Go backend
+// (precision_test.go): logits within 1.4% of float32's (relative to the
+// largest logit) and an 80-step training run within 0.044 nats of float32's
+// evaluation loss.
 //
 // Variable paths (relative to the scope given to the model) are part of
 // the API:

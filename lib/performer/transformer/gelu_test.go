@@ -13,8 +13,8 @@ import (
 func TestGelu(t *testing.T) {
 	be := testutil.Backend(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := randSlice(rng, 2*8, 1)
-	r := randSlice(rng, 2*8, 1)
+	x := testutil.Normal(rng, 2*8, 1)
+	r := testutil.Normal(rng, 2*8, 1)
 	for name, pair := range map[string]struct {
 		g   func(scope *model.Scope, x *graph.Node) *graph.Node
 		ref func(x []float64) []float64
@@ -36,7 +36,7 @@ func TestGelu(t *testing.T) {
 			loss := graph.ReduceAllSum(graph.Mul(pair.g(scope, xx), rr))
 			return graph.Gradient(loss, xx)[0]
 		})
-		got := toF64(exec.MustExec(tensors.FromFlatDataAndDimensions(toF32(x), 2, 8), tensors.FromFlatDataAndDimensions(toF32(r), 2, 8))[0])
+		got := testutil.Float64s(exec.MustExec(tensors.FromFlatDataAndDimensions(testutil.Float32s(x), 2, 8), tensors.FromFlatDataAndDimensions(testutil.Float32s(r), 2, 8))[0])
 		f := func() float64 {
 			o := pair.ref(x)
 			s := 0.0
@@ -55,6 +55,6 @@ func TestGelu(t *testing.T) {
 			x[i] = old
 			g[i] = (up - down) / 2e-5
 		}
-		assertClose(t, name, got, g, 1e-3)
+		testutil.AssertClose(t, name, got, g, 1e-3)
 	}
 }

@@ -3,6 +3,7 @@ package transformer
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -11,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/performer"
 )
@@ -77,6 +79,8 @@ type Config struct {
 	Redraw      performer.Redraw
 	RedrawEvery int
 	ChunkSize   int
+	// Precision is the compute dtype (default PrecisionAuto: by backend).
+	Precision Precision
 }
 
 // NewConfig returns the hyperparameters set in scope (or its parents) with
@@ -91,6 +95,7 @@ func NewConfig(scope *model.Scope) Config {
 		FFNDim:    model.GetParamOr(scope, ParamFFNDim, 0),
 		MaxLen:    model.GetParamOr(scope, ParamMaxLen, DefaultMaxLen),
 		Dropout:   model.GetParamOr(scope, ParamDropout, 0.0),
+		Precision: Precision(model.GetParamOr(scope, ParamPrecision, string(PrecisionAuto))),
 	}
 	return c.withDefaults()
 }
@@ -124,6 +129,9 @@ func (c Config) withDefaults() Config {
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		panicf("dropout %g not in [0, 1)", c.Dropout)
 	}
+	if c.Precision != PrecisionAuto && c.Precision != Float32 && c.Precision != BFloat16 {
+		panicf("unknown precision %q (want %q, %q or %q)", c.Precision, PrecisionAuto, Float32, BFloat16)
+	}
 	return c
 }
 
@@ -150,6 +158,9 @@ func (c Config) Params() map[string]any {
 	}
 	if c.ChunkSize != 0 {
 		p[performer.ParamChunkSize] = c.ChunkSize
+	}
+	if c.Precision != PrecisionAuto {
+		p[ParamPrecision] = string(c.Precision)
 	}
 	return p
 }
@@ -178,14 +189,19 @@ func (c Config) String() string {
 	return s + ")"
 }
 
+// panicf panics with an error prefixed "transformer: ".
 func panicf(format string, args ...any) {
-	panic(fmt.Sprintf("transformer: "+format, args...))
+	panic(errors.Errorf("transformer: "+format, args...))
 }
 
 // LayerNorm normalizes the last axis of x: (x - mean) / sqrt(var + NormEpsilon)
 // * gain + offset, with variables "gain" (ones) and "offset" (zeros) in
-// scope.
+// scope. Half-precision x is normalized in float32 (float32 variables) and
+// the result converted back.
 func LayerNorm(scope *model.Scope, x *Node) *Node {
+	if dt := x.DType(); isHalf(dt) {
+		return graph.ConvertDType(LayerNorm(scope, toFloat32(x)), dt)
+	}
 	g, dim := x.Graph(), x.Shape().Dim(-1)
 	gain := scope.WithInitializer(initializer.One).VariableWithShape("gain", shapes.Make(x.DType(), dim)).NodeValue(g)
 	offset := scope.WithInitializer(initializer.Zero).VariableWithShape("offset", shapes.Make(x.DType(), dim)).NodeValue(g)
@@ -273,9 +289,9 @@ func (b *BlockBuilder) Done() *Node {
 
 	h = LayerNorm(scope.In("ffn_norm"), x)
 	ffn := scope.In("ffn")
-	h = layers.Dense(ffn.In("hidden"), h, true, cfg.FFNDim)
+	h = performer.Dense(ffn.In("hidden"), h, true, cfg.FFNDim)
 	h = Gelu(h)
-	h = layers.Dense(ffn.In("output"), h, true, cfg.EmbedDim)
+	h = performer.Dense(ffn.In("output"), h, true, cfg.EmbedDim)
 	return graph.Add(x, dropout(scope, h, cfg.Dropout))
 }
 
@@ -291,8 +307,17 @@ func dropout(scope *model.Scope, x *Node, rate float64) *Node {
 // zero (for both kinds of attention, so they agree).
 func selfAttention(scope *model.Scope, x, mask *Node, causal bool, cfg Config) *Node {
 	var out *Node
-	switch cfg.Attention {
-	case Exact:
+	switch {
+	case cfg.Attention == Exact && isHalf(x.DType()):
+		// lib/performer's exact kernel: GoMLX's attention with float32 master weights (same
+		// variables); fused (cuDNN flash attention) on XLA, softmax in float32 elsewhere.
+		a := performer.SelfAttention(scope, x, cfg.NumHeads, cfg.HeadDim).WithKernel(performer.KernelExact).
+			WithFusion(strings.HasPrefix(x.Graph().Backend().Name(), "xla")).WithCausalMask(causal)
+		if mask != nil {
+			a = a.WithMask(mask)
+		}
+		out = a.Done()
+	case cfg.Attention == Exact:
 		// Fusion off: the Go backend's fused attention has no fused backward.
 		a := attention.SelfAttention(scope, x, cfg.NumHeads, cfg.HeadDim).WithFusion(false).WithCausalMask(causal)
 		if mask != nil {
@@ -324,7 +349,8 @@ func selfAttention(scope *model.Scope, x, mask *Node, causal bool, cfg Config) *
 	return out
 }
 
-// embed returns token + learned position embeddings, [batch, length, EmbedDim].
+// embed returns token + learned position embeddings, [batch, length, EmbedDim],
+// in the config's compute dtype (the tables are float32).
 // Variables: token_embedding/embeddings [vocab, EmbedDim] and
 // position_embedding/embeddings [MaxLen, EmbedDim].
 func embed(scope *model.Scope, tokens *Node, vocabSize int, cfg Config) *Node {
@@ -341,7 +367,7 @@ func embed(scope *model.Scope, tokens *Node, vocabSize int, cfg Config) *Node {
 	posTable := scope.In("position_embedding").WithInitializer(init).
 		VariableWithShape("embeddings", shapes.Make(dtypes.Float32, cfg.MaxLen, cfg.EmbedDim)).NodeValue(g)
 	pos := graph.Slice(posTable, graph.AxisRange(0, length))
-	return graph.Add(x, graph.InsertAxes(pos, 0))
+	return graph.ConvertDType(graph.Add(x, graph.InsertAxes(pos, 0)), cfg.Precision.DType(g))
 }
 
 // LMBuilder builds a causal (decoder-only) Transformer language model.
@@ -370,14 +396,14 @@ func (b *LMBuilder) WithVocabSize(n int) *LMBuilder { b.vocabSize = n; return b 
 // WithConfig replaces the config read from the scope.
 func (b *LMBuilder) WithConfig(cfg Config) *LMBuilder { b.cfg = cfg.withDefaults(); return b }
 
-// Done returns the logits [batch, length, vocabSize].
+// Done returns the logits [batch, length, vocabSize], float32 in every precision.
 func (b *LMBuilder) Done() *Node {
 	x := embed(b.scope, b.tokens, b.vocabSize, b.cfg)
 	for i := range b.cfg.NumLayers {
 		x = DecoderBlock(b.scope.In("layer_%d", i), x).WithConfig(b.cfg).Done()
 	}
 	x = LayerNorm(b.scope.In("final_norm"), x)
-	return layers.Dense(b.scope.In("logits"), x, true, b.vocabSize)
+	return toFloat32(performer.Dense(b.scope.In("logits"), x, true, b.vocabSize))
 }
 
 // ClassifierBuilder builds a bidirectional Transformer sequence classifier.
@@ -415,13 +441,13 @@ func (b *ClassifierBuilder) WithConfig(cfg Config) *ClassifierBuilder {
 // WithMask sets the padding mask, bool [batch, length], true for tokens.
 func (b *ClassifierBuilder) WithMask(mask *Node) *ClassifierBuilder { b.mask = mask; return b }
 
-// Done returns the class logits [batch, numClasses].
+// Done returns the class logits [batch, numClasses], float32 in every precision.
 func (b *ClassifierBuilder) Done() *Node {
 	x := embed(b.scope, b.tokens, b.vocabSize, b.cfg)
 	for i := range b.cfg.NumLayers {
 		x = EncoderBlock(b.scope.In("layer_%d", i), x).WithConfig(b.cfg).WithMask(b.mask).Done()
 	}
-	x = LayerNorm(b.scope.In("final_norm"), x)
+	x = toFloat32(LayerNorm(b.scope.In("final_norm"), x)) // Pooling and classes in float32.
 	var pooled *Node
 	if b.mask == nil {
 		pooled = graph.ReduceMean(x, 1)

@@ -144,32 +144,6 @@ func refBlock(v vars, x []float64, mask []bool, causal bool, kernel performer.Ke
 	return f
 }
 
-func randSlice(rng *rand.Rand, n int, scale float64) []float64 {
-	s := make([]float64, n)
-	for i := range s {
-		s[i] = rng.NormFloat64() * scale
-	}
-	return s
-}
-
-func toF32(x []float64) []float32 {
-	y := make([]float32, len(x))
-	for i, a := range x {
-		y[i] = float32(a)
-	}
-	return y
-}
-
-func toF64(t *tensors.Tensor) []float64 {
-	var out []float64
-	tensors.MustConstFlatData(t, func(flat []float32) {
-		for _, a := range flat {
-			out = append(out, float64(a))
-		}
-	})
-	return out
-}
-
 // TestBlockAgainstReference checks encoder/decoder blocks, exact and FAVOR
 // (ReLU kernel, deterministic), with and without padding, against refBlock,
 // and their gradients (input and a weight) against central finite
@@ -213,62 +187,41 @@ func TestBlockAgainstReference(t *testing.T) {
 				grads := graph.Gradient(loss, x, store.GetVariable(wqPath).NodeValue(x.Graph()))
 				return out, grads[0], grads[1]
 			})
-			x := randSlice(rng, rB*rL*rE, 1)
-			r := randSlice(rng, rB*rL*rE, 1)
+			x := testutil.Normal(rng, rB*rL*rE, 1)
+			r := testutil.Normal(rng, rB*rL*rE, 1)
 			m := tc.mask
 			if m == nil {
 				m = slices.Repeat([]bool{true}, rB*rL)
 			}
-			args := []any{tensors.FromFlatDataAndDimensions(toF32(x), rB, rL, rE),
-				tensors.FromFlatDataAndDimensions(m, rB, rL), tensors.FromFlatDataAndDimensions(toF32(r), rB, rL, rE)}
+			args := []any{tensors.FromFlatDataAndDimensions(testutil.Float32s(x), rB, rL, rE),
+				tensors.FromFlatDataAndDimensions(m, rB, rL), tensors.FromFlatDataAndDimensions(testutil.Float32s(r), rB, rL, rE)}
 			exec.MustExec(args...) // Creates the variables; now give them all random values.
 			v := vars{}
 			for variable := range store.IterVariables() {
 				if !strings.HasPrefix(variable.Path(), "/block/") {
 					continue
 				}
-				vals := randSlice(rng, variable.Shape().Size(), 0.5)
+				vals := testutil.Normal(rng, variable.Shape().Size(), 0.5)
 				if strings.HasSuffix(variable.Path(), "gain") {
 					for i := range vals {
 						vals[i] += 1
 					}
 				}
-				variable.MustSetValue(tensors.FromFlatDataAndDimensions(toF32(vals), variable.Shape().Dimensions...))
+				variable.MustSetValue(tensors.FromFlatDataAndDimensions(testutil.Float32s(vals), variable.Shape().Dimensions...))
 				v[strings.TrimPrefix(variable.Path(), "/block/")] = vals
 			}
 			if len(v) != 16 {
 				t.Fatalf("block has %d variables, want 16: %v", len(v), slices.Sorted(maps.Keys(v)))
 			}
 			outs := exec.MustExec(args...)
-			got, gx, gw := toF64(outs[0]), toF64(outs[1]), toF64(outs[2])
+			got, gx, gw := testutil.Float64s(outs[0]), testutil.Float64s(outs[1]), testutil.Float64s(outs[2])
 			want := refBlock(v, x, tc.mask, tc.causal, tc.kernel)
-			assertClose(t, "output", got, want, 1e-4)
+			testutil.AssertClose(t, "output", got, want, 1e-4)
 
 			// Finite differences of sum(ref * r).
-			f := func() float64 {
-				o := refBlock(v, x, tc.mask, tc.causal, tc.kernel)
-				s := 0.0
-				for i := range o {
-					s += o[i] * r[i]
-				}
-				return s
-			}
-			numGrad := func(p []float64) []float64 {
-				g := make([]float64, len(p))
-				const h = 1e-5
-				for i := range p {
-					old := p[i]
-					p[i] = old + h
-					up := f()
-					p[i] = old - h
-					down := f()
-					p[i] = old
-					g[i] = (up - down) / (2 * h)
-				}
-				return g
-			}
-			assertClose(t, "d/dx", gx, numGrad(x), 2e-3)
-			assertClose(t, "d/dWq", gw, numGrad(v["attention/MultiHeadAttention/query/dense/weights"]), 2e-3)
+			f := func() float64 { return testutil.Dot(refBlock(v, x, tc.mask, tc.causal, tc.kernel), r) }
+			testutil.AssertClose(t, "d/dx", gx, testutil.NumGrad(f, x), 2e-3)
+			testutil.AssertClose(t, "d/dWq", gw, testutil.NumGrad(f, v["attention/MultiHeadAttention/query/dense/weights"]), 2e-3)
 		})
 	}
 }
@@ -279,25 +232,6 @@ func maxAbsDiff(a, b []float64) float64 {
 		d = max(d, math.Abs(a[i]-b[i]))
 	}
 	return d
-}
-
-// assertClose checks max|got-want| <= tol * max(1, max|want|).
-func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	scale, diff := 1.0, 0.0
-	for i := range got {
-		scale = max(scale, math.Abs(want[i]))
-		if math.IsNaN(got[i]) {
-			t.Fatalf("%s: NaN at %d", what, i)
-		}
-		diff = max(diff, math.Abs(got[i]-want[i]))
-	}
-	if diff > tol*scale {
-		t.Errorf("%s: max difference %.3g > %.3g (scale %.3g)", what, diff, tol*scale, scale)
-	}
 }
 
 // buildVars builds a model with cfg on tokens [2, 16] and returns its
@@ -343,14 +277,14 @@ func TestExactAndFAVORShareVariables(t *testing.T) {
 			// exp(|q+k|^2)).
 			for v := range exact.IterVariables() {
 				if strings.Contains(v.Path(), "/query/dense/weights") || strings.Contains(v.Path(), "/key/dense/weights") {
-					w := toF64(v.MustValue())
+					w := testutil.Float64s(v.MustValue())
 					for i := range w {
 						w[i] *= 0.2
 					}
-					v.MustSetValue(tensors.FromFlatDataAndDimensions(toF32(w), v.Shape().Dimensions...))
+					v.MustSetValue(tensors.FromFlatDataAndDimensions(testutil.Float32s(w), v.Shape().Dimensions...))
 				}
 			}
-			want := toF64(buildModel(t, be, exact, classifier, tokens, mask))
+			want := testutil.Float64s(buildModel(t, be, exact, classifier, tokens, mask))
 			errs := map[performer.Kernel]float64{}
 			defer func() {
 				if !(errs[performer.KernelSoftmax] < errs[performer.KernelReLU]/2) {
@@ -372,7 +306,7 @@ func TestExactAndFAVORShareVariables(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				got := toF64(buildModel(t, be, favor, classifier, tokens, mask))
+				got := testutil.Float64s(buildModel(t, be, favor, classifier, tokens, mask))
 				if pe, pf := paths(exact), paths(favor); !slices.Equal(pe, pf) {
 					t.Fatalf("%s: variables differ:\nexact %v\nfavor %v", tc.kernel, pe, pf)
 				}
@@ -388,7 +322,7 @@ func TestExactAndFAVORShareVariables(t *testing.T) {
 				}
 				errs[tc.kernel] = maxAbsDiff(got, want)
 				if tc.tol > 0 {
-					assertClose(t, string(tc.kernel)+" logits vs exact", got, want, tc.tol)
+					testutil.AssertClose(t, string(tc.kernel)+" logits vs exact", got, want, tc.tol)
 				}
 			}
 		})
@@ -411,8 +345,8 @@ func TestLMCausalAndClassifierPadding(t *testing.T) {
 			a := [][]int32{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1}}
 			b := [][]int32{{1, 2, 3, 4, 5, 6, 7, 8, 15, 15, 15, 15, 15, 15, 15, 15}} // Same first 8 tokens.
 			all := [][]bool{slices.Repeat([]bool{true}, 16)}
-			la, lb := toF64(buildModel(t, be, store, false, a, all)), toF64(buildModel(t, be, store, false, b, all))
-			assertClose(t, "logits of the first 8 positions", lb[:8*16], la[:8*16], 1e-5)
+			la, lb := testutil.Float64s(buildModel(t, be, store, false, a, all)), testutil.Float64s(buildModel(t, be, store, false, b, all))
+			testutil.AssertClose(t, "logits of the first 8 positions", lb[:8*16], la[:8*16], 1e-5)
 			if d := math.Abs(la[15*16] - lb[15*16]); d < 1e-6 {
 				t.Errorf("the last position's logits do not depend on the tokens before it")
 			}
@@ -420,9 +354,9 @@ func TestLMCausalAndClassifierPadding(t *testing.T) {
 			cs := model.NewStore()
 			cs.SetParams(cfg.Params())
 			half := [][]bool{append(slices.Repeat([]bool{true}, 8), slices.Repeat([]bool{false}, 8)...)}
-			ca, cb := toF64(buildModel(t, be, cs, true, a, half)), toF64(buildModel(t, be, cs, true, b, half))
-			assertClose(t, "classifier logits with different padding", cb, ca, 1e-5)
-			if cc := toF64(buildModel(t, be, cs, true, b, all)); math.Abs(cc[0]-cb[0]) < 1e-6 {
+			ca, cb := testutil.Float64s(buildModel(t, be, cs, true, a, half)), testutil.Float64s(buildModel(t, be, cs, true, b, half))
+			testutil.AssertClose(t, "classifier logits with different padding", cb, ca, 1e-5)
+			if cc := testutil.Float64s(buildModel(t, be, cs, true, b, all)); math.Abs(cc[0]-cb[0]) < 1e-6 {
 				t.Errorf("classifier ignores unmasked tokens")
 			}
 		})
@@ -508,7 +442,7 @@ func TestConfigPanics(t *testing.T) {
 	} {
 		func() {
 			defer func() {
-				if r, ok := recover().(string); !ok || !strings.HasPrefix(r, "transformer: ") {
+				if r, ok := recover().(error); !ok || !strings.HasPrefix(r.Error(), "transformer: ") {
 					t.Errorf("%s: recovered %v, want a panic starting with \"transformer: \"", name, r)
 				}
 			}()

@@ -1,4 +1,4 @@
-package performer
+package study
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/attention"
+	"github.com/pkg/errors"
+
+	"github.com/labnotes/labnotes/lib/performer"
 )
 
 // Attention implementations timed by [BenchForwardBackward].
@@ -27,6 +30,9 @@ const (
 	// BenchExactCausal is GoMLX's exact causal attention.
 	BenchExactCausal = "exact_causal"
 )
+
+// BenchMethods lists the methods [BenchForwardBackward] knows.
+var BenchMethods = []string{BenchExact, BenchFavorSoftmax, BenchFavorReLU, BenchFavorSoftmaxCausal, BenchExactCausal}
 
 // BenchConfig is one benchmark configuration: attention on [Batch, Heads,
 // Length, Dim] float32 tensors, forward and backward (gradients with respect
@@ -61,15 +67,18 @@ type BenchResult struct {
 // random inputs on backend b.
 func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error) {
 	res := BenchResult{BenchConfig: c, Backend: b.Name()}
+	if !slices.Contains(BenchMethods, c.Method) {
+		return res, errors.Errorf("study: unknown benchmark method %q (known: %v)", c.Method, BenchMethods)
+	}
 	dims := []int{c.Batch, c.Heads, c.Length, c.Dim}
 	n := c.Batch * c.Heads * c.Length * c.Dim
 	inputs := make([]any, 0, 5)
 	for i := range 4 {
-		w := Projection{NumFeatures: n, Dim: 1}.Draw(uint64(100 + i))
+		w := performer.Projection{NumFeatures: n, Dim: 1}.Draw(uint64(100 + i))
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(tensors.MustCopyFlatData[float32](w), dims...))
 	}
 	m := max(c.NumFeatures, 1)
-	inputs = append(inputs, Projection{NumFeatures: m, Dim: c.Dim, Orthogonal: true}.Draw(7))
+	inputs = append(inputs, performer.Projection{NumFeatures: m, Dim: c.Dim, Orthogonal: true}.Draw(7))
 	exec, err := graph.NewExec(b, func(in []*graph.Node) []*graph.Node {
 		q, k, v, r, w := in[0], in[1], in[2], in[3], in[4]
 		var out *graph.Node
@@ -78,13 +87,11 @@ func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error)
 			out, _ = attention.Core(q, k, v, attention.LayoutBHSD, attention.CoreOptions{
 				UseCausalMask: c.Method == BenchExactCausal, DisableFusion: b.Name() == "go"})
 		case BenchFavorSoftmax:
-			out = Attention(q, k, v, w, Config{})
+			out = performer.Attention(q, k, v, w, performer.Config{})
 		case BenchFavorSoftmaxCausal:
-			out = Attention(q, k, v, w, Config{Causal: true, ChunkSize: c.ChunkSize})
+			out = performer.Attention(q, k, v, w, performer.Config{Causal: true, ChunkSize: c.ChunkSize})
 		case BenchFavorReLU:
-			out = Attention(q, k, v, w, Config{Kernel: KernelReLURandom})
-		default:
-			panicf("unknown benchmark method %q", c.Method)
+			out = performer.Attention(q, k, v, w, performer.Config{Kernel: performer.KernelReLURandom})
 		}
 		grads := graph.Gradient(graph.ReduceAllSum(graph.Mul(out, r)), q, k, v)
 		// Return small reductions so transfers do not dominate the timing.

@@ -1,9 +1,8 @@
-package performer
+package study
 
 import (
 	"embed"
 	"encoding/json"
-	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -13,6 +12,9 @@ import (
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style.
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/pkg/errors"
+
+	"github.com/labnotes/labnotes/lib/performer"
 )
 
 // ApproxConfig configures [ApproximationExperiment], the paper's
@@ -65,7 +67,7 @@ func ApproximationExperiment(b compute.Backend, cfg ApproxConfig) []ApproxPoint 
 		rows = l
 	}
 	data := func(seed uint64, sigma float64) *tensors.Tensor {
-		w := Projection{NumFeatures: l * d, Dim: 1}.DrawFloat64(cfg.Seed*7919 + seed)
+		w := performer.Projection{NumFeatures: l * d, Dim: 1}.DrawFloat64(cfg.Seed*7919 + seed)
 		flat := make([]float32, l*d)
 		for i, v := range w {
 			flat[i] = float32(v * sigma)
@@ -73,17 +75,16 @@ func ApproximationExperiment(b compute.Backend, cfg ApproxConfig) []ApproxPoint 
 		return tensors.FromFlatDataAndDimensions(flat, 1, 1, l, d)
 	}
 	q, k, v := data(1, cfg.Sigma), data(2, cfg.Sigma), data(3, 1)
-	execs := map[Kernel]*Exec{}
-	for _, kernel := range []Kernel{KernelSoftmax, KernelSoftmaxTrig} {
+	execs := map[performer.Kernel]*Exec{}
+	for _, kernel := range []performer.Kernel{performer.KernelSoftmax, performer.KernelSoftmaxTrig} {
 		execs[kernel] = MustNewExec(b, func(in []*Node) []*Node {
 			q, k, v, w := in[0], in[1], in[2], in[3]
-			cfg := Config{Kernel: kernel}
-			_, exactMatrix := ExactAttentionMatrix(Slice(q, AxisRange(), AxisRange(), AxisRange(0, rows)), k, v, cfg)
-			exactFull := ExactAttention(q, k, v, cfg)
-			fm := cfg.featureMap(w)
-			qp, kp := fm.Query(cfg.scaleInputs(q)), fm.Key(cfg.scaleInputs(k), nil)
-			out := LinearAttention(qp, kp, v, 0)
-			_, matrix := QuadraticKernelAttention(Slice(qp, AxisRange(), AxisRange(), AxisRange(0, rows)), kp, v, false, 0)
+			cfg := performer.Config{Kernel: kernel}
+			_, exactMatrix := performer.ExactAttentionMatrix(Slice(q, AxisRange(), AxisRange(), AxisRange(0, rows)), k, v, cfg)
+			exactFull := performer.ExactAttention(q, k, v, cfg)
+			qp, kp := cfg.Features(q, k, w)
+			out := performer.LinearAttention(qp, kp, v, 0)
+			_, matrix := performer.QuadraticKernelAttention(Slice(qp, AxisRange(), AxisRange(), AxisRange(0, rows)), kp, v, false, 0)
 			den := Einsum("bhlm,bhm->bhl", qp, ReduceSum(kp, 2))
 			nonPos := ReduceAllMean(ConvertDType(LessOrEqual(den, ScalarZero(den.Graph(), den.DType())), den.DType()))
 			diff := Sub(out, exactFull)
@@ -97,15 +98,15 @@ func ApproximationExperiment(b compute.Backend, cfg ApproxConfig) []ApproxPoint 
 	}
 	var points []ApproxPoint
 	for _, variant := range ApproxVariants {
-		kernel := KernelSoftmax
+		kernel := performer.KernelSoftmax
 		if strings.HasPrefix(variant, "trig") {
-			kernel = KernelSoftmaxTrig
+			kernel = performer.KernelSoftmaxTrig
 		}
 		orthogonal := strings.HasSuffix(variant, "orthogonal")
 		for _, m := range cfg.Features {
 			p := ApproxPoint{Variant: variant, M: m}
 			for s := range cfg.Samples {
-				w := Projection{NumFeatures: m, Dim: d, Orthogonal: orthogonal}.Draw(cfg.Seed*104729 + uint64(s))
+				w := performer.Projection{NumFeatures: m, Dim: d, Orthogonal: orthogonal}.Draw(cfg.Seed*104729 + uint64(s))
 				out := execs[kernel].MustExec(q, k, v, w)
 				vals := make([]float64, len(out))
 				for i, o := range out {
@@ -154,17 +155,17 @@ func KernelSweep(b compute.Backend, d, m, samples, points int, norm float64, see
 	for i := range res {
 		res[i].Kernel = kernels[i]
 	}
-	for _, kernel := range []Kernel{KernelSoftmax, KernelSoftmaxTrig} {
+	for _, kernel := range []performer.Kernel{performer.KernelSoftmax, performer.KernelSoftmaxTrig} {
 		e := MustNewExec(b, func(in []*Node) *Node {
-			fm := FeatureMap{Kernel: kernel, Projection: in[2], NoMaxSubtraction: true}
+			fm := performer.FeatureMap{Kernel: kernel, Projection: in[2], NoMaxSubtraction: true}
 			return ReduceSum(Mul(fm.Query(in[0]), fm.Key(in[1], nil)), -1) // [1, 1, points]
 		})
 		for s := range samples {
-			w := Projection{NumFeatures: m, Dim: d, Orthogonal: true}.Draw(seed*31 + uint64(s))
+			w := performer.Projection{NumFeatures: m, Dim: d, Orthogonal: true}.Draw(seed*31 + uint64(s))
 			est := tensors.MustCopyFlatData[float32](e.MustExec1(x, y, w))
 			for i := range res {
 				rel := (float64(est[i]) - kernels[i]) * (float64(est[i]) - kernels[i]) / (kernels[i] * kernels[i]) / float64(samples)
-				if kernel == KernelSoftmax {
+				if kernel == performer.KernelSoftmax {
 					res[i].PositiveRelMSE += rel
 				} else {
 					res[i].TrigRelMSE += rel
@@ -223,7 +224,7 @@ func RecordedBench(name string) (BenchReport, error) {
 	var rep BenchReport
 	data, err := benchFiles.ReadFile("testdata/bench/" + name)
 	if err != nil {
-		return rep, fmt.Errorf("performer: %w", err)
+		return rep, errors.Wrap(err, "study")
 	}
 	err = json.Unmarshal(data, &rep)
 	return rep, err

@@ -1,4 +1,4 @@
-package performer
+package study
 
 import (
 	"fmt"

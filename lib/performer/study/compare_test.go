@@ -1,14 +1,16 @@
-package transformer
+package study
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/lib/performer/transformer"
 )
 
 func TestResultFiles(t *testing.T) {
 	dir := t.TempDir()
-	for _, res := range []Result{
-		{Name: "exact, fine-tuned", Accuracy: 0.5, History: []Point{{Step: 0, EvalAccuracy: 0.25}, {Step: 10, EvalAccuracy: 0.5}}},
+	for _, res := range []transformer.Result{
+		{Name: "exact, fine-tuned", Accuracy: 0.5, History: []transformer.Point{{Step: 0, EvalAccuracy: 0.25}, {Step: 10, EvalAccuracy: 0.5}}},
 		{Name: "FAVOR+ softmax (m=64)/x", Steps: 3},
 		{Name: "empty"},
 	} {
@@ -30,7 +32,7 @@ func TestResultFiles(t *testing.T) {
 			t.Errorf("%s: ZeroShot %g, want %g", res.Name, got.ZeroShot(), wantZero)
 		}
 	}
-	xs, ys := Result{History: []Point{{Step: 5, EvalAccuracy: 0.1}}}.Curve(100)
+	xs, ys := transformer.Result{History: []transformer.Point{{Step: 5, EvalAccuracy: 0.1}}}.Curve(100)
 	if len(xs) != 1 || xs[0] != 105 || ys[0] != 0.1 {
 		t.Errorf("Curve(100) = %v, %v", xs, ys)
 	}
