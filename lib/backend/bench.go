@@ -1,11 +1,11 @@
 package backend
 
 import (
+	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
+	"path/filepath"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -25,6 +25,90 @@ const (
 	BenchRuns   = 10
 	BenchWarmup = 2
 )
+
+// BenchFileEnv overrides where `labnotes doctor --bench` records its measurement.
+const BenchFileEnv = "LABNOTES_BENCH_FILE"
+
+// BenchRecord is what `labnotes doctor --bench` measured on this machine, saved so that
+// [Choose] can prefer the CPU PJRT plugin only where it was measured faster than go.
+type BenchRecord struct {
+	// CPUPlugin is the CPU plugin measured ("" when none was present).
+	CPUPlugin string `json:"cpu_plugin"`
+	// Pick is the CPU backend that was faster: "go" or "xla:cpu".
+	Pick string `json:"pick"`
+	// Results are the measurements, one per backend.
+	Results []BenchResult `json:"results"`
+	// Time is when it was measured.
+	Time time.Time `json:"time"`
+}
+
+// Speedup returns how many times faster the picked CPU backend's MLP step was than the other's
+// (1 when not measured).
+func (r *BenchRecord) Speedup() float64 {
+	var g, x float64
+	for _, b := range r.Results {
+		switch b.Name {
+		case "go":
+			g = b.MLPStepMs
+		case "xla:cpu":
+			x = b.MLPStepMs
+		}
+	}
+	if g <= 0 || x <= 0 {
+		return 1
+	}
+	if r.Pick == "xla:cpu" {
+		return g / x
+	}
+	return x / g
+}
+
+// BenchFile returns where the benchmark record is kept: $LABNOTES_BENCH_FILE, else
+// $XDG_CONFIG_HOME/labnotes/backend-bench.json, else ~/.config/labnotes/backend-bench.json.
+func BenchFile() string { return systemChooser().benchFile() }
+
+func (c *chooser) benchFile() string {
+	if p := c.getenv(BenchFileEnv); p != "" {
+		return p
+	}
+	if x := c.getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "labnotes", "backend-bench.json")
+	}
+	return filepath.Join(c.home, ".config", "labnotes", "backend-bench.json")
+}
+
+// readBench reads the benchmark record.
+func (c *chooser) readBench() (*BenchRecord, error) {
+	path := c.benchFile()
+	data, err := c.readFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("none at %s", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r BenchRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return &r, nil
+}
+
+// SaveBench writes r to path (made with its folder; atomically).
+func SaveBench(path string, r *BenchRecord) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("backend: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("backend: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
 
 // BenchResult is one backend's measurement: median milliseconds per run.
 type BenchResult struct {
@@ -90,7 +174,7 @@ func bench(statuses []Status, sz benchSizes) ([]BenchResult, *BenchRecord) {
 // setEnv sets env and returns a function restoring the previous values.
 func setEnv(env map[string]string) func() {
 	old := map[string]*string{}
-	for _, k := range slices.Sorted(maps.Keys(env)) {
+	for k := range env {
 		if v, ok := os.LookupEnv(k); ok {
 			old[k] = &v
 		} else {
@@ -171,7 +255,7 @@ func median(sz benchSizes, f func() error) (float64, error) {
 			ms = append(ms, float64(time.Since(t).Microseconds())/1000)
 		}
 	}
-	sort.Float64s(ms)
+	slices.Sort(ms)
 	return ms[len(ms)/2], nil
 }
 

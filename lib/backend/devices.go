@@ -1,13 +1,8 @@
 package backend
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // Install hints for the XLA plugins (printed by labnotes doctor). Nothing here downloads.
@@ -20,9 +15,6 @@ const (
 	// InstallTPU installs libtpu on a Cloud TPU VM.
 	InstallTPU = "on a Cloud TPU VM: pip install libtpu (or 'jax[tpu]'), or " + installerCmd + " -autoinstall (pjrt_c_api_tpu_plugin.so in ~/.local/lib/go-xla)"
 )
-
-// BenchFileEnv overrides where `labnotes doctor --bench` records its measurement.
-const BenchFileEnv = "LABNOTES_BENCH_FILE"
 
 // tpuPluginPatterns are go-xla's TPU plugin names.
 var tpuPluginPatterns = []string{"pjrt_c_api_tpu*_plugin.so"}
@@ -73,87 +65,6 @@ func (c *chooser) tpu(dirs []string) (*Choice, []string) {
 	}
 	return &Choice{Config: config, Name: "xla:tpu", Reason: "TPU " + dev + ", plugin " + path},
 		[]string{"TPU: " + dev + " exists", "TPU plugin: " + path}
-}
-
-// BenchRecord is what `labnotes doctor --bench` measured on this machine, saved so that
-// [Choose] can prefer the CPU PJRT plugin only where it was measured faster than go.
-type BenchRecord struct {
-	// CPUPlugin is the CPU plugin measured ("" when none was present).
-	CPUPlugin string `json:"cpu_plugin"`
-	// Pick is the CPU backend that was faster: "go" or "xla:cpu".
-	Pick string `json:"pick"`
-	// Results are the measurements, one per backend.
-	Results []BenchResult `json:"results"`
-	// Time is when it was measured.
-	Time time.Time `json:"time"`
-}
-
-// Speedup returns how many times faster the picked CPU backend's MLP step was than the other's
-// (1 when not measured).
-func (r *BenchRecord) Speedup() float64 {
-	var g, x float64
-	for _, b := range r.Results {
-		switch b.Name {
-		case "go":
-			g = b.MLPStepMs
-		case "xla:cpu":
-			x = b.MLPStepMs
-		}
-	}
-	if g <= 0 || x <= 0 {
-		return 1
-	}
-	if r.Pick == "xla:cpu" {
-		return g / x
-	}
-	return x / g
-}
-
-// BenchFile returns where the benchmark record is kept: $LABNOTES_BENCH_FILE, else
-// $XDG_CONFIG_HOME/labnotes/backend-bench.json, else ~/.config/labnotes/backend-bench.json.
-func BenchFile() string { return systemChooser().benchFile() }
-
-func (c *chooser) benchFile() string {
-	if p := c.getenv(BenchFileEnv); p != "" {
-		return p
-	}
-	if x := c.getenv("XDG_CONFIG_HOME"); x != "" {
-		return filepath.Join(x, "labnotes", "backend-bench.json")
-	}
-	return filepath.Join(c.home, ".config", "labnotes", "backend-bench.json")
-}
-
-// readBench reads the benchmark record.
-func (c *chooser) readBench() (*BenchRecord, error) {
-	path := c.benchFile()
-	data, err := c.readFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("none at %s", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var r BenchRecord
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return &r, nil
-}
-
-// SaveBench writes r to path (made with its folder; atomically).
-func SaveBench(path string, r *BenchRecord) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("backend: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("backend: %w", err)
-	}
-	return os.Rename(tmp, path)
 }
 
 // Status is one backend as `labnotes doctor` lists it.
