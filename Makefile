@@ -9,7 +9,7 @@ SMOKE_TIMEOUT ?= 10m
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 PY := /usr/bin/python3
 
-.PHONY: setup setup-test reports lab doctor test test-go test-kernel test-notebooks test-e2e test-docker bench-kernel clean
+.PHONY: setup setup-test reports fresh-clone lab doctor test test-go test-kernel test-notebooks test-e2e test-docker bench-kernel clean
 
 setup:
 	@scripts/setup.sh
@@ -20,6 +20,10 @@ setup-test:
 ## The main job: every walkthrough notebook at SCALE (default cpu) into reports/*.html + index.
 reports: setup
 	bin/labnotes report -p scale=$(SCALE) --timeout $(TIMEOUT) $(NOTEBOOKS)
+
+## The main job on a fresh clone of HEAD with no data folder and no LABNOTES_DATA (FRESH_SCALE=cpu for the real one).
+fresh-clone:
+	scripts/fresh-clone.sh --scale $(or $(FRESH_SCALE),smoke)
 
 ## Jupyter Notebook on http://127.0.0.1:8888 (LAB_PORT) with the Labnotes kernel. Jupyter refuses
 ## to start as root without --allow-root (containers, CI machines): given when root.

@@ -26,8 +26,9 @@ mkdir -p bin && cp "$B"/bin/* bin/
 chmod +x bin/gopls
 bin/labnotes install
 [ -d .device/data/fashion-mnist ] && export LABNOTES_FASHION_MNIST="$ROOT/.device/data/fashion-mnist"
-# The shared puzzle data (Sudoku-Extreme, tdoku, mazes, ARC; notebooks 06-09 at gpu scale), e.g.
-#   mkdir -p .device/data/shared && cp -r ../shared/data/sudoku .device/data/shared/
+# The puzzle data (Sudoku-Extreme, tdoku, mazes, ARC; notebooks 06-09 at gpu scale): a copy of
+# folders of the data root (lib/datasets' layout, e.g. after `bin/labnotes data fetch tdoku`), e.g.
+#   mkdir -p .device/data/shared && cp -r "$LABNOTES_DATA/sudoku" .device/data/shared/
 # Compressed data folders (.device/data/NAME.tar.xz holding NAME/) fit the carry limit next to the bundle.
 for f in .device/data/*.tar.xz; do
   [ -f "$f" ] || continue

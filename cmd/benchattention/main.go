@@ -8,6 +8,9 @@
 // graph is built) is its own. With -torch it also runs
 // cmd/benchattention/torch_bench.py (PyTorch: the same FAVOR+ and exact
 // attention, and scaled_dot_product_attention on a GPU) on the same shapes.
+// With -dtype bfloat16 q, k and v are bfloat16 (exact attention then takes
+// XLA's fused kernel on a GPU; FAVOR keeps its features and normalizer in
+// float32 unless -half-features); see README.md for the GPU command.
 //
 //	go run ./cmd/benchattention -lengths 256,512,1024,2048,4096,8192 -torch
 package main
@@ -39,6 +42,8 @@ var (
 	flagDim       = flag.Int("dim", 64, "head dimension")
 	flagFeatures  = flag.Int("features", 256, "number of random features m")
 	flagChunk     = flag.Int("chunk", 0, "chunk size of causal FAVOR (0: the default)")
+	flagDType     = flag.String("dtype", "float32", "dtype of q, k, v: float32 or bfloat16 (FAVOR then computes its features and normalizer in float32)")
+	flagHalfFeat  = flag.Bool("half-features", false, "with -dtype bfloat16: FAVOR entirely in bfloat16 (performer.Config.HalfFeatures)")
 	flagMaxExact  = flag.Int("max-exact", 8192, "longest sequence for exact attention (its memory is quadratic)")
 	flagMinRuns   = flag.Int("min-runs", 3, "minimum timed runs")
 	flagMinTime   = flag.Duration("min-time", 2*time.Second, "minimum total timed duration per configuration")
@@ -85,7 +90,8 @@ type Report struct {
 
 func config(method string, length int) study.BenchConfig {
 	return study.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
-		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, MinRuns: *flagMinRuns, MinTime: *flagMinTime}
+		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, DType: *flagDType, HalfFeatures: *flagHalfFeat,
+		MinRuns: *flagMinRuns, MinTime: *flagMinTime}
 }
 
 func runChild(spec string) {
@@ -139,6 +145,9 @@ func main() {
 	out := *flagOut
 	if out == "" {
 		name := strings.ToLower(strings.Fields(b.Name() + " x")[0]) // "go", "xla", ...
+		if *flagDType != "float32" {
+			name += "_" + *flagDType
+		}
 		out = filepath.Join("reports", "bench", "attention_"+name+".json")
 	}
 	for _, l := range lengths {

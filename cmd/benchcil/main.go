@@ -229,7 +229,7 @@ func run() error {
 	}
 	o := options(*flagEpochs, *flagSeed, *flagOptimizer)
 	o.Precision = deep.Precision(*flagPrecision)
-	if o.Precision == "" {
+	if o.Precision == deep.PrecisionAuto {
 		o.Precision = deep.DefaultPrecision(be)
 	}
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,

@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
@@ -98,17 +99,17 @@ type report struct {
 
 func main() {
 	out := flag.String("o", "reports/bench/puzzles.json", "write the JSON report here too (\"\" for stdout only)")
-	dataFlag := flag.String("data", "", "shared data directory (default: $LABNOTES_DATA or ../shared/data)")
+	dataFlag := flag.String("data", "", "data root holding sudoku/ (default: lib/datasets' root, $LABNOTES_DATA or the user cache)")
 	quick := flag.Bool("quick", false, "smaller runs (for a smoke test)")
 	flag.Parse()
 	dir, ok := *dataFlag, true
 	if dir == "" {
-		dir, ok = puzzle.DataDir()
+		dir, ok = dataRoot()
 	}
 	rep := report{Time: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), CPUs: runtime.NumCPU(), Data: dir,
 		Solver: map[string]solverResult{}, LoadBefore: measure.LoadAvg()}
 	if !ok {
-		rep.Notes = append(rep.Notes, "shared data not found: solver benchmark skipped, stream uses generated puzzles")
+		rep.Notes = append(rep.Notes, "Sudoku data not found (bin/labnotes data fetch tdoku; ... sudoku-extreme-1k): solver benchmark skipped, stream uses generated puzzles")
 	}
 	if ok {
 		reps := 5
@@ -172,6 +173,15 @@ func fatal(err error) {
 
 // benchSolver solves every puzzle of a tdoku file on one core, reps times,
 // and checks each answer against the published solution.
+// dataRoot returns lib/datasets' root and whether it holds the tdoku and
+// Sudoku-Extreme datasets.
+func dataRoot() (string, bool) {
+	root, err := datasets.Root()
+	_, e1 := datasets.Path("tdoku")
+	_, e2 := datasets.Path("sudoku-extreme-1k")
+	return root, err == nil && e1 == nil && e2 == nil
+}
+
 func benchSolver(dir, name string, reps int) (solverResult, error) {
 	recs, err := sudoku.ReadFile(filepath.Join(dir, name), sudoku.ReadOptions{Shape: sudoku.Shape9})
 	if err != nil {

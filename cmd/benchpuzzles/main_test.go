@@ -4,8 +4,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-
-	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 func TestBenchFunctions(t *testing.T) {
@@ -13,7 +11,7 @@ func TestBenchFunctions(t *testing.T) {
 	if err != nil || !g.AllUnique || g.Puzzles != 40 || g.PuzzlesPerS <= 0 {
 		t.Fatalf("%+v %v", g, err)
 	}
-	dir, ok := puzzle.DataDir()
+	dir, ok := dataRoot()
 	s, err := benchStream(dir, ok, 2)
 	if err != nil || s.Examples != 2*s.BasePuzzles || s.SampledValid != s.SampledChecked || s.PeakHeapMB <= 0 {
 		t.Fatalf("%+v %v", s, err)
@@ -22,7 +20,7 @@ func TestBenchFunctions(t *testing.T) {
 		t.Errorf("stream benchmark's peak RSS %g MB on linux", s.PeakRSSMB)
 	}
 	if !ok {
-		t.Skipf("shared data not found at %s: solver benchmark not tested", dir)
+		t.Skipf("Sudoku data not found in %s: solver benchmark not tested", dir)
 	}
 	r, err := benchSolver(filepath.Join(dir, "sudoku", "tdoku"), "puzzles6_forum_hardest_1106", 1)
 	if err != nil || r.Correct != 375 || r.Unique != 375 {

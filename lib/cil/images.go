@@ -3,7 +3,7 @@ package cil
 import (
 	"fmt"
 
-	"github.com/labnotes/labnotes/lib/performer/lra"
+	"github.com/labnotes/labnotes/lib/datasets"
 )
 
 // FromImages converts the first n grey-scale images of im (all if n <= 0 or
@@ -12,9 +12,9 @@ import (
 // averages pool x pool blocks first (2 turns 28x28 Fashion-MNIST into 14x14,
 // a quarter of the features). It panics if pool does not divide the image size.
 //
-//	im, err := lra.LoadFashionMNIST("", "train")
+//	im, err := datasets.LoadFashionMNIST("", "train")
 //	train := cil.FromImages(im, 0, 1) // [60000, 784], ExampleBytes 784
-func FromImages(im *lra.Images, n, pool int) *Data {
+func FromImages(im *datasets.Images, n, pool int) *Data {
 	if n <= 0 || n > im.Len() {
 		n = im.Len()
 	}
@@ -38,15 +38,15 @@ func FromImages(im *lra.Images, n, pool int) *Data {
 	return d
 }
 
-// FashionMNIST loads both Fashion-MNIST splits (lra.LoadFashionMNIST: dir,
-// else $LABNOTES_FASHION_MNIST, else Debian's dataset-fashion-mnist) as
+// FashionMNIST loads both Fashion-MNIST splits (datasets.LoadFashionMNIST:
+// dir, else the "fashion-mnist" dataset's folder) as
 // Data, pooled as in [FromImages]: train [60000, 784/pool²], test [10000, ...].
 func FashionMNIST(dir string, pool int) (train, test *Data, err error) {
-	tr, err := lra.LoadFashionMNIST(dir, "train")
+	tr, err := datasets.LoadFashionMNIST(dir, "train")
 	if err != nil {
 		return nil, nil, err
 	}
-	te, err := lra.LoadFashionMNIST(dir, "test")
+	te, err := datasets.LoadFashionMNIST(dir, "test")
 	if err != nil {
 		return nil, nil, err
 	}

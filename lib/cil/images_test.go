@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/performer/lra"
+	"github.com/labnotes/labnotes/lib/datasets"
 )
 
 func TestFromImages(t *testing.T) {
-	im := &lra.Images{Rows: 2, Cols: 4, Labels: []byte{3, 7},
+	im := &datasets.Images{Rows: 2, Cols: 4, Labels: []byte{3, 7},
 		Pixels: []byte{
 			0, 255, 51, 51, 0, 255, 51, 51, // image 0
 			255, 255, 0, 0, 255, 255, 0, 0, // image 1
@@ -77,10 +77,10 @@ func TestParseCIFAR100(t *testing.T) {
 // Split Fashion-MNIST (5 tasks of 2 classes), the order-invariant learners
 // on 14x14 images, when Debian's dataset-fashion-mnist is installed.
 func TestSplitFashionMNIST(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(lra.FashionMNISTDir, "t10k-labels-idx1-ubyte.gz")); err != nil {
+	if _, err := os.Stat(filepath.Join(datasets.FashionMNISTDebian, "t10k-labels-idx1-ubyte.gz")); err != nil {
 		t.Skip("Debian's dataset-fashion-mnist is not installed")
 	}
-	train, test, err := FashionMNIST(lra.FashionMNISTDir, 2)
+	train, test, err := FashionMNIST(datasets.FashionMNISTDebian, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,15 +159,11 @@ func TestStreamTruncated(t *testing.T) {
 	}
 }
 
-// TestSharedData reads the real HRM arrays when ../shared/data is present.
+// TestSharedData reads the real HRM arrays when $LABNOTES_DATA holds them.
 func TestSharedData(t *testing.T) {
-	dir := os.Getenv("LABNOTES_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data")
-	}
-	path := filepath.Join(dir, "sudoku", "sudoku-extreme-1k-train", "all__inputs.npy")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared data not found (%v); set LABNOTES_DATA", err)
+	path := filepath.Join(os.Getenv("LABNOTES_DATA"), "sudoku", "sudoku-extreme-1k-train", "all__inputs.npy")
+	if _, err := os.Stat(path); os.Getenv("LABNOTES_DATA") == "" || err != nil {
+		t.Skipf("Sudoku-Extreme not found (%v): set LABNOTES_DATA to a data root holding it", err)
 	}
 	a, err := ReadFile(path)
 	if err != nil {

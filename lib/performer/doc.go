@@ -46,6 +46,12 @@
 //		WithNumFeatures(256).
 //		Done()
 //
+// Mixed precision: for half-precision (bfloat16, float16) q, k, v,
+// [Attention] computes the features' exponentials, stabilizers, sums and
+// normalizer in float32 and returns the inputs' dtype (measured 12 to 56 times more
+// accurate than all-bfloat16, see [Config].HalfFeatures); [Dense], used by the
+// layer's projections, keeps float32 master weights for half-precision inputs.
+//
 // Numerics follow the JAX reference (data normalizer d^-1/4 on q and k, query
 // max per row, key max over features and positions, eps 1e-6, denominator
 // guard D + 2 eps where |D| <= eps), with two fixes: padded keys are excluded

@@ -460,11 +460,23 @@ func TestHalfPrecision(t *testing.T) {
 			ref := Attention(f32(bf(in[0])), f32(bf(in[1])), f32(bf(in[2])), in[3], Config{Causal: causal})
 			mixed := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal})
 			half := Attention(bf(in[0]), bf(in[1]), bf(in[2]), in[3], Config{Causal: causal, HalfFeatures: true})
-			return []*Node{ref, f32(mixed), f32(half)}
+			// Features in float32, their products and sums over L in bfloat16.
+			cfg := Config{Causal: causal}
+			var hybrid *Node
+			if causal {
+				fm := cfg.featureMap(in[3])
+				kp, s := fm.KeyLogScaled(cfg.scaleInputs(f32(bf(in[1]))), nil)
+				hybrid = CausalLogScaledAttention(bf(fm.Query(cfg.scaleInputs(f32(bf(in[0]))))), bf(kp), bf(s), bf(in[2]), 0, DefaultDenominatorEpsilon)
+			} else {
+				qp, kp := cfg.Features(f32(bf(in[0])), f32(bf(in[1])), in[3])
+				hybrid = LinearAttention(bf(qp), bf(kp), bf(in[2]), DefaultDenominatorEpsilon)
+			}
+			return []*Node{ref, f32(mixed), f32(half), f32(hybrid)}
 		}, q, k, v, w)
 		ref := flat32(out[0])
-		mixed, half := relL2(flat32(out[1]), ref), relL2(flat32(out[2]), ref)
-		t.Logf("causal=%v: relative L2 error vs float32: float32 features %.2g, bfloat16 features %.2g", causal, mixed, half)
+		mixed, half, hybrid := relL2(flat32(out[1]), ref), relL2(flat32(out[2]), ref), relL2(flat32(out[3]), ref)
+		t.Logf("causal=%v: relative L2 error vs float32: all float32 inside %.2g, all bfloat16 %.2g, float32 features with bfloat16 products and sums %.2g",
+			causal, mixed, half, hybrid)
 		if mixed > 0.005 || mixed > half/4 {
 			t.Errorf("causal=%v: bfloat16 with float32 features: error %.3g, want <= 0.005 and <= 1/4 of all-bfloat16's %.3g", causal, mixed, half)
 		}

@@ -1,9 +1,6 @@
 package recursive
 
 import (
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/recursive/arc"
@@ -27,8 +24,8 @@ type ARCQuery struct {
 // sigmoid of the halting logit q_halt: what [arc.Vote] maps back and
 // votes on. An answer that is not a grid has a nil Output (Vote skips it).
 // augs must be in 1..d.PerTask: augmentation k >= PerTask has no puzzle
-// identifier of its own. Each call compiles its graph anew (cheap on the Go
-// backend; on XLA prefer few calls with many queries).
+// identifier of its own. It runs the graph of [Trainer.Evaluate] and
+// [Trainer.Predict] (compiled once per trainer).
 func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int) ([][]arc.Prediction, error) {
 	cfg := t.Config
 	if d.SeqLen() != cfg.SeqLen {
@@ -41,13 +38,7 @@ func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int
 		return nil, errors.Errorf("recursive: ARC dataset has %d puzzle ids, the model %d", d.NumPuzzleIDs(), cfg.NumPuzzleIDs)
 	}
 	cv := d.Canvas()
-	L := cfg.SeqLen
-	type job struct {
-		q, k   int
-		tokens []uint8
-		id     int32
-	}
-	var jobs []job
+	var qs []query
 	preds := make([][]arc.Prediction, len(queries))
 	for q, qu := range queries {
 		if qu.Task < 0 || qu.Task >= len(d.Tasks) {
@@ -56,92 +47,42 @@ func (t *Trainer) PredictARC(d *arc.Dataset, queries []ARCQuery, augs, steps int
 		preds[q] = make([]arc.Prediction, augs)
 		for k := range augs {
 			a := d.TaskAug(qu.Task, k)
-			tok := make([]uint8, L)
+			tok := make([]uint8, cfg.SeqLen)
 			if err := cv.Encode(tok, a.Apply(qu.Input), 0, 0); err != nil {
 				return nil, errors.WithMessagef(err, "recursive: query %d (task %s)", q, d.Tasks[qu.Task].ID)
 			}
 			preds[q][k].Aug = a
-			jobs = append(jobs, job{q: q, k: k, tokens: tok, id: d.PuzzleID(qu.Task, k)})
+			qs = append(qs, query{tokens: tok, id: d.PuzzleID(qu.Task, k)})
 		}
 	}
-	if len(jobs) == 0 {
+	if len(qs) == 0 {
 		return preds, nil
 	}
-	if cfg.EMA > 0 && t.Steps() > 0 {
-		restore, err := t.swapEMA()
-		if err != nil {
-			return nil, err
+	// qs[j] is query j/augs under augmentation j%augs; batches start at
+	// multiples of Config.Batch.
+	from := 0
+	_, err := t.infer("ARC prediction", chunks(qs, cfg.Batch), steps, func(batch []query, s int, r *stepResult) {
+		if s < steps-1 {
+			return
 		}
-		defer restore()
-	}
-	if t.arcExec == nil {
-		exec, err := model.NewExec(t.Backend, t.Store, t.arcGraph)
-		if err != nil {
-			return nil, errors.WithMessage(err, "recursive: ARC prediction graph")
-		}
-		t.arcExec = exec
-	}
-	exec := t.arcExec
-	B := cfg.Batch
-	for from := 0; from < len(jobs); from += B {
-		n := min(B, len(jobs)-from)
-		tokens, ids, reset := make([]int32, B*L), make([]int32, B), make([]bool, B)
-		for i := range B {
-			j := jobs[from+min(i, n-1)] // Pad with copies of the last job.
-			for c, v := range j.tokens {
-				tokens[i*L+c] = int32(v)
-			}
-			ids[i], reset[i] = j.id, true
-		}
-		tk, idt := tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B)
-		state := t.zeroState(B)
-		var out []*tensors.Tensor
-		for s := range steps {
-			args := []any{tk, idt, tensors.FromFlatDataAndDimensions(reset, B)}
-			for _, x := range state {
-				args = append(args, x)
-			}
-			if out != nil {
-				release(toAny(out[cfg.NumStates():])...) // the previous step's answers
-			}
-			var err error
-			if out, err = exec.Call(args...); err != nil {
-				return nil, errors.WithMessagef(err, "recursive: ARC prediction step %d", s+1)
-			}
-			release(args[2:]...) // reset and the previous state
-			state = out[:cfg.NumStates()]
-			clear(reset)
-		}
-		k := cfg.NumStates()
-		ans := tensors.MustCopyFlatData[int32](out[k])
-		conf := tensors.MustCopyFlatData[float32](out[k+1])
-		release(append([]any{tk, idt}, toAny(out)...)...)
-		canvas := make([]uint8, L)
-		for i := range n {
-			j := jobs[from+i]
+		L := cfg.SeqLen
+		for i := range batch {
+			p := &preds[(from+i)/augs][(from+i)%augs]
+			p.Confidence = float64(r.pHalt[i])
+			canvas := make([]uint8, L)
 			for c := range L {
-				canvas[c] = uint8(ans[i*L+c])
+				canvas[c] = uint8(r.answer[i*L+c])
 			}
-			p := &preds[j.q][j.k]
-			p.Confidence = float64(conf[i])
 			if g, err := cv.Decode(canvas); err == nil {
 				p.Output = g
 			}
 		}
+		from += len(batch)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return preds, nil
-}
-
-// arcGraph is one supervision step for PredictARC: inputs tokens [B, L],
-// puzzle ids [B], reset [B] and the state; outputs the new state, the
-// argmax answer [B, L] (int32) and sigmoid(q_halt) [B].
-func (t *Trainer) arcGraph(root *model.Scope, in []*Node) []*Node {
-	g := in[0].Graph()
-	root.Store().SetTraining(g, true) // See evalGraph: variables as parameters.
-	ms := root.At(ScopeModel)
-	state := ResetState(ms, in[3:], in[2])
-	so := Step(ms, in[0], in[1], state)
-	return append(append([]*Node{}, so.State...), graph.ArgMax(so.Logits, -1, in[0].DType()), graph.Sigmoid(so.QHalt))
 }
 
 // EvaluateARC answers the test inputs of the tasks d.Tasks[tasks[j]]

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/compute/gobackend"
+	"github.com/labnotes/labnotes/internal/testutil"
 
 	"github.com/labnotes/labnotes/lib/recursive/arc"
 )
@@ -36,25 +36,26 @@ func copyTasks(n, pairs, side int, seed uint64) []*arc.Task {
 	return out
 }
 
+// copySetup returns the dataset of tasks (augs augmentations per task, a
+// 3x3 canvas) and a one-layer TRM-MLP for it (T = n = N_sup = 1) of width
+// hidden and batch.
+func copySetup(t testing.TB, tasks []*arc.Task, augs, hidden, batch int) (*arc.Dataset, Config) {
+	t.Helper()
+	d, err := arc.Protocol(nil, tasks, augs, 3, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, Config{Kind: TRM, SeqLen: d.SeqLen(), Vocab: arc.Vocab, NumPuzzleIDs: d.NumPuzzleIDs(),
+		Hidden: hidden, Heads: 2, Layers: 1, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 1, Batch: batch}
+}
+
 // copyTrainer returns a TRM trained to copy its input on copy tasks (3x3
 // canvas, 8 augmentations per task): an identity model, exact on every
 // pair after ~75 steps.
 func copyTrainer(t testing.TB, tasks []*arc.Task) (*Trainer, *arc.Dataset) {
-	b, err := gobackend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := arc.Protocol(nil, tasks, 8, 3, false, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Kind: TRM, SeqLen: d.SeqLen(), Vocab: arc.Vocab, NumPuzzleIDs: d.NumPuzzleIDs(),
-		Hidden: 32, Heads: 2, Layers: 1, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 1, Batch: 32, PerPuzzle: 8,
-		LearningRate: 3e-3, Seed: 1}
-	tr, err := NewTrainer(b, cfg, d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg := copySetup(t, tasks, 8, 32, 32)
+	cfg.PerPuzzle, cfg.LearningRate, cfg.Seed = 8, 3e-3, 1
+	tr := newTrainer(t, testutil.Backend(t), cfg, d)
 	if err := tr.Train(150); err != nil {
 		t.Fatal(err)
 	}
@@ -106,21 +107,8 @@ func TestPredictARCCopy(t *testing.T) {
 
 func TestPredictARCErrors(t *testing.T) {
 	tasks := copyTasks(1, 2, 3, 2)
-	b, err := gobackend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := arc.Protocol(nil, tasks, 4, 3, false, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Kind: TRM, SeqLen: d.SeqLen(), Vocab: arc.Vocab, NumPuzzleIDs: d.NumPuzzleIDs(),
-		Hidden: 8, Heads: 2, Layers: 1, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 1, Batch: 4}
-	tr, err := NewTrainer(b, cfg, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	d, cfg := copySetup(t, tasks, 4, 8, 4)
+	tr := newTrainer(t, testutil.Backend(t), cfg, d)
 	in := tasks[0].Test[0].Input
 	other, _ := arc.Protocol(nil, tasks, 4, 3, false, 4)
 	hidden := &arc.Dataset{Tasks: []*arc.Task{{ID: "hidden", Test: []arc.Pair{{Input: in}}}}, PerTask: 4, Side: 3}

@@ -217,8 +217,9 @@ func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, 
 // it instead of starting over: an interrupted run (a killed process, a
 // notebook cell that timed out) loses only the steps since its last
 // evaluation, and a finished run is not repeated. The checkpoint must be of
-// cfg (after [Config.WithDefaults]): another configuration is an error that
-// names path. onStep and onEval may be nil; onEval is also called for the
+// cfg (after [Config.WithDefaults]) but for Config.Precision, which is
+// cfg's (a run saved in bf16 on a GPU resumes in f32 on a CPU): another
+// configuration is an error that names path. onStep and onEval may be nil; onEval is also called for the
 // evaluations a resumed run already had. Trainer.Evals holds every
 // evaluation of the run. The caller closes the trainer.
 func Checkpointed(backend compute.Backend, cfg Config, train, test puzzle.Source, path string,
@@ -232,7 +233,9 @@ func Checkpointed(backend compute.Backend, cfg Config, train, test puzzle.Source
 		if t, err = Resume(backend, path, train); err != nil {
 			return nil, err
 		}
-		if want := cfg.WithDefaults(); t.Config != want {
+		want := cfg.WithDefaults()
+		t.SetPrecision(want.Precision) // Weights are float32 in every precision.
+		if t.Config != want {
 			t.Close()
 			return nil, errors.Errorf("recursive: checkpoint %s is of another configuration (%+v), not of the one asked for (%+v): remove it or use another path",
 				path, t.Config, want)

@@ -1,6 +1,7 @@
 package recursive
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,11 +31,7 @@ func TestResumeExact(t *testing.T) {
 				tc.mod(&cfg)
 			}
 			path := filepath.Join(t.TempDir(), "run.ckpt")
-			a, err := NewTrainer(backend, cfg, ds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := newTrainer(t, backend, cfg, ds)
 			if err := a.Train(7); err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +74,10 @@ func TestResumeExact(t *testing.T) {
 					t.Errorf("variable %s missing after resume", v.Path())
 					continue
 				}
-				if d := maxAbsDiff(flat(v.MustValue()), flat(w.MustValue())); d != 0 {
+				if !v.DType().IsFloat() {
+					continue
+				}
+				if d := maxAbsDiff(testutil.Float64s(v.MustValue()), testutil.Float64s(w.MustValue())); d != 0 {
 					t.Errorf("variable %s differs by %g", v.Path(), d)
 				}
 			}
@@ -104,11 +104,7 @@ func TestResumeErrors(t *testing.T) {
 	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 4
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.ckpt")
-	tr, err := NewTrainer(backend, cfg, ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTrainer(t, backend, cfg, ds)
 	if err := tr.Train(2); err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +217,25 @@ func TestCheckpointed(t *testing.T) {
 	if _, err := Checkpointed(backend, other, ds, ds, path, steps, every, 2, nil, nil); err == nil ||
 		!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another configuration") {
 		t.Errorf("a checkpoint of another configuration: got error %v, want one naming %s", err, path)
+	}
+
+	// A run checkpointed in bf16 resumes in f32 (weights are float32 in both).
+	low, lowPath := cfg, filepath.Join(dir, "bf16.ckpt")
+	low.Precision = BF16
+	lowRun, err := Checkpointed(backend, low, ds, ds, lowPath, every, every, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowRun.Close()
+	low.Precision = F32
+	resumed, err := Checkpointed(backend, low, ds, ds, lowPath, 2*every, every, 2, nil, nil)
+	if err != nil {
+		t.Fatalf("resuming a bf16 checkpoint in f32: %v", err)
+	}
+	defer resumed.Close()
+	if resumed.Precision() != F32 || resumed.Steps() != 2*every || math.IsNaN(resumed.History[2*every-1].Loss) {
+		t.Errorf("bf16 run resumed in %s: %d steps, last loss %g; want f32, %d, finite",
+			resumed.Precision(), resumed.Steps(), resumed.History[2*every-1].Loss, 2*every)
 	}
 }
 

@@ -1,9 +1,8 @@
 package recursive
 
 import (
-	"fmt"
-
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
@@ -31,6 +30,19 @@ const (
 	Direct Kind = "direct"
 )
 
+// Precision is the dtype a model computes in (see [Config.Precision]).
+type Precision string
+
+const (
+	// F32 computes in float32.
+	F32 Precision = "f32"
+	// BF16 is mixed precision: the networks compute in bfloat16, with
+	// float32 master weights (cast where used), optimizer state, EMA and
+	// carried state; norms, softmax, RoPE, the heads' logits, the losses
+	// and reductions in float32 (or float64: the stablemax cross-entropy).
+	BF16 Precision = "bf16"
+)
+
 // Mixer is the token-mixing layer of a block (blocks.Mixer).
 type Mixer = blocks.Mixer
 
@@ -43,31 +55,63 @@ const (
 )
 
 // Hyperparameters of the model, read with model.GetParamOr from the scope
-// given to [Step] (or its parents); [Config.Params] writes them.
+// given to [Step] (or its parents); [Config.Params] writes them (after
+// [Config.WithDefaults]) and [NewConfig] reads them back. Each is the
+// [Config] field of the same name.
 const (
-	ParamKind         = "recursive_kind"           // string, a [Kind]; default "trm"
-	ParamSeqLen       = "recursive_seq_len"        // int, L: puzzle tokens (required)
-	ParamVocab        = "recursive_vocab"          // int, V: token vocabulary (required)
-	ParamNumPuzzleIDs = "recursive_num_puzzle_ids" // int: puzzle identifiers; default 1
-	ParamPuzzlePrefix = "recursive_puzzle_prefix"  // int, P: puzzle-embedding prefix tokens; default 1
-	ParamHidden       = "recursive_hidden"         // int, D; default 64
-	ParamHeads        = "recursive_heads"          // int; default 4
-	ParamExpansion    = "recursive_expansion"      // float64, SwiGLU expansion; default 4
-	ParamLayers       = "recursive_layers"         // int, blocks per network; default 2 (HRM: 4)
-	ParamMixer        = "recursive_mixer"          // string, a [Mixer]; default "attention"
-	ParamRopeTheta    = "recursive_rope_theta"     // float64; default 10000
-	ParamNormEps      = "recursive_norm_eps"       // float64; default 1e-5
-	ParamT            = "recursive_T"              // int, T; default 3 (TRM), 2 (HRM, Looped)
-	ParamN            = "recursive_N"              // int, HRM's N; default 2
-	ParamSmallN       = "recursive_n"              // int, TRM's n; default 6
-	ParamNSup         = "recursive_N_sup"          // int, N_sup; default 16 (1 for Direct)
-	ParamOneStepGrad  = "recursive_one_step_grad"  // bool, TRM ablation
-	ParamSeparateNets = "recursive_separate_nets"  // bool, TRM ablation: f_L, f_H
-	ParamLoop         = "recursive_loop"           // bool: no-grad recursions as a While loop on XLA
-	ParamSingleLatent = "recursive_single_latent"  // bool, TRM ablation: state z only
-	ParamHalting      = "recursive_halting"        // bool, adaptive halting; default true
-	ParamQContinue    = "recursive_q_continue"     // bool, Q-learning continue loss; default true for HRM
-	ParamExploreProb  = "recursive_explore_prob"   // float64, halting exploration; default 0.1 (-1: none)
+	ParamKind         = "recursive_kind"           // string, Config.Kind
+	ParamSeqLen       = "recursive_seq_len"        // int, Config.SeqLen (required)
+	ParamVocab        = "recursive_vocab"          // int, Config.Vocab (required)
+	ParamNumPuzzleIDs = "recursive_num_puzzle_ids" // int, Config.NumPuzzleIDs
+	ParamPuzzlePrefix = "recursive_puzzle_prefix"  // int, Config.PuzzlePrefix (0 with NoPuzzleEmb)
+	ParamNoPuzzleEmb  = "recursive_no_puzzle_emb"  // bool, Config.NoPuzzleEmb
+	ParamHidden       = "recursive_hidden"         // int, Config.Hidden
+	ParamHeads        = "recursive_heads"          // int, Config.Heads
+	ParamExpansion    = "recursive_expansion"      // float64, Config.Expansion
+	ParamLayers       = "recursive_layers"         // int, Config.Layers
+	ParamMixer        = "recursive_mixer"          // string, Config.Mixer
+	ParamRopeTheta    = "recursive_rope_theta"     // float64, Config.RopeTheta
+	ParamNormEps      = "recursive_norm_eps"       // float64, Config.NormEps
+	ParamT            = "recursive_T"              // int, Config.T
+	ParamN            = "recursive_N"              // int, Config.N
+	ParamSmallN       = "recursive_n"              // int, Config.SmallN
+	ParamNSup         = "recursive_N_sup"          // int, Config.NSup
+	ParamOneStepGrad  = "recursive_one_step_grad"  // bool, Config.OneStepGrad
+	ParamSeparateNets = "recursive_separate_nets"  // bool, Config.SeparateNets
+	ParamLoop         = "recursive_loop"           // bool, Config.Loop
+	ParamSingleLatent = "recursive_single_latent"  // bool, Config.SingleLatent
+	ParamHalting      = "recursive_halting"        // bool, !Config.NoHalting
+	ParamQContinue    = "recursive_q_continue"     // bool, Config.QContinue (resolved: default true for HRM)
+	ParamExploreProb  = "recursive_explore_prob"   // float64, Config.ExploreProb (0 with NoExplore)
+	ParamNoExplore    = "recursive_no_explore"     // bool, Config.NoExplore
+	ParamPrecision    = "recursive_precision"      // string, Config.Precision
+)
+
+// Defaults of the [Config] fields left zero, filled in by
+// [Config.WithDefaults] (the only place that reads them). They are small,
+// for a CPU; [PaperConfig] gives the published sizes.
+const (
+	DefaultKind         = TRM
+	DefaultNumPuzzleIDs = 1
+	DefaultPuzzlePrefix = 1
+	DefaultHidden       = 64
+	DefaultHeads        = 4
+	DefaultExpansion    = 4.0
+	DefaultLayers       = 2 // HRM: DefaultHRMLayers per module
+	DefaultHRMLayers    = 4
+	DefaultMixer        = MixAttention
+	DefaultRopeTheta    = blocks.DefaultRopeTheta
+	DefaultNormEps      = blocks.DefaultNormEps
+	DefaultT            = 2 // HRM and Looped; TRM: DefaultTRMT
+	DefaultTRMT         = 3
+	DefaultN            = 2
+	DefaultSmallN       = 6
+	DefaultNSup         = 16 // Direct: 1
+	DefaultExploreProb  = 0.1
+	DefaultBatch        = 32
+	DefaultLearningRate = blocks.DefaultLR
+	DefaultBeta1        = blocks.DefaultBeta1
+	DefaultBeta2        = blocks.DefaultBeta2
 )
 
 // PaperConfig returns the published setting of a kind (see
@@ -109,10 +153,11 @@ type Config struct {
 	Kind Kind
 
 	// Data.
-	SeqLen       int // L: tokens of one puzzle (input and label).
-	Vocab        int // V: token values are 0..V-1; label token 0 is ignored.
-	NumPuzzleIDs int // Puzzle identifiers embedded in the prefix (default 1).
-	PuzzlePrefix int // P: prefix positions holding the puzzle embedding (default 1; -1 for none).
+	SeqLen       int  // L: tokens of one puzzle (input and label).
+	Vocab        int  // V: token values are 0..V-1; label token 0 is ignored.
+	NumPuzzleIDs int  // Puzzle identifiers embedded in the prefix (default 1).
+	PuzzlePrefix int  // P: prefix positions holding the puzzle embedding (default 1).
+	NoPuzzleEmb  bool // No puzzle embedding: P = 0 (PuzzlePrefix is set to 0).
 
 	// Network (each of f, f_L, f_H): Layers post-norm blocks.
 	Hidden, Heads, Layers int
@@ -130,12 +175,19 @@ type Config struct {
 	// NSup is N_sup, the maximum number of supervision steps per example.
 	NSup int
 
-	// Loop builds the no-gradient recursions as a graph While loop instead
-	// of unrolling them, on XLA only (the Go backend always unrolls): a
-	// smaller graph, meant to compile faster. Experimental: the check that
-	// it gives the unrolled values on XLA (TestBackendLoops) has not been run
-	// on a GPU yet.
+	// Loop builds the no-gradient recursions as graph While loops instead
+	// of unrolling them, on XLA only (the Go backend always unrolls: its
+	// parallel executor deadlocks on matrix multiplications inside a While
+	// loop, compute v0.1.14): a smaller graph, meant to compile faster.
+	// TestLoops checks that it gives the unrolled step's logits and
+	// gradients (on the Go backend, forced, with sequential ops).
 	Loop bool
+
+	// Precision is the compute dtype: F32 or BF16; empty follows the
+	// backend where the graph is built: BF16 on a GPU (backend.DefaultDType),
+	// F32 elsewhere (the Go backend). Weights, optimizer state, EMA and
+	// checkpoints are float32 in both, so a checkpoint resumes in either.
+	Precision Precision
 
 	// TRM ablations.
 	OneStepGrad  bool // Gradient only through the last z and y updates (HRM's 1-step gradient).
@@ -153,8 +205,9 @@ type Config struct {
 	// ExploreProb is the probability, per slot and step, of drawing a
 	// minimum number of steps in [2, NSup] before the halting head may halt
 	// the slot (the exploration of HRM's and TRM's code; default 0.1 with
-	// halting on; -1 for none).
+	// halting on). NoExplore turns exploration off (ExploreProb is set to 0).
 	ExploreProb float64
+	NoExplore   bool
 
 	// Training.
 	Batch          int     // B, slots of the training batch (default 32).
@@ -169,12 +222,12 @@ type Config struct {
 	Seed           uint64  // initialization, data order, exploration
 }
 
-// WithDefaults returns c with defaults filled in; it panics (prefix
-// "recursive: ") on an invalid config.
+// WithDefaults returns c with its zero fields set to the Default...
+// constants (some depend on the Kind) and the booleans resolved
+// (QContinue, NoPuzzleEmb, NoExplore); it panics ("recursive: ...") on an
+// invalid config. It is idempotent.
 func (c Config) WithDefaults() Config {
-	if c.Kind == "" {
-		c.Kind = TRM
-	}
+	orDefault(&c.Kind, DefaultKind)
 	switch c.Kind {
 	case TRM, HRM, Looped, Direct:
 	default:
@@ -183,100 +236,72 @@ func (c Config) WithDefaults() Config {
 	if c.SeqLen <= 0 || c.Vocab <= 1 {
 		panicf("SeqLen (%d) and Vocab (%d) must be set", c.SeqLen, c.Vocab)
 	}
-	if c.NumPuzzleIDs == 0 {
-		c.NumPuzzleIDs = 1
+	layers, t, nSup := DefaultLayers, DefaultT, DefaultNSup
+	switch c.Kind {
+	case TRM:
+		t = DefaultTRMT
+	case HRM:
+		layers = DefaultHRMLayers
+	case Direct:
+		nSup = 1
 	}
-	if c.PuzzlePrefix == 0 {
-		c.PuzzlePrefix = 1
-	} else if c.PuzzlePrefix < 0 {
-		c.PuzzlePrefix = -1
+	orDefault(&c.NumPuzzleIDs, DefaultNumPuzzleIDs)
+	orDefault(&c.PuzzlePrefix, DefaultPuzzlePrefix)
+	orDefault(&c.Hidden, DefaultHidden)
+	orDefault(&c.Heads, DefaultHeads)
+	orDefault(&c.Layers, layers)
+	orDefault(&c.Expansion, DefaultExpansion)
+	orDefault(&c.Mixer, DefaultMixer)
+	orDefault(&c.RopeTheta, DefaultRopeTheta)
+	orDefault(&c.NormEps, DefaultNormEps)
+	orDefault(&c.T, t)
+	orDefault(&c.N, DefaultN)
+	orDefault(&c.SmallN, DefaultSmallN)
+	orDefault(&c.NSup, nSup)
+	orDefault(&c.Batch, DefaultBatch)
+	orDefault(&c.LearningRate, DefaultLearningRate)
+	orDefault(&c.Beta1, DefaultBeta1)
+	orDefault(&c.Beta2, DefaultBeta2)
+	orDefault(&c.PuzzleEmbLR, c.LearningRate)
+	orDefault(&c.PuzzleEmbDecay, c.WeightDecay)
+	if c.NoPuzzleEmb {
+		c.PuzzlePrefix = 0
 	}
-	if c.Hidden == 0 {
-		c.Hidden = 64
-	}
-	if c.Heads == 0 {
-		c.Heads = 4
-	}
-	if c.Layers == 0 {
-		c.Layers = 2
-		if c.Kind == HRM {
-			c.Layers = 4
-		}
-	}
-	if c.Expansion == 0 {
-		c.Expansion = 4
-	}
-	if c.Mixer == "" {
-		c.Mixer = MixAttention
+	c.QContinue = (c.QContinue || c.Kind == HRM) && !c.NoQContinue
+	if c.NoHalting || c.Kind == Direct || c.NoExplore {
+		c.ExploreProb = 0
+	} else {
+		orDefault(&c.ExploreProb, DefaultExploreProb)
 	}
 	if c.Mixer != MixAttention && c.Mixer != MixMLP {
 		panicf("unknown mixer %q (want attention or mlp)", c.Mixer)
 	}
-	if c.RopeTheta == 0 {
-		c.RopeTheta = 10000
-	}
-	if c.NormEps == 0 {
-		c.NormEps = 1e-5
-	}
-	if c.T == 0 {
-		c.T = 2
-		if c.Kind == TRM {
-			c.T = 3
-		}
-	}
-	if c.N == 0 {
-		c.N = 2
-	}
-	if c.SmallN == 0 {
-		c.SmallN = 6
-	}
-	if c.NSup == 0 {
-		c.NSup = 16
-		if c.Kind == Direct {
-			c.NSup = 1
-		}
-	}
-	if c.Kind == HRM && !c.NoQContinue {
-		c.QContinue = true
-	}
-	if c.NoQContinue {
-		c.QContinue = false
-	}
-	if c.ExploreProb == 0 && !c.NoHalting && c.Kind != Direct {
-		c.ExploreProb = 0.1
-	}
-	if c.Batch == 0 {
-		c.Batch = 32
-	}
-	if c.LearningRate == 0 {
-		c.LearningRate = 1e-4
-	}
-	if c.Beta1 == 0 {
-		c.Beta1 = 0.9
-	}
-	if c.Beta2 == 0 {
-		c.Beta2 = 0.95
-	}
-	if c.PuzzleEmbLR == 0 {
-		c.PuzzleEmbLR = c.LearningRate
-	}
-	if c.PuzzleEmbDecay == 0 {
-		c.PuzzleEmbDecay = c.WeightDecay
+	if c.Precision != "" && c.Precision != F32 && c.Precision != BF16 {
+		panicf("unknown precision %q (want f32, bf16 or empty: the backend's)", c.Precision)
 	}
 	if c.Hidden < 1 || c.Heads < 1 || c.Hidden%c.Heads != 0 || (c.Hidden/c.Heads)%2 != 0 {
 		panicf("Hidden (%d) must be a multiple of Heads (%d) with an even head dimension", c.Hidden, c.Heads)
 	}
-	if c.Layers < 1 || c.T < 1 || c.N < 1 || c.SmallN < 1 || c.NSup < 1 || c.Batch < 1 {
+	if c.NumPuzzleIDs < 1 || c.PuzzlePrefix < 0 || c.Layers < 1 || c.T < 1 || c.N < 1 || c.SmallN < 1 || c.NSup < 1 || c.Batch < 1 {
 		panicf("invalid config %+v", c)
 	}
-	if c.EMA < 0 || c.EMA >= 1 || c.ExploreProb > 1 {
+	if c.EMA < 0 || c.EMA >= 1 || c.ExploreProb < 0 || c.ExploreProb > 1 {
 		panicf("EMA (%g) must be in [0, 1) and ExploreProb (%g) in [0, 1]", c.EMA, c.ExploreProb)
 	}
 	return c
 }
 
-// Prefix returns P, the number of prefix positions (0 without puzzle embedding).
-func (c Config) Prefix() int { return max(c.PuzzlePrefix, 0) }
+// orDefault sets *v to def if it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Prefix returns P, the number of prefix positions (0 without puzzle
+// embedding), of a config after [Config.WithDefaults].
+func (c Config) Prefix() int { return c.PuzzlePrefix }
 
 // Positions returns S = P + L, the length of the sequences the networks see.
 func (c Config) Positions() int { return c.Prefix() + c.SeqLen }
@@ -304,60 +329,88 @@ func (c Config) StateNames() []string {
 	return []string{"h"}
 }
 
-// Params returns the model hyperparameters as scope parameters (the Param...
-// keys), e.g. for store.SetParams; [NewConfig] reads them back.
-func (c Config) Params() map[string]any {
-	c = c.WithDefaults()
-	return map[string]any{
-		ParamKind: string(c.Kind), ParamSeqLen: c.SeqLen, ParamVocab: c.Vocab,
-		ParamNumPuzzleIDs: c.NumPuzzleIDs, ParamPuzzlePrefix: c.PuzzlePrefix,
-		ParamHidden: c.Hidden, ParamHeads: c.Heads, ParamExpansion: c.Expansion, ParamLayers: c.Layers,
-		ParamMixer: string(c.Mixer), ParamRopeTheta: c.RopeTheta, ParamNormEps: c.NormEps,
-		ParamT: c.T, ParamN: c.N, ParamSmallN: c.SmallN, ParamNSup: c.NSup,
-		ParamLoop: c.Loop, ParamOneStepGrad: c.OneStepGrad, ParamSeparateNets: c.SeparateNets, ParamSingleLatent: c.SingleLatent,
-		ParamHalting: !c.NoHalting, ParamQContinue: c.QContinue, ParamExploreProb: c.ExploreProb,
+// params lists the model hyperparameters: each Param... key with a pointer
+// to its field of c.
+func (c *Config) params() []struct {
+	key   string
+	field any
+} {
+	halting := !c.NoHalting
+	return []struct {
+		key   string
+		field any
+	}{
+		{ParamKind, &c.Kind}, {ParamSeqLen, &c.SeqLen}, {ParamVocab, &c.Vocab}, {ParamNumPuzzleIDs, &c.NumPuzzleIDs},
+		{ParamPuzzlePrefix, &c.PuzzlePrefix}, {ParamNoPuzzleEmb, &c.NoPuzzleEmb}, {ParamHidden, &c.Hidden},
+		{ParamHeads, &c.Heads}, {ParamExpansion, &c.Expansion}, {ParamLayers, &c.Layers}, {ParamMixer, &c.Mixer},
+		{ParamRopeTheta, &c.RopeTheta}, {ParamNormEps, &c.NormEps}, {ParamT, &c.T}, {ParamN, &c.N},
+		{ParamSmallN, &c.SmallN}, {ParamNSup, &c.NSup}, {ParamOneStepGrad, &c.OneStepGrad},
+		{ParamSeparateNets, &c.SeparateNets}, {ParamLoop, &c.Loop}, {ParamSingleLatent, &c.SingleLatent},
+		{ParamHalting, &halting}, {ParamQContinue, &c.QContinue}, {ParamExploreProb, &c.ExploreProb},
+		{ParamNoExplore, &c.NoExplore}, {ParamPrecision, &c.Precision},
 	}
 }
 
+// Params returns the model hyperparameters of c (after [Config.WithDefaults])
+// as scope parameters (the Param... keys), e.g. for store.SetParams;
+// [NewConfig] reads them back.
+func (c Config) Params() map[string]any {
+	c = c.WithDefaults()
+	out := map[string]any{}
+	for _, p := range c.params() {
+		switch v := p.field.(type) {
+		case *int:
+			out[p.key] = *v
+		case *float64:
+			out[p.key] = *v
+		case *bool:
+			out[p.key] = *v
+		case *Kind:
+			out[p.key] = string(*v)
+		case *Mixer:
+			out[p.key] = string(*v)
+		case *Precision:
+			out[p.key] = string(*v)
+		}
+	}
+	return out
+}
+
 // NewConfig reads the model hyperparameters set in scope (or its parents)
-// with the Param... keys; training fields are left zero. It panics if
+// with the Param... keys, and returns them with defaults for the missing
+// ones ([Config.WithDefaults]); training fields are left zero. It panics if
 // ParamSeqLen or ParamVocab is missing.
 func NewConfig(scope *model.Scope) Config {
-	c := Config{
-		Kind:         Kind(model.GetParamOr(scope, ParamKind, string(TRM))),
-		SeqLen:       model.GetParamOr(scope, ParamSeqLen, 0),
-		Vocab:        model.GetParamOr(scope, ParamVocab, 0),
-		NumPuzzleIDs: model.GetParamOr(scope, ParamNumPuzzleIDs, 1),
-		PuzzlePrefix: model.GetParamOr(scope, ParamPuzzlePrefix, 1),
-		Hidden:       model.GetParamOr(scope, ParamHidden, 64),
-		Heads:        model.GetParamOr(scope, ParamHeads, 4),
-		Expansion:    model.GetParamOr(scope, ParamExpansion, 4.0),
-		Layers:       model.GetParamOr(scope, ParamLayers, 0),
-		Mixer:        Mixer(model.GetParamOr(scope, ParamMixer, string(MixAttention))),
-		RopeTheta:    model.GetParamOr(scope, ParamRopeTheta, 10000.0),
-		NormEps:      model.GetParamOr(scope, ParamNormEps, 1e-5),
-		T:            model.GetParamOr(scope, ParamT, 0),
-		N:            model.GetParamOr(scope, ParamN, 2),
-		SmallN:       model.GetParamOr(scope, ParamSmallN, 6),
-		NSup:         model.GetParamOr(scope, ParamNSup, 0),
-		Loop:         model.GetParamOr(scope, ParamLoop, false),
-		OneStepGrad:  model.GetParamOr(scope, ParamOneStepGrad, false),
-		SeparateNets: model.GetParamOr(scope, ParamSeparateNets, false),
-		SingleLatent: model.GetParamOr(scope, ParamSingleLatent, false),
-		NoHalting:    !model.GetParamOr(scope, ParamHalting, true),
-		ExploreProb:  model.GetParamOr(scope, ParamExploreProb, 0.0),
+	var c Config
+	halting, qContinue := true, false
+	for _, p := range c.params() {
+		switch v := p.field.(type) {
+		case *int:
+			*v = model.GetParamOr(scope, p.key, *v)
+		case *float64:
+			*v = model.GetParamOr(scope, p.key, *v)
+		case *bool:
+			switch p.key {
+			case ParamHalting:
+				halting = model.GetParamOr(scope, p.key, true)
+			case ParamQContinue:
+				qContinue = model.GetParamOr(scope, p.key, c.Kind == HRM) // ParamKind is read first.
+			default:
+				*v = model.GetParamOr(scope, p.key, *v)
+			}
+		case *Kind:
+			*v = Kind(model.GetParamOr(scope, p.key, string(*v)))
+		case *Mixer:
+			*v = Mixer(model.GetParamOr(scope, p.key, string(*v)))
+		case *Precision:
+			*v = Precision(model.GetParamOr(scope, p.key, string(*v)))
+		}
 	}
-	if model.GetParamOr(scope, ParamQContinue, c.Kind == HRM) {
-		c.QContinue = true
-	} else {
-		c.NoQContinue = true
-	}
-	if c.ExploreProb == 0 {
-		c.ExploreProb = -1 // Params wrote the defaulted value: 0 means none.
-	}
+	c.NoHalting = !halting
+	c.QContinue, c.NoQContinue = qContinue, !qContinue
 	return c.WithDefaults()
 }
 
 func panicf(format string, args ...any) {
-	panic(fmt.Sprintf("recursive: "+format, args...))
+	panic(errors.Errorf("recursive: "+format, args...))
 }

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labnotes/labnotes/lib/recursive/puzzle"
+	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
 func TestSudokuExtreme(t *testing.T) {
-	dir, ok := puzzle.DataDir()
-	if !ok {
-		t.Skipf("shared data not found at %s", dir)
+	dir, err := datasets.Root()
+	if _, perr := datasets.Path("tdoku"); err != nil || perr != nil {
+		t.Skipf("Sudoku data absent (%v %v): set LABNOTES_DATA to run this test", err, perr)
 	}
 	train, test, err := SudokuExtreme(dir, 500, 1)
 	if err != nil {
@@ -63,5 +63,27 @@ func TestSudokuExtreme(t *testing.T) {
 	os.WriteFile(filepath.Join(bad, HardSudokuSets[0]), []byte("question,answer\n123,456\n"), 0o644)
 	if _, _, err := SudokuExtreme(bad, 0, 1); err == nil || !strings.Contains(err.Error(), "magictour") {
 		t.Errorf("corrupt hard set: %v", err)
+	}
+}
+
+func TestSudokuSplit(t *testing.T) {
+	train, test, err := SudokuSplit(sudoku.Shape4, 60, 0.25, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len()+test.Len() != 60 || test.Len() == 0 || train.Len() == 0 {
+		t.Fatalf("split %d + %d, want 60 in all, both non-empty", train.Len(), test.Len())
+	}
+	seen := map[string]bool{}
+	for _, p := range train.Puzzles {
+		seen[sudoku.CanonicalKey(p)] = true
+	}
+	for i, p := range test.Puzzles {
+		if seen[sudoku.CanonicalKey(p)] {
+			t.Errorf("test puzzle %d is a symmetry of a training puzzle", i)
+		}
+		if !test.Solutions[i].IsSolutionOf(&p) {
+			t.Errorf("test puzzle %d: wrong solution", i)
+		}
 	}
 }

@@ -37,7 +37,9 @@
 // the stablemax cross-entropy of the answer plus 0.5 times the halting BCE
 // losses. [Trainer.Evaluate] runs a fixed number of supervision steps and
 // reports ExactAccuracy (whole puzzle right) first and CellAccuracy second,
-// with the exact accuracy after each supervision step.
+// with the exact accuracy after each supervision step. Evaluate,
+// [Trainer.Predict] and [Trainer.PredictARC] share one inference graph and
+// one supervision loop; training and evaluation share one halting rule.
 //
 // [PaperConfig] returns the published settings (HRM: 27.3M parameters,
 // TRM-MLP: 4.9M on Sudoku, as the papers report); the zero-value defaults
@@ -77,8 +79,19 @@
 // cmd/benchrecursive)
 // and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
 // graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
-// (experimental) builds the no-gradient recursions as While loops on XLA
-// instead.
+// builds the no-gradient recursions as While loops on XLA instead
+// (TestLoops checks them against the unrolled step).
+//
+// # Precision
+//
+// [Config.Precision] is F32 or BF16 (mixed precision: the networks compute
+// in bfloat16 from float32 master weights; optimizer state, EMA, carried
+// state, norms, softmax, RoPE, logits, losses and reductions stay float32);
+// left empty it follows the backend: BF16 on a GPU, F32 on the Go backend,
+// whose numbers it leaves unchanged. With bfloat16 on XLA/CUDA the
+// attention mixer runs cuDNN's fused attention, which never materializes
+// the [B, heads, S, S] scores. Checkpoints are float32 in both precisions:
+// [Checkpointed] resumes a run in the precision asked for.
 //
 // # Checkpoints
 //

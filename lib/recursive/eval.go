@@ -1,8 +1,9 @@
 package recursive
 
 import (
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
+	"iter"
+	"slices"
+
 	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
@@ -36,103 +37,41 @@ type EvalResult struct {
 // returns the accuracies after each. With Config.EMA > 0 (and at least one
 // training step) it evaluates the EMA of the weights.
 func (t *Trainer) Evaluate(src puzzle.Source, steps int) (EvalResult, error) {
-	cfg := t.Config
-	if src.SeqLen() != cfg.SeqLen {
-		return EvalResult{}, errors.Errorf("recursive: evaluation source has SeqLen %d, config %d", src.SeqLen(), cfg.SeqLen)
+	if src.SeqLen() != t.Config.SeqLen {
+		return EvalResult{}, errors.Errorf("recursive: evaluation source has SeqLen %d, config %d", src.SeqLen(), t.Config.SeqLen)
 	}
-	if steps < 1 {
-		return EvalResult{}, errors.Errorf("recursive: Evaluate needs steps >= 1, got %d", steps)
-	}
-	res := EvalResult{Steps: steps, ExactByStep: make([]float64, steps), CellByStep: make([]float64, steps)}
-	if cfg.EMA > 0 && t.steps > 0 {
-		restore, err := t.swapEMA()
-		if err != nil {
-			return res, err
-		}
-		defer restore()
-		res.UsedEMA = true
-	}
-	if t.evalExec == nil {
-		exec, err := model.NewExec(t.Backend, t.Store, t.evalGraph)
-		if err != nil {
-			return res, errors.WithMessage(err, "recursive: evaluation graph")
-		}
-		t.evalExec = exec
-	}
-	B, L := cfg.Batch, cfg.SeqLen
-	exactN := make([]int, steps)
-	cellOKN, cellN := make([]int, steps), make([]int, steps)
+	res := EvalResult{Steps: steps}
+	n := max(steps, 0) // infer checks steps >= 1.
+	exactN, cellOKN, cellN := make([]int, n), make([]int, n), make([]int, n)
 	haltedExact := 0
-	for b, err := range puzzle.Stream(src, puzzle.Config{BatchSize: B, NoShuffle: true, Workers: 1}) {
-		if err != nil {
-			return res, errors.WithMessage(err, "recursive: evaluation data")
+	var halted []bool // per query of the batch: halted at an earlier step
+	visit := func(qs []query, s int, r *stepResult) {
+		if s == 0 {
+			res.Puzzles += len(qs)
+			halted = make([]bool, len(qs))
 		}
-		tokens, labels := make([]int32, B*L), make([]int32, B*L)
-		ids := make([]int32, B)
-		for i := range B {
-			r := min(i, b.Size-1) // Pad with copies of the last example.
-			in, lab := b.Row(r)
-			for j := range L {
-				tokens[i*L+j], labels[i*L+j] = int32(in[j]), int32(lab[j])
+		for i := range qs {
+			if r.exact[i] {
+				exactN[s]++
 			}
-			ids[i] = b.PuzzleIDs[r]
-			if int(ids[i]) < 0 || int(ids[i]) >= cfg.NumPuzzleIDs {
-				return res, errors.Errorf("recursive: puzzle id %d out of range [0, %d)", ids[i], cfg.NumPuzzleIDs)
-			}
-		}
-		tk, idt, lt := tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
-			tensors.FromFlatDataAndDimensions(labels, B, L)
-		state := t.zeroState(B)
-		reset := make([]bool, B)
-		for i := range reset {
-			reset[i] = true
-		}
-		halted := make([]bool, B)
-		for s := range steps {
-			args := []any{tk, idt, lt, tensors.FromFlatDataAndDimensions(reset, B)}
-			for _, x := range state {
-				args = append(args, x)
-			}
-			out, err := t.evalExec.Call(args...)
-			if err != nil {
-				return res, errors.WithMessage(err, "recursive: evaluation step")
-			}
-			k := cfg.NumStates()
-			release(args[3:]...) // reset and the previous state
-			state = out[:k]
-			exact := tensors.MustCopyFlatData[bool](out[k])
-			ok, n := tensors.MustCopyFlatData[int32](out[k+1]), tensors.MustCopyFlatData[int32](out[k+2])
-			qh, qc := tensors.MustCopyFlatData[float32](out[k+3]), tensors.MustCopyFlatData[float32](out[k+4])
-			release(toAny(out[k:])...)
-			for i := range b.Size {
-				if exact[i] {
-					exactN[s]++
-				}
-				cellOKN[s] += int(ok[i])
-				cellN[s] += int(n[i])
-				if !halted[i] {
-					signal := qh[i] > 0
-					if cfg.QContinue {
-						signal = qh[i] > qc[i]
-					}
-					if signal || s == steps-1 {
-						halted[i] = true
-						if exact[i] {
-							haltedExact++
-						}
-					}
+			cellOKN[s] += int(r.cellOK[i])
+			cellN[s] += int(r.cellN[i])
+			if !halted[i] && (r.halts(t.Config, i) || s == steps-1) {
+				halted[i] = true
+				if r.exact[i] {
+					haltedExact++
 				}
 			}
-			for i := range reset {
-				reset[i] = false
-			}
 		}
-		release(append([]any{tk, idt, lt}, toAny(state)...)...)
-		res.Puzzles += b.Size
+	}
+	var err error
+	if res.UsedEMA, err = t.infer("evaluation", sourceBatches(src, t.Config.Batch), steps, visit); err != nil {
+		return res, err
 	}
 	if res.Puzzles == 0 {
 		return res, errors.New("recursive: empty evaluation source")
 	}
+	res.ExactByStep, res.CellByStep = make([]float64, n), make([]float64, n)
 	for s := range steps {
 		res.ExactByStep[s] = float64(exactN[s]) / float64(res.Puzzles)
 		if cellN[s] > 0 {
@@ -144,33 +83,108 @@ func (t *Trainer) Evaluate(src puzzle.Source, steps int) (EvalResult, error) {
 	return res, nil
 }
 
-// evalGraph is one supervision step without training: inputs tokens,
-// puzzle ids, labels, reset and the state; outputs the new state, exact,
-// right cells, label cells, q_halt and q_continue.
-func (t *Trainer) evalGraph(root *model.Scope, in []*Node) []*Node {
-	g := in[0].Graph()
-	// Marked as training, so that the variables are graph parameters: the
-	// Go backend embeds the current values of a non-training graph's
-	// variables as constants, and later evaluations would not see new
-	// weights. The model has no train/eval-dependent layers.
-	root.Store().SetTraining(g, true)
-	ms := root.At(ScopeModel)
-	state := ResetState(ms, in[4:], in[3])
-	so := Step(ms, in[0], in[1], state)
-	exact, ok, n := answerStats(so.Logits, in[2])
-	return append(append([]*Node{}, so.State...), exact, ok, n, so.QHalt, so.QContinue)
+// sourceBatches yields the puzzles of src (augmentation 0, in order) as
+// queries, in batches of b.
+func sourceBatches(src puzzle.Source, b int) iter.Seq2[[]query, error] {
+	return func(yield func([]query, error) bool) {
+		for batch, err := range puzzle.Stream(src, puzzle.Config{BatchSize: b, NoShuffle: true, Workers: 1}) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			qs := make([]query, batch.Size)
+			for i := range qs {
+				in, lab := batch.Row(i)
+				qs[i] = query{tokens: slices.Clone(in), labels: slices.Clone(lab), id: batch.PuzzleIDs[i]}
+			}
+			if !yield(qs, nil) {
+				return
+			}
+		}
+	}
 }
 
-// swapEMA replaces the model's weights by their EMA and returns the function
-// that puts the weights back.
-func (t *Trainer) swapEMA() (restore func(), err error) {
-	ema := t.Config.ema()
-	if _, err := ema.Swap(t.Store); err != nil {
-		return nil, errors.WithMessage(err, "recursive: swapping in the EMA weights")
+// Predictions are a model's answers after each supervision step.
+type Predictions struct {
+	// Inputs and Labels are the puzzles' tokens, [puzzle][L].
+	Inputs, Labels [][]uint8
+	// Answers[s][p] is the argmax answer (tokens, [L]) of puzzle p after
+	// supervision step s+1.
+	Answers [][][]uint8
+	// Exact[s][p] tells whether Answers[s][p] equals Labels[p] on every
+	// label cell (label token != 0; a puzzle without label cells is never
+	// exact).
+	Exact [][]bool
+}
+
+// Predict runs steps supervision steps (no halting; the EMA weights when
+// Config.EMA > 0 and the model was trained) on the base puzzles idx of src
+// (augmentation 0) and returns the answer after every step: the answer y
+// improving over supervision steps.
+func (t *Trainer) Predict(src puzzle.Source, idx []int, steps int) (Predictions, error) {
+	L := t.Config.SeqLen
+	if src.SeqLen() != L {
+		return Predictions{}, errors.Errorf("recursive: source has SeqLen %d, config %d", src.SeqLen(), L)
 	}
-	return func() {
-		if _, err := ema.Swap(t.Store); err != nil {
-			panic(errors.WithMessage(err, "recursive: swapping back the weights"))
+	n := max(steps, 0) // infer checks steps >= 1.
+	p := Predictions{Answers: make([][][]uint8, n), Exact: make([][]bool, n)}
+	qs := make([]query, len(idx))
+	for k, i := range idx {
+		q := query{tokens: make([]uint8, L), labels: make([]uint8, L)}
+		var err error
+		if q.id, err = src.Example(i, 0, nil, q.tokens, q.labels); err != nil {
+			return p, errors.WithMessagef(err, "recursive: puzzle %d", i)
 		}
-	}, nil
+		p.Inputs, p.Labels, qs[k] = append(p.Inputs, q.tokens), append(p.Labels, q.labels), q
+	}
+	_, err := t.infer("prediction", chunks(qs, t.Config.Batch), steps, func(qs []query, s int, r *stepResult) {
+		for i := range qs {
+			ans := make([]uint8, L)
+			for j := range L {
+				ans[j] = uint8(r.answer[i*L+j])
+			}
+			p.Answers[s] = append(p.Answers[s], ans)
+			p.Exact[s] = append(p.Exact[s], r.exact[i])
+		}
+	})
+	return p, err
+}
+
+// EvalPoint is a held-out evaluation made during training.
+type EvalPoint struct {
+	Step int // training steps done
+	EvalResult
+}
+
+// TrainEvaluating runs steps training steps and evaluates on test (with
+// evalSteps supervision steps; 0: NSup) every every steps and after the
+// last one, calling onEval (if not nil) with each point: the held-out
+// accuracy curve of a run. The points are returned and also appended to
+// t.Evals.
+func (t *Trainer) TrainEvaluating(steps, every int, test puzzle.Source, evalSteps int, onEval func(EvalPoint)) ([]EvalPoint, error) {
+	if every < 1 {
+		every = steps
+	}
+	if evalSteps <= 0 {
+		evalSteps = t.Config.NSup
+	}
+	var points []EvalPoint
+	for done := 0; done < steps; {
+		n := min(every, steps-done)
+		if err := t.Train(n); err != nil {
+			return points, err
+		}
+		done += n
+		res, err := t.Evaluate(test, evalSteps)
+		if err != nil {
+			return points, err
+		}
+		p := EvalPoint{Step: t.steps, EvalResult: res}
+		points = append(points, p)
+		t.Evals = append(t.Evals, p)
+		if onEval != nil {
+			onEval(p)
+		}
+	}
+	return points, nil
 }

@@ -27,7 +27,7 @@ func (s countSource) Example(i, k int, _ *rand.Rand, in, lab []uint8) (int32, er
 
 func haltTestConfig(kind Kind) Config {
 	return Config{Kind: kind, SeqLen: 4, Vocab: 6, Hidden: 16, Heads: 2, Layers: 1, Expansion: 2, T: 2, N: 2,
-		SmallN: 1, NSup: 3, Batch: 2, LearningRate: 1e-7, ExploreProb: -1, Seed: 3}
+		SmallN: 1, NSup: 3, Batch: 2, LearningRate: 1e-7, NoExplore: true, Seed: 3}
 }
 
 // streamOrder returns the examples' first three tokens in the order the
@@ -77,11 +77,7 @@ func TestHalting(t *testing.T) {
 			if tc.kind == Direct {
 				cfg.NSup = 1
 			}
-			tr, err := NewTrainer(backend, cfg, countSource{5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tr.Close()
+			tr := newTrainer(t, backend, cfg, countSource{5})
 			if _, err := tr.Store.CreateVariable("/model/q_head/b", tensors.FromValue([]float32{tc.qBias, -5})); err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +131,7 @@ func TestResetState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := range 2 {
-		got, init := flat(out[k]), flat(out[2+k])
+		got, init := testutil.Float64s(out[k]), testutil.Float64s(out[2+k])
 		row := s * d
 		if maxAbsDiff(got[:row], init[:row]) != 0 {
 			t.Errorf("state %d: reset row differs from the initial state", k)
@@ -150,14 +146,14 @@ func TestResetState(t *testing.T) {
 		}
 	}
 	// The two states have different initial vectors.
-	if maxAbsDiff(flat(out[2]), flat(out[3])) == 0 {
+	if maxAbsDiff(testutil.Float64s(out[2]), testutil.Float64s(out[3])) == 0 {
 		t.Error("y and z share their initial vector")
 	}
 }
 
 func TestHalts(t *testing.T) {
-	trm := Config{Kind: TRM, SeqLen: 4, Vocab: 6, NSup: 4, ExploreProb: -1}.WithDefaults()
-	hrm := Config{Kind: HRM, SeqLen: 4, Vocab: 6, NSup: 4, ExploreProb: -1}.WithDefaults()
+	trm := Config{Kind: TRM, SeqLen: 4, Vocab: 6, NSup: 4, NoExplore: true}.WithDefaults()
+	hrm := Config{Kind: HRM, SeqLen: 4, Vocab: 6, NSup: 4, NoExplore: true}.WithDefaults()
 	off := trm
 	off.NoHalting = true
 	cases := []struct {
@@ -205,12 +201,8 @@ func TestHalts(t *testing.T) {
 // halts, then takes the next example of the stream (slots in order).
 func TestHaltingMixed(t *testing.T) {
 	cfg := haltTestConfig(TRM)
-	cfg.Batch, cfg.NSup, cfg.ExploreProb = 4, 5, 1
-	tr, err := NewTrainer(testutil.Backend(t), cfg, countSource{7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	cfg.Batch, cfg.NSup, cfg.ExploreProb, cfg.NoExplore = 4, 5, 1, false
+	tr := newTrainer(t, testutil.Backend(t), cfg, countSource{7})
 	if _, err := tr.Store.CreateVariable("/model/q_head/b", tensors.FromValue([]float32{5, -5})); err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,19 @@ package recursive
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
+	"unsafe"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 )
 
@@ -39,8 +44,9 @@ type StepOutput struct {
 
 // Step builds one supervision step of the model configured in scope (see
 // [NewConfig]): tokens [B, L] int32, puzzleIDs [B] int32 and the carried
-// state (NumStates tensors [B, S, D] float32) in, the new detached state,
-// logits [B, L, V] and halting logits out. The variables live under scope
+// state (NumStates tensors [B, S, D] float32) in, the new detached state
+// (float32), logits [B, L, V] and halting logits (float32) out; the
+// networks compute in the config's precision (Config.Precision). The variables live under scope
 // (embed, puzzle_emb, net(s), head, q_head, init); calling Step twice in a
 // graph shares them. For example (ExampleStep), in a model.Exec function
 // whose store holds Config.Params():
@@ -105,11 +111,11 @@ func (c Config) heads(scope *model.Scope, y *Node) (logits, qHalt, qContinue *No
 	g := y.Graph()
 	p := c.Prefix()
 	ans := graph.Slice(y, graph.AxisRange(), graph.AxisRange(p, p+c.SeqLen), graph.AxisRange())
-	logits = linear(scope.At("head"), "lm", ans, c.Vocab)
+	logits = graph.ConvertDType(blocks.CastedLinear(scope.At("head"), "lm", ans, c.Vocab), dtypes.Float32)
 	qs := scope.At("q_head")
 	w := qs.WithInitializer(initializer.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, c.Hidden, 2)).NodeValue(g)
 	bias := qs.VariableWithValue("b", []float32{-5, -5}).NodeValue(g)
-	first := graph.Reshape(graph.Slice(y, graph.AxisRange(), graph.AxisElem(0), graph.AxisRange()), -1, c.Hidden)
+	first := graph.Reshape(graph.ConvertDType(graph.Slice(y, graph.AxisRange(), graph.AxisElem(0), graph.AxisRange()), dtypes.Float32), -1, c.Hidden)
 	q := graph.Add(graph.MatMul(first, w), graph.Reshape(bias, 1, 2))
 	qHalt = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(0)), -1)
 	qContinue = graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisElem(1)), -1)
@@ -127,7 +133,12 @@ func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node)
 	if len(state) != c.NumStates() {
 		panicf("%s takes %d states %v, got %d", c.Kind, c.NumStates(), c.StateNames(), len(state))
 	}
-	x := c.embed(scope, tokens, puzzleIDs)
+	dt := c.computeDType(tokens.Graph())
+	x := graph.ConvertDType(c.embed(scope, tokens, puzzleIDs), dt)
+	state = slices.Clone(state)
+	for i := range state {
+		state[i] = graph.ConvertDType(state[i], dt)
+	}
 	var out []*Node
 	switch c.Kind {
 	case TRM:
@@ -148,9 +159,21 @@ func (c Config) step(scope *model.Scope, tokens, puzzleIDs *Node, state []*Node)
 	var so StepOutput
 	so.Logits, so.QHalt, so.QContinue = c.heads(scope, out[0])
 	for _, s := range out {
-		so.State = append(so.State, graph.StopGradient(s))
+		so.State = append(so.State, graph.ConvertDType(graph.StopGradient(s), dtypes.Float32))
 	}
 	return so
+}
+
+// computeDType is the dtype the networks of g compute in (see
+// Config.Precision).
+func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.computeDTypeOn(g.Backend()) }
+
+// computeDTypeOn is the dtype the networks compute in on b.
+func (c Config) computeDTypeOn(b compute.Backend) dtypes.DType {
+	if c.Precision == BF16 || c.Precision == "" && backend.DefaultDType(b) == dtypes.BFloat16 {
+		return dtypes.BFloat16
+	}
+	return dtypes.Float32
 }
 
 // trm is TRM's deep recursion: T-1 recursions without gradient, then one
@@ -162,7 +185,7 @@ func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
 	if c.SeparateNets {
 		fL, fH = c.net(scope, "f_L"), c.net(scope, "f_H")
 	}
-	latentRecursion := func(y, z *Node) (*Node, *Node) {
+	latentRecursion := func(x, y, z *Node) (*Node, *Node) {
 		for range n {
 			z = fL(add(z, y, x))
 		}
@@ -171,14 +194,14 @@ func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
 	}
 	// No grad: T-1 recursions (a While loop with Config.Loop on XLA).
 	c.prime(x, fL, fH)
-	st := c.repeat(T-1, []*Node{y, z}, func(st []*Node) []*Node {
-		y, z := latentRecursion(st[0], st[1])
+	st := c.repeat(scope, T-1, []*Node{y, z}, []*Node{x}, func(st, in []*Node) []*Node {
+		y, z := latentRecursion(in[0], st[0], st[1])
 		return []*Node{y, z}
 	})
 	y, z = st[0], st[1]
 	y, z = graph.StopGradient(y), graph.StopGradient(z)
 	if !c.OneStepGrad {
-		return latentRecursion(y, z) // with grad
+		return latentRecursion(x, y, z) // with grad
 	}
 	// 1-step gradient ablation: only the last z update and the y update.
 	for range n - 1 {
@@ -195,15 +218,15 @@ func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
 func (c Config) trmSingle(scope *model.Scope, x, z *Node) *Node {
 	T, n := c.T, c.SmallN
 	f := c.net(scope, "f")
-	recursion := func(z *Node) *Node {
+	recursion := func(x, z *Node) *Node {
 		for range n {
 			z = f(add(z, x))
 		}
 		return f(z)
 	}
 	c.prime(x, f)
-	z = c.repeat(T-1, []*Node{z}, func(st []*Node) []*Node { return []*Node{recursion(st[0])} })[0] // no grad
-	return recursion(graph.StopGradient(z))
+	z = c.repeat(scope, T-1, []*Node{z}, []*Node{x}, func(st, in []*Node) []*Node { return []*Node{recursion(in[0], st[0])} })[0] // no grad
+	return recursion(x, graph.StopGradient(z))
 }
 
 // hrm is HRM's segment: N cycles of T low-level steps, each cycle ending
@@ -215,15 +238,15 @@ func (c Config) hrm(scope *model.Scope, x, zH, zL *Node) (*Node, *Node) {
 	// No grad: N-1 cycles of T low steps and a high step, then T-1 low
 	// steps (While loops with Config.Loop on XLA).
 	c.prime(x, fL, fH)
-	st := c.repeat(N-1, []*Node{zH, zL}, func(st []*Node) []*Node {
-		zH, zL := st[0], st[1]
+	st := c.repeat(scope, N-1, []*Node{zH, zL}, []*Node{x}, func(st, in []*Node) []*Node {
+		zH, zL, x := st[0], st[1], in[0]
 		for range T {
 			zL = fL(add(zL, zH, x))
 		}
 		return []*Node{fH(add(zH, zL)), zL}
 	})
 	zH, zL = st[0], st[1]
-	zL = c.repeat(T-1, []*Node{zL}, func(st []*Node) []*Node { return []*Node{fL(add(st[0], zH, x))} })[0]
+	zL = c.repeat(scope, T-1, []*Node{zL}, []*Node{zH, x}, func(st, in []*Node) []*Node { return []*Node{fL(add(st[0], in[0], in[1]))} })[0]
 	zH, zL = graph.StopGradient(zH), graph.StopGradient(zL)
 	zL = fL(add(zL, zH, x)) // with grad
 	zH = fH(add(zH, zL))
@@ -239,39 +262,85 @@ func (c Config) looped(scope *model.Scope, x, h *Node) *Node {
 	return h
 }
 
-// repeat applies body k times to state, in a graph While loop when k > 1
-// (the loop is never differentiated: callers stop the gradient at its
-// output). body may use nodes of the enclosing graph function, but every
-// model variable it reads must already have been read there (see prime),
-// or its parameter node would be created inside the loop.
-func (c Config) repeat(k int, state []*Node, body func(state []*Node) []*Node) []*Node {
-	g := state[0].Graph()
+// repeat applies body k times to state, with inputs (nodes body reads but
+// does not change), in a graph While loop when k > 1 and loops says so.
+// The loop is never differentiated: callers stop the gradient at its
+// output. GoMLX closures cannot use nodes of the enclosing function on XLA
+// ("cannot add operation Add to function closure2, because the operands are
+// not part of the function"), so everything the body reads enters the loop
+// as loop-carried values: the state, the inputs and the values of every
+// variable the enclosing graph uses (which must include the body's: see
+// prime), which the body reads through closure parameters; and the
+// closures get their own scalar constants (see newClosure).
+func (c Config) repeat(scope *model.Scope, k int, state, inputs []*Node, body func(state, inputs []*Node) []*Node) []*Node {
 	if k <= 0 {
 		return state
 	}
+	g := state[0].Graph()
 	if k == 1 || !c.loops(g) {
 		for range k {
-			state = body(state)
+			state = body(state, inputs)
 		}
 		return state
 	}
-	params := func(g *graph.Graph) (*Node, []*Node) {
-		i := graph.Parameter(g, "i", shapes.Make(dtypes.Int32))
-		st := make([]*Node, len(state))
-		for j, s := range state {
-			st[j] = graph.Parameter(g, fmt.Sprintf("state_%d", j), s.Shape())
+	var vars []*model.Variable
+	var values []*Node // the variables' values in the enclosing function
+	for v := range scope.Store().IterVariables() {
+		if v.InUseByGraph(g) {
+			vars, values = append(vars, v), append(values, v.NodeValue(g))
 		}
-		return i, st
 	}
-	cond := graph.NewClosure(g, func(g *graph.Graph) []*Node {
-		i, _ := params(g)
-		return []*Node{graph.LessThan(i, graph.Const(g, int32(k)))}
+	carried := append(append(append([]*Node{graph.Const(g, int32(0))}, state...), inputs...), values...)
+	ns, ni := len(state), len(inputs)
+	params := func(g *graph.Graph) []*Node {
+		p := make([]*Node, len(carried))
+		for j, n := range carried {
+			p[j] = graph.Parameter(g, fmt.Sprintf("carried_%d", j), n.Shape())
+		}
+		return p
+	}
+	cond := newClosure(g, func(g *graph.Graph) []*Node {
+		return []*Node{graph.LessThan(params(g)[0], graph.Const(g, int32(k)))}
 	})
-	loop := graph.NewClosure(g, func(g *graph.Graph) []*Node {
-		i, st := params(g)
-		return append([]*Node{graph.AddScalar(i, 1)}, body(st)...)
+	loop := newClosure(g, func(g *graph.Graph) []*Node {
+		p := params(g)
+		for i, v := range vars {
+			v.SetNodeValue(p[1+ns+ni+i])
+		}
+		defer func() { // Back to the enclosing function's values (unchanged for model.Exec).
+			for i, v := range vars {
+				v.SetNodeValue(values[i])
+			}
+		}()
+		out := append([]*Node{graph.AddScalar(p[0], 1)}, body(p[1:1+ns], p[1+ns:1+ns+ni])...)
+		return append(out, p[1+ns:]...)
 	})
-	return graph.While(cond, loop, append([]*Node{graph.Const(g, int32(0))}, state...)...)[1:]
+	return graph.While(cond, loop, carried...)[1 : 1+ns]
+}
+
+// newClosure is graph.NewClosure with its own scalar constants: GoMLX
+// v0.28.16 caches the constants of graph.Scalar (AddScalar, MulScalar,
+// ...) per Graph, not per function, so a closure would reuse, i.e. capture,
+// a scalar node of the enclosing function: the cause of XLA's "cannot add
+// operation Add to function closure2, because the operands are not part of
+// the function". It swaps the Graph's private cache for an empty one while
+// the closure is built (see scalarCache).
+func newClosure(g *graph.Graph, def func(g *graph.Graph) []*Node) *graph.Function {
+	cache := scalarCache(g)
+	old := cache.Interface()
+	cache.Set(reflect.MakeMap(cache.Type()))
+	defer cache.Set(reflect.ValueOf(old))
+	return graph.NewClosure(g, def)
+}
+
+// scalarCache returns the settable private scalar-constant cache of g
+// (Graph.scalars, a map), or an invalid Value if this GoMLX has none.
+func scalarCache(g *graph.Graph) reflect.Value {
+	f := reflect.ValueOf(g).Elem().FieldByName("scalars")
+	if !f.IsValid() || f.Kind() != reflect.Map {
+		return reflect.Value{}
+	}
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 }
 
 // loops tells whether the no-gradient recursions are built as While loops:
@@ -280,8 +349,13 @@ func (c Config) repeat(k int, state []*Node, body func(state []*Node) []*Node) [
 // its parallel matrix multiplications (compute v0.1.14), and interpreting
 // the graph it gains nothing from a loop.
 func (c Config) loops(g *graph.Graph) bool {
-	return c.Loop && g.Backend() != nil && strings.HasPrefix(strings.ToLower(g.Backend().Name()), "xla")
+	return c.Loop && g.Backend() != nil && scalarCache(g).IsValid() &&
+		(loopsEverywhere || strings.HasPrefix(strings.ToLower(g.Backend().Name()), "xla"))
 }
+
+// loopsEverywhere makes Config.Loop build While loops on every backend
+// (tests set it to check the loops on the Go backend).
+var loopsEverywhere = false
 
 // prime applies each network once to a zero input [1, S, D] in the
 // enclosing graph function, so that their variables are created and read
@@ -303,4 +377,62 @@ func add(xs ...*Node) *Node {
 		s = graph.Add(s, x)
 	}
 	return s
+}
+
+// Node is GoMLX's graph node.
+type Node = graph.Node
+
+// blocksConfig is the blocks.Config of the networks of c.
+func (c Config) blocksConfig() blocks.Config {
+	return blocks.Config{Hidden: c.Hidden, Heads: c.Heads, Expansion: c.Expansion, Mixer: c.Mixer,
+		RopeTheta: c.RopeTheta, NormEps: c.NormEps}
+}
+
+// stack applies cfg.Layers post-norm blocks (blocks.Stack, sub-scopes
+// layer_i) to x [B, S, D].
+func stack(scope *model.Scope, x *Node, cfg Config) *Node {
+	return blocks.Stack(scope, x, cfg.blocksConfig(), cfg.Layers)
+}
+
+// Cost is the compute of one supervision step, counted in applications of
+// one post-norm block to the [B, S, D] state (all blocks cost the same for
+// a given D, S and mixer), for comparing models at an equal budget.
+type Cost struct {
+	// Forward is the number of block applications of a step.
+	Forward int
+	// Backward is the number of those the gradient flows through (the rest
+	// run without gradient): TRM its last recursion (n+1 network calls;
+	// 2 with OneStepGrad), HRM 2 module calls (1-step gradient), Looped and
+	// Direct all of them.
+	Backward int
+	// TrainForward is Forward plus the extra forward pass of HRM's
+	// Q-continue target (QContinue), in training only.
+	TrainForward int
+}
+
+// Cost returns the compute of one supervision step of c (see [Cost]):
+// TRM T·(n+1) network calls, HRM N·(T+1) module calls, Looped T calls,
+// Direct one, each of Layers blocks.
+func (c Config) Cost() Cost {
+	c = c.WithDefaults()
+	var calls, grad int
+	switch c.Kind {
+	case TRM:
+		calls, grad = c.T*(c.SmallN+1), c.SmallN+1
+		if c.OneStepGrad {
+			grad = 2
+		}
+	case HRM:
+		calls, grad = c.N*(c.T+1), 2
+	case Looped:
+		calls, grad = c.T, c.T
+	case Direct:
+		calls, grad = 1, 1
+	}
+	k := Cost{Forward: calls * c.Layers, Backward: grad * c.Layers}
+	k.TrainForward = k.Forward
+	if c.QContinue && !c.NoHalting && c.Kind != Direct {
+		k.TrainForward *= 2
+	}
+	return k
 }

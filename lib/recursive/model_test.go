@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/blocks"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -44,24 +47,6 @@ func testBatch(cfg Config, b int) (tokens, ids, labels *tensors.Tensor) {
 		tensors.FromFlatDataAndDimensions(lb, b, cfg.SeqLen)
 }
 
-func flat(t *tensors.Tensor) []float64 {
-	var out []float64
-	err := t.ConstFlatData(func(f any) {
-		switch v := f.(type) {
-		case []float32:
-			for _, x := range v {
-				out = append(out, float64(x))
-			}
-		case []float64:
-			out = append(out, v...)
-		}
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
 func maxAbsDiff(a, b []float64) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
@@ -73,13 +58,7 @@ func maxAbsDiff(a, b []float64) float64 {
 	return m
 }
 
-func maxAbs(a []float64) float64 {
-	m := 0.0
-	for _, x := range a {
-		m = max(m, math.Abs(x))
-	}
-	return m
-}
+func maxAbs(a []float64) float64 { return maxAbsDiff(a, make([]float64, len(a))) }
 
 func TestStepShapes(t *testing.T) {
 	backend := testutil.Backend(t)
@@ -92,7 +71,7 @@ func TestStepShapes(t *testing.T) {
 		{"trm-separate", func(c *Config) { c.SeparateNets = true }},
 		{"trm-single", func(c *Config) { c.SingleLatent = true }},
 		{"trm-1step", func(c *Config) { c.OneStepGrad = true }},
-		{"trm-noprefix", func(c *Config) { c.PuzzlePrefix = -1 }},
+		{"trm-noprefix", func(c *Config) { c.NoPuzzleEmb = true }},
 		{"hrm", func(c *Config) { c.Kind = HRM }},
 		{"looped", func(c *Config) { c.Kind = Looped }},
 		{"direct", func(c *Config) { c.Kind = Direct }},
@@ -132,7 +111,7 @@ func TestStepShapes(t *testing.T) {
 				}
 			}
 			// The halting head starts at q = -5.
-			if q := flat(out[1]); q[0] != -5 {
+			if q := testutil.Float64s(out[1]); q[0] != -5 {
 				t.Errorf("initial q_halt = %v, want -5", q[0])
 			}
 		})
@@ -167,7 +146,7 @@ func trainablePaths(store *model.Store) []string {
 
 func lossOf(cfg Config, logits, labels *Node) *Node {
 	mask := graph.NotEqual(labels, graph.ScalarZero(labels.Graph(), dtypes.Int32))
-	return graph.ReduceAllMean(stablemaxCrossEntropy(logits, labels, mask))
+	return graph.ReduceAllMean(blocks.StablemaxCrossEntropy(logits, labels, mask))
 }
 
 // TestStopGradient checks that the gradient of a TRM step with T recursions
@@ -245,10 +224,10 @@ func TestStopGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbsDiff(flat(outFull[0]), flat(last[0])); d > 1e-5 {
+			if d := maxAbsDiff(testutil.Float64s(outFull[0]), testutil.Float64s(last[0])); d > 1e-5 {
 				t.Errorf("logits differ by %g", d)
 			}
-			gFull, gLast := flat(outFull[1]), flat(last[1])
+			gFull, gLast := testutil.Float64s(outFull[1]), testutil.Float64s(last[1])
 			if maxAbs(gFull) == 0 {
 				t.Fatal("gradient is all zeros")
 			}
@@ -295,9 +274,9 @@ func TestTRMReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := result{logits: flat(out[0])}
+		r := result{logits: testutil.Float64s(out[0])}
 		if len(out) > 1 {
-			r.grad = flat(out[1])
+			r.grad = testutil.Float64s(out[1])
 		}
 		return r
 	}
@@ -378,6 +357,69 @@ func TestPaperParameterCounts(t *testing.T) {
 		}
 		if math.Abs(float64(n)-tc.want) > tc.tolerant*tc.want {
 			t.Errorf("%s: %d trainable parameters, want %.3g ± %g%%", tc.kind, n, tc.want, 100*tc.tolerant)
+		}
+	}
+}
+
+// TestLoops checks that a step built with Config.Loop (the no-gradient
+// recursions as graph While loops, whose bodies read the state, x and the
+// weights as loop-carried values) gives the logits and gradients of the
+// unrolled step, on the test backend (LABNOTES_TEST_BACKEND). On the Go
+// backend, which otherwise unrolls, loops are forced, with sequential ops:
+// its parallel executor deadlocks on matrix multiplications inside a While
+// loop (compute v0.1.14).
+func TestLoops(t *testing.T) {
+	b := testutil.Backend(t)
+	if !strings.HasPrefix(strings.ToLower(b.Name()), "xla") {
+		seq, err := compute.NewWithConfig("go:ops_sequential")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seq.Finalize()
+		b = seq
+	}
+	loopsEverywhere = true
+	defer func() { loopsEverywhere = false }()
+	for _, mod := range []func(*Config){
+		func(c *Config) { c.Kind = TRM },
+		func(c *Config) { c.Kind, c.SingleLatent = TRM, true },
+		func(c *Config) { c.Kind, c.T, c.N = HRM, 3, 3 },
+	} {
+		cfg := tinyConfig(TRM)
+		mod(&cfg)
+		cfg = cfg.WithDefaults()
+		kind := cfg.Kind
+		store := newTestStore(cfg, 2)
+		const n = 2
+		tokens, ids, labels := testBatch(cfg, n)
+		var paths []string
+		run := func(loop bool) (logits, grads []float64) {
+			store.SetParams(map[string]any{ParamLoop: loop})
+			out, err := model.CallOnceN(b, store, func(scope *model.Scope, in []*Node) []*Node {
+				scope.Store().SetTraining(in[0].Graph(), true)
+				so := Step(scope, in[0], in[1], InitialState(scope, in[0].Graph(), n))
+				if paths == nil {
+					return []*Node{so.Logits}
+				}
+				return []*Node{so.Logits, gradsGraph(store, lossOf(cfg, so.Logits, in[2]), paths)}
+			}, tokens, ids, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logits = testutil.Float64s(out[0])
+			if len(out) > 1 {
+				grads = testutil.Float64s(out[1])
+			}
+			return
+		}
+		run(false)
+		paths = trainablePaths(store)
+		lu, gu := run(false)
+		ll, gl := run(true)
+		dl, dg := maxAbsDiff(lu, ll), maxAbsDiff(gu, gl)
+		t.Logf("%s on %s: loop vs unrolled: logits differ by %g, gradients by %g (max |g| %g)", kind, b.Name(), dl, dg, maxAbs(gu))
+		if dl > 1e-5 || dg > 1e-5*max(1, maxAbs(gu)) || maxAbs(gu) == 0 {
+			t.Errorf("%s: loop and unrolled steps differ: logits by %g, gradients by %g", kind, dl, dg)
 		}
 	}
 }

@@ -2,15 +2,12 @@ package recursive
 
 import (
 	"fmt"
-	"iter"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -96,12 +93,7 @@ type Trainer struct {
 	trainSeconds    float64
 	finished        int // examples that halted
 
-	trainExec, evalExec, predExec, arcExec *model.Exec
-}
-
-type example struct {
-	inputs, labels []uint8
-	id             int32
+	trainExec, inferExec *model.Exec
 }
 
 // NewTrainer returns a trainer of a fresh model configured by cfg on the
@@ -119,7 +111,11 @@ type example struct {
 func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trainer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			t, err = nil, errors.Errorf("%v", r)
+			t = nil
+			var ok bool
+			if err, ok = r.(error); !ok { // WithDefaults panics with "recursive: " errors.
+				err = errors.Errorf("recursive: %v", r)
+			}
 		}
 	}()
 	cfg = cfg.WithDefaults()
@@ -144,6 +140,29 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trai
 	}
 	t.state = t.zeroState(cfg.Batch)
 	return t, nil
+}
+
+// SetPrecision sets the compute precision of the trainer's graphs
+// (Config.Precision; empty: the backend's), rebuilt at their next use. The
+// weights, optimizer state, EMA and carried state are float32 in every
+// precision, so a run (e.g. one resumed from a checkpoint) can change it.
+func (t *Trainer) SetPrecision(p Precision) {
+	if p == t.Config.Precision {
+		return
+	}
+	t.Config.Precision = p
+	t.Config = t.Config.WithDefaults() // Validates p.
+	t.Store.SetParam(ParamPrecision, string(p))
+	t.closeExecs()
+}
+
+// Precision returns the precision the trainer's graphs compute in on its
+// backend: Config.Precision, or the backend's default when it is empty.
+func (t *Trainer) Precision() Precision {
+	if t.Config.computeDTypeOn(t.Backend) == dtypes.BFloat16 {
+		return BF16
+	}
+	return F32
 }
 
 // Steps returns the number of training steps done.
@@ -177,21 +196,16 @@ func (t *Trainer) Close() {
 		t.stopBatch()
 		t.stopBatch, t.nextBatch = nil, nil
 	}
-	if t.trainExec != nil {
-		t.trainExec.Finalize()
-		t.trainExec = nil
-	}
-	if t.evalExec != nil {
-		t.evalExec.Finalize()
-		t.evalExec = nil
-	}
-	if t.predExec != nil {
-		t.predExec.Finalize()
-		t.predExec = nil
-	}
-	if t.arcExec != nil {
-		t.arcExec.Finalize()
-		t.arcExec = nil
+	t.closeExecs()
+}
+
+// closeExecs frees the compiled graphs; they are rebuilt at their next use.
+func (t *Trainer) closeExecs() {
+	for _, e := range []**model.Exec{&t.trainExec, &t.inferExec} {
+		if *e != nil {
+			(*e).Finalize()
+			*e = nil
+		}
 	}
 }
 
@@ -217,87 +231,6 @@ func toAny(ts []*tensors.Tensor) []any {
 		out[i] = x
 	}
 	return out
-}
-
-func (t *Trainer) zeroState(b int) []*tensors.Tensor {
-	out := make([]*tensors.Tensor, t.Config.NumStates())
-	for i := range out {
-		out[i] = tensors.FromShape(shapes.Make(dtypes.Float32, b, t.Config.Positions(), t.Config.Hidden))
-	}
-	return out
-}
-
-// streamConfig is the data stream of an epoch: a new shuffle every epoch.
-func (t *Trainer) streamConfig(epoch int) puzzle.Config {
-	return puzzle.Config{Seed: puzzle.Mix(t.Config.Seed, uint64(epoch)), PerPuzzle: t.Config.PerPuzzle,
-		BatchSize: t.Config.Batch, Workers: 1}
-}
-
-// openEpoch starts the stream of epoch t.epoch, skipping its first
-// t.consumed examples.
-func (t *Trainer) openEpoch() error {
-	if t.stopBatch != nil {
-		t.stopBatch()
-	}
-	next, stop := iter.Pull2(puzzle.Stream(t.src, t.streamConfig(t.epoch)))
-	t.nextBatch, t.stopBatch = next, stop
-	t.pending = t.pending[:0]
-	skip := t.consumed
-	for skip > 0 {
-		b, err, ok := next()
-		if err != nil {
-			return errors.WithMessagef(err, "recursive: training data, epoch %d", t.epoch)
-		}
-		if !ok {
-			return errors.Errorf("recursive: training data position %d is past the end of epoch %d", t.consumed, t.epoch)
-		}
-		if skip < b.Size {
-			t.queue(b, skip)
-			break
-		}
-		skip -= b.Size
-	}
-	return nil
-}
-
-func (t *Trainer) queue(b *puzzle.Batch, from int) {
-	for j := from; j < b.Size; j++ {
-		in, lab := b.Row(j)
-		t.pending = append(t.pending, example{inputs: append([]uint8(nil), in...),
-			labels: append([]uint8(nil), lab...), id: b.PuzzleIDs[j]})
-	}
-}
-
-// nextExample returns the next training example, starting a new epoch when
-// the stream ends.
-func (t *Trainer) nextExample() (example, error) {
-	if t.nextBatch == nil {
-		if err := t.openEpoch(); err != nil {
-			return example{}, err
-		}
-	}
-	for len(t.pending) == 0 {
-		b, err, ok := t.nextBatch()
-		if err != nil {
-			return example{}, errors.WithMessagef(err, "recursive: training data, epoch %d", t.epoch)
-		}
-		if !ok {
-			t.epoch++
-			t.consumed = 0
-			if err := t.openEpoch(); err != nil {
-				return example{}, err
-			}
-			continue
-		}
-		t.queue(b, 0)
-	}
-	e := t.pending[0]
-	t.pending = t.pending[1:]
-	t.consumed++
-	if int(e.id) < 0 || int(e.id) >= t.Config.NumPuzzleIDs {
-		return example{}, errors.Errorf("recursive: puzzle id %d out of range [0, %d)", e.id, t.Config.NumPuzzleIDs)
-	}
-	return e, nil
 }
 
 // learningRate is the warmup schedule of the optimizer (blocks.AdamATan2):
@@ -413,12 +346,21 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 	return info, nil
 }
 
+// haltSignal is the halting rule of training and evaluation: the halting
+// head says halt when q_halt > 0 (TRM), or q_halt > q_continue with
+// QContinue (HRM).
+func (c Config) haltSignal(qHalt, qContinue float32) bool {
+	if c.QContinue {
+		return qHalt > qContinue
+	}
+	return qHalt > 0
+}
+
 // halts decides whether a training slot that has made steps supervision
 // steps halts, given its halting logits: always at NSup steps; otherwise,
-// with halting on, when q_halt > 0 (TRM) or q_halt > q_continue
-// (QContinue, HRM), unless exploration (probability ExploreProb, drawn from
-// rng at every call) demands a minimum number of steps in [2, NSup] that is
-// not reached yet.
+// with halting on, when haltSignal says so, unless exploration
+// (probability ExploreProb, drawn from rng at every call) demands a minimum
+// number of steps in [2, NSup] that is not reached yet.
 func (c Config) halts(steps int, qHalt, qContinue float32, rng *rand.Rand) bool {
 	if steps >= c.NSup {
 		return true
@@ -426,10 +368,7 @@ func (c Config) halts(steps int, qHalt, qContinue float32, rng *rand.Rand) bool 
 	if c.NoHalting || c.Kind == Direct {
 		return false
 	}
-	signal := qHalt > 0
-	if c.QContinue {
-		signal = qHalt > qContinue
-	}
+	signal := c.haltSignal(qHalt, qContinue)
 	minSteps := 0
 	if c.ExploreProb > 0 && rng.Float64() < c.ExploreProb {
 		minSteps = 2 + rng.IntN(max(c.NSup-1, 1))
@@ -437,28 +376,8 @@ func (c Config) halts(steps int, qHalt, qContinue float32, rng *rand.Rand) bool 
 	return signal && steps >= minSteps
 }
 
-func scalar(t *tensors.Tensor) float64 {
-	switch v := t.Value().(type) {
-	case float32:
-		return float64(v)
-	case float64:
-		return v
-	}
-	return math.NaN()
-}
-
-// answerStats returns, for logits [B, L, V] and labels [B, L], whether each
-// answer is exactly right ([B] bool), and its right and total label cells
-// ([B] int32); label token 0 is not a cell.
-func answerStats(logits, labels *Node) (exact, cellOK, cellN *Node) {
-	mask := graph.NotEqual(labels, graph.ScalarZero(labels.Graph(), labels.DType()))
-	pred := graph.ArgMax(logits, -1, labels.DType())
-	ok := graph.LogicalAnd(graph.Equal(pred, labels), mask)
-	cellOK = graph.ReduceSum(graph.ConvertDType(ok, dtypes.Int32), -1)
-	cellN = graph.ReduceSum(graph.ConvertDType(mask, dtypes.Int32), -1)
-	exact = graph.LogicalAnd(graph.Equal(cellOK, cellN), graph.GreaterThan(cellN, graph.ScalarZero(labels.Graph(), dtypes.Int32)))
-	return
-}
+// scalar returns a float32 scalar tensor's value.
+func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }
 
 // bceWithLogits is the binary cross-entropy of logits x against targets
 // in [0, 1], elementwise: max(x, 0) - x·t + log(1 + exp(-|x|)).
@@ -478,15 +397,14 @@ func (t *Trainer) trainGraph(root *model.Scope, in []*Node) []*Node {
 	root.Store().SetTraining(g, true)
 	tokens, ids, labels, reset, last := in[0], in[1], in[2], in[3], in[4]
 	ms := root.At(ScopeModel)
-	state := ResetState(ms, in[5:], reset)
-	so := Step(ms, tokens, ids, state)
+	so := supervisionStep(ms, tokens, ids, reset, in[5:])
 
 	// Answer loss: per-example mean stablemax cross-entropy over label cells.
 	mask := graph.NotEqual(labels, graph.ScalarZero(g, dtypes.Int32))
-	tokLoss := stablemaxCrossEntropy(so.Logits, labels, mask)
+	tokLoss := blocks.StablemaxCrossEntropy(so.Logits, labels, mask)
 	count := graph.MaxScalar(graph.ReduceSum(graph.ConvertDType(mask, dtypes.Float32), -1), 1)
 	lmLoss := graph.ReduceAllMean(graph.Div(graph.ReduceSum(tokLoss, -1), count))
-	exact, cellOK, cellN := answerStats(so.Logits, labels)
+	exact, cellOK, cellN := answerStats(graph.ArgMax(so.Logits, -1, dtypes.Int32), labels)
 
 	zero := graph.ScalarZero(g, dtypes.Float32)
 	qHaltLoss, qContLoss := zero, zero
@@ -563,5 +481,5 @@ func (t *Trainer) String() string {
 	case Looped:
 		s += fmt.Sprintf(" T=%d", c.T)
 	}
-	return s + fmt.Sprintf(" N_sup=%d", c.NSup)
+	return s + fmt.Sprintf(" N_sup=%d %s", c.NSup, t.Precision())
 }

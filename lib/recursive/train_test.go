@@ -4,23 +4,43 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute"
+
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
-// sudoku4 returns n generated 4x4 puzzles (fixed seed) as a Dataset.
+// sudoku4 returns n generated 4x4 puzzles as a Dataset.
 func sudoku4(t testing.TB, n int, seed uint64) *sudoku.Dataset {
+	return generated(t, sudoku.Shape4, n, seed)
+}
+
+// generated returns n generated puzzles of shape as a Dataset.
+func generated(t testing.TB, shape sudoku.Shape, n int, seed uint64) *sudoku.Dataset {
 	t.Helper()
-	gen, err := sudoku.GenerateN(sudoku.GenOptions{Shape: sudoku.Shape4}, seed, n, 1)
+	gen, err := sudoku.GenerateN(sudoku.GenOptions{Shape: shape}, seed, n, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &sudoku.Dataset{Shape: sudoku.Shape4}
+	d := &sudoku.Dataset{Shape: shape}
 	for _, g := range gen {
 		d.Puzzles = append(d.Puzzles, g.Puzzle)
 		d.Solutions = append(d.Solutions, g.Solution)
 	}
 	return d
+}
+
+// newTrainer returns NewTrainer(backend, cfg, src), closed when the test
+// ends; an error fails the test.
+func newTrainer(t testing.TB, backend compute.Backend, cfg Config, src puzzle.Source) *Trainer {
+	t.Helper()
+	tr, err := NewTrainer(backend, cfg, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Close)
+	return tr
 }
 
 // tinySudokuConfig is the tiny TRM of the training tests: hidden 32, two
@@ -36,11 +56,7 @@ func tinySudokuConfig() Config {
 // must rise far above chance.
 func TestTrainTinyTRM(t *testing.T) {
 	ds := sudoku4(t, 64, 1)
-	tr, err := NewTrainer(testutil.Backend(t), tinySudokuConfig(), ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTrainer(t, testutil.Backend(t), tinySudokuConfig(), ds)
 	before, err := tr.Evaluate(ds, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +106,8 @@ func TestTrainTinyTRM(t *testing.T) {
 	}
 	// A freshly compiled evaluation graph sees the same weights as the one
 	// compiled before training (no stale constants).
-	tr.evalExec.Finalize()
-	tr.evalExec = nil
+	tr.inferExec.Finalize()
+	tr.inferExec = nil
 	fresh, err := tr.Evaluate(ds, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -132,16 +148,8 @@ func TestEvaluateLeavesTrainingAlone(t *testing.T) {
 	ds := sudoku4(t, 16, 3)
 	cfg := tinySudokuConfig()
 	cfg.Hidden, cfg.Layers, cfg.Batch = 16, 1, 8
-	a, err := NewTrainer(backend, cfg, ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := NewTrainer(backend, cfg, ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a := newTrainer(t, backend, cfg, ds)
+	b := newTrainer(t, backend, cfg, ds)
 	if err := a.Train(6); err != nil {
 		t.Fatal(err)
 	}

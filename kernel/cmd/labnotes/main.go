@@ -8,6 +8,7 @@
 //	labnotes params NOTEBOOK [--json]
 //	labnotes run NOTEBOOK [-p name=value ...] [-f params.yaml] [-o OUT.ipynb] [--timeout D] [--allow-errors]
 //	labnotes report [-p name=value ...] [-f params.yaml] [--timeout D] [--allow-errors] [--dir reports] [NOTEBOOK ...]
+//	labnotes data [list|fetch|verify] [NAME ...]
 //
 // Exit statuses of run and report: 0 success, 1 a cell failed, 2 bad input or usage, 3 a cell
 // timed out, 4 the kernel died (or did not start), 130 cancelled (SIGINT/SIGTERM).
@@ -51,6 +52,8 @@ Usage:
       execute a notebook headlessly; the input file is never modified
   labnotes report [-p name=value ...] [-f FILE] [--timeout D] [--allow-errors] [--dir DIR] [NOTEBOOK ...]
       run notebooks (default: notebooks/*.ipynb) into self-contained HTML under DIR (reports/)
+  labnotes data [list|fetch|verify] [NAME ...]
+      the published datasets notebooks read: where they are, fetch (verified), verify
 
 Exit status of run and report: 0 ok, 1 a cell failed, 2 bad input or usage, 3 a cell timed out,
 4 the kernel died or did not start, 130 cancelled.
@@ -75,6 +78,8 @@ func main() {
 		err = run(ctx, args)
 	case "report":
 		err = runReport(ctx, args)
+	case "data":
+		err = dataCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

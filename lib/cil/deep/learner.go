@@ -81,8 +81,9 @@ type Options struct {
 	EvalBatch   int    // batch of Predict and feature extraction: DefaultEvalBatch
 	Seed        uint64 // weights, shuffling and random exemplars
 	// Precision is the network's number format (Float32 or BFloat16 mixed
-	// precision); empty means the backend's: [DefaultPrecision], which [New]
-	// fills in (WithDefaults does not know the backend).
+	// precision); PrecisionAuto (the zero value) means the backend's:
+	// [DefaultPrecision], which [New] fills in (WithDefaults does not know
+	// the backend).
 	Precision Precision
 }
 
@@ -169,7 +170,7 @@ func New(be compute.Backend, m Method, o Options) (*Learner, error) {
 		return nil, errors.Errorf("deep: unknown method %q (want one of %v)", m, Methods)
 	}
 	o = o.WithDefaults()
-	if o.Precision == "" {
+	if o.Precision == PrecisionAuto {
 		o.Precision = DefaultPrecision(be)
 	}
 	if err := o.check(); err != nil {

@@ -12,6 +12,9 @@ import (
 type Precision string
 
 const (
+	// PrecisionAuto, the zero value, follows the backend: [New] replaces
+	// it with [DefaultPrecision].
+	PrecisionAuto Precision = ""
 	// Float32 computes everything in float32.
 	Float32 Precision = "float32"
 	// BFloat16 is mixed precision: the layers (matmuls, convolutions, bias

@@ -1,8 +1,8 @@
 // Package study holds what notebook 10_class_incremental computes besides the
 // learners, so that its cells explain and show while this package computes:
-// the Split Fashion-MNIST stream in PyCIL's class order ([SplitFashionMNIST],
-// [First]), a learner's run kept as a [Record] ([Run]) and saved between
-// cells ([Save], [Load]), the accuracy matrix as a heat map
+// the Split Fashion-MNIST stream in PyCIL's class order
+// ([SplitFashionMNIST]), a learner's run kept as a [Record] ([Run]) and
+// saved between cells ([Save], [Load]), the accuracy matrix as a heat map
 // ([AccuracyMap]) and the notebook's number formats ([Pct], [MB]).
 //
 // A cell:

@@ -14,18 +14,6 @@ import (
 // seed 1993), the papers' protocol; for 10 classes [4 2 7 6 0 3 5 8 9 1].
 var Order = cil.PyCILOrder(10, cil.PyCILSeed)
 
-// First returns the first n examples of d (all of d if n <= 0 or n >= d.Len()).
-func First(d *cil.Data, n int) *cil.Data {
-	if n <= 0 || n >= d.Len() {
-		return d
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return d.Subset(idx)
-}
-
 // Stream is a class-incremental scenario with the data it was cut from.
 type Stream struct {
 	*cil.Scenario
@@ -33,14 +21,20 @@ type Stream struct {
 }
 
 // SplitFashionMNIST returns Split Fashion-MNIST, B0-Inc2 (5 tasks of 2
-// classes in [Order]) on the first train and test images (0: all 60,000 and
-// 10,000; cil.FashionMNIST from its default place), average-pooled by pool.
+// classes in [Order]) on the first train and test images (cil.Data.First;
+// 0: all 60,000 and 10,000, not copied; cil.FashionMNIST from its default
+// place), average-pooled by pool.
 func SplitFashionMNIST(pool, train, test int) (Stream, error) {
 	tr, te, err := cil.FashionMNIST("", pool)
 	if err != nil {
 		return Stream{}, fmt.Errorf("study: SplitFashionMNIST: %w", err)
 	}
-	tr, te = First(tr, train), First(te, test)
+	if train > 0 {
+		tr = tr.First(train)
+	}
+	if test > 0 {
+		te = te.First(test)
+	}
 	sc, err := cil.NewScenario(tr, te, 2, 2, Order)
 	if err != nil {
 		return Stream{}, fmt.Errorf("study: SplitFashionMNIST: %w", err)

@@ -11,19 +11,6 @@ import (
 	"github.com/labnotes/labnotes/lib/cil/deep"
 )
 
-func TestFirst(t *testing.T) {
-	d, _ := cil.Synthetic(3, 4, 5, 1, 1) // 15 training examples
-	for _, tc := range []struct{ n, want int }{{0, 15}, {-1, 15}, {4, 4}, {15, 15}, {99, 15}} {
-		got := First(d, tc.n)
-		if got.Len() != tc.want {
-			t.Errorf("First(%d).Len() = %d, want %d", tc.n, got.Len(), tc.want)
-		}
-		if got.Len() > 0 && fmt.Sprint(got.Row(0)) != fmt.Sprint(d.Row(0)) {
-			t.Errorf("First(%d) does not start with the first example", tc.n)
-		}
-	}
-}
-
 func TestFormats(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{Pct(0.1234), "12.3"}, {Pct(1), "100.0"}, {Pct(math.NaN()), "NaN"},

@@ -4,9 +4,9 @@
 //   - ListOps: generated nested MAX/MIN/MED/SM expressions over digits,
 //     with exact evaluation ([ListOpsConfig], [ParseListOps], [Expr.Eval]).
 //   - Sequential-pixel Fashion-MNIST: 28x28 images read as sequences of 784
-//     pixel tokens, loaded from the IDX files of Debian's
-//     dataset-fashion-mnist package ([LoadFashionMNIST], [ReadIDXFile]), or
-//     fetched elsewhere with [DownloadFashionMNIST] (content-checked).
+//     pixel tokens ([LoadFashionMNIST], [Images.SequentialExamples]); the
+//     files are found and read by lib/datasets (Debian's
+//     dataset-fashion-mnist, or `bin/labnotes data fetch fashion-mnist`).
 //   - A byte-level text corpus built from the Go source tree under GOROOT,
 //     split deterministically into train and validation files
 //     ([LoadGoCorpus]).

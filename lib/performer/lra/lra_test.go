@@ -2,12 +2,12 @@ package lra
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/lib/datasets"
 )
 
 func TestListOpsEval(t *testing.T) {
@@ -106,163 +106,6 @@ func TestListOpsTokens(t *testing.T) {
 	}
 	if b := MajorityBaseline(ex); b < 0.1 || b > 0.5 {
 		t.Errorf("majority baseline %g", b)
-	}
-}
-
-// idxBytes encodes an unsigned-byte IDX array.
-func idxBytes(dims []uint32, data []byte) []byte {
-	var b bytes.Buffer
-	b.Write([]byte{0, 0, 8, byte(len(dims))})
-	for _, d := range dims {
-		binary.Write(&b, binary.BigEndian, d)
-	}
-	b.Write(data)
-	return b.Bytes()
-}
-
-func gz(b []byte) []byte {
-	var out bytes.Buffer
-	w := gzip.NewWriter(&out)
-	w.Write(b)
-	w.Close()
-	return out.Bytes()
-}
-
-func TestParseIDX(t *testing.T) {
-	good := idxBytes([]uint32{2, 3}, []byte{1, 2, 3, 4, 5, 6})
-	for _, tc := range []struct {
-		name    string
-		in      []byte
-		wantErr string
-	}{
-		{"good", good, ""},
-		{"empty", nil, "magic"},
-		{"bad magic", append([]byte{1, 0}, good[2:]...), "not an IDX file"},
-		{"int32 type", append([]byte{0, 0, 0x0c}, good[3:]...), "not supported"},
-		{"rank 0", []byte{0, 0, 8, 0}, "rank 0"},
-		{"short header", good[:6], "dimension 0"},
-		{"truncated", good[:len(good)-1], "truncated"},
-		{"trailing", append(append([]byte{}, good...), 7), "trailing"},
-		{"huge", idxBytes([]uint32{1 << 20, 1 << 20}, nil), "exceed"},
-	} {
-		idx, err := ParseIDX(bytes.NewReader(tc.in))
-		switch {
-		case tc.wantErr == "" && err != nil:
-			t.Errorf("%s: %v", tc.name, err)
-		case tc.wantErr == "" && (len(idx.Dims) != 2 || idx.Dims[1] != 3 || idx.Data[5] != 6):
-			t.Errorf("%s: got %+v", tc.name, idx)
-		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.wantErr)
-		}
-	}
-}
-
-// writeFashion writes a small Fashion-MNIST-like split into dir.
-func writeFashion(t *testing.T, dir, prefix string, n int, corrupt func(img, lbl []byte) ([]byte, []byte)) {
-	pix := make([]byte, n*28*28)
-	lbl := make([]byte, n)
-	for i := range n {
-		lbl[i] = byte(i % 10)
-		for p := range 28 * 28 {
-			pix[i*784+p] = byte(i + p)
-		}
-	}
-	img, lb := gz(idxBytes([]uint32{uint32(n), 28, 28}, pix)), gz(idxBytes([]uint32{uint32(n)}, lbl))
-	if corrupt != nil {
-		img, lb = corrupt(img, lb)
-	}
-	os.WriteFile(filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"), img, 0o644)
-	os.WriteFile(filepath.Join(dir, prefix+"-labels-idx1-ubyte.gz"), lb, 0o644)
-}
-
-func TestLoadFashionMNIST(t *testing.T) {
-	dir := t.TempDir()
-	writeFashion(t, dir, "t10k", 12, nil)
-	im, err := LoadFashionMNIST(dir, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if im.Len() != 12 || im.Rows != 28 || im.Image(3)[5] != 8 || im.Labels[11] != 1 {
-		t.Errorf("loaded %d images %dx%d", im.Len(), im.Rows, im.Cols)
-	}
-	ex := im.SequentialExamples(5, 1)
-	if len(ex) != 5 || len(ex[2].Tokens) != 784 || ex[2].Tokens[10] != 12 || ex[2].Label != 2 {
-		t.Errorf("sequential examples wrong: %d, %d tokens", len(ex), len(ex[0].Tokens))
-	}
-	pooled := im.SequentialExamples(0, 2)
-	// Block (0,0) of image 0: pixels 0, 1, 28, 29 -> mean 14.5 -> 14.
-	if len(pooled) != 12 || len(pooled[0].Tokens) != 196 || pooled[0].Tokens[0] != 14 {
-		t.Errorf("pooled: %d examples, %d tokens, first %d", len(pooled), len(pooled[0].Tokens), pooled[0].Tokens[0])
-	}
-
-	for _, tc := range []struct {
-		name     string
-		corrupt  func(img, lbl []byte) ([]byte, []byte)
-		wantFile string
-		wantErr  string
-	}{
-		{"truncated gzip", func(img, lbl []byte) ([]byte, []byte) { return img[:len(img)/2], lbl }, "t10k-images", "unexpected EOF"},
-		{"corrupt gzip header", func(img, lbl []byte) ([]byte, []byte) { img[3] = 0xff; return img, lbl }, "t10k-images", "gzip"},
-		{"truncated body", func(img, lbl []byte) ([]byte, []byte) {
-			return img, gz(idxBytes([]uint32{12}, make([]byte, 11)))
-		}, "t10k-labels", "truncated"},
-		{"count mismatch", func(img, lbl []byte) ([]byte, []byte) {
-			return img, gz(idxBytes([]uint32{11}, make([]byte, 11)))
-		}, "t10k-labels", "11 labels"},
-		{"bad label", func(img, lbl []byte) ([]byte, []byte) {
-			l := make([]byte, 12)
-			l[4] = 10
-			return img, gz(idxBytes([]uint32{12}, l))
-		}, "t10k-labels", "label 10"},
-	} {
-		d := t.TempDir()
-		writeFashion(t, d, "t10k", 12, tc.corrupt)
-		_, err := LoadFashionMNIST(d, "test")
-		if err == nil || !strings.Contains(err.Error(), tc.wantFile) || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("%s: error %v, want one naming %s and containing %q", tc.name, err, tc.wantFile, tc.wantErr)
-		}
-	}
-	if _, err := LoadFashionMNIST(t.TempDir(), "train"); err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte") {
-		t.Errorf("missing files: %v", err)
-	}
-}
-
-func TestLoadFashionMNISTEnv(t *testing.T) {
-	dir := t.TempDir()
-	writeFashion(t, dir, "t10k", 3, nil)
-	t.Setenv(FashionMNISTEnv, dir)
-	im, err := LoadFashionMNIST("", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if im.Len() != 3 {
-		t.Errorf("loaded %d images from $%s, want 3", im.Len(), FashionMNISTEnv)
-	}
-	t.Setenv(FashionMNISTEnv, t.TempDir())
-	if _, err := LoadFashionMNIST("", "test"); err == nil {
-		t.Errorf("an empty $%s folder loaded without error", FashionMNISTEnv)
-	}
-}
-
-func TestLoadFashionMNISTReal(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(FashionMNISTDir, "t10k-labels-idx1-ubyte.gz")); err != nil {
-		t.Skip("Debian's dataset-fashion-mnist is not installed")
-	}
-	im, err := LoadFashionMNIST("", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if im.Len() != 10_000 || im.Rows != 28 || im.Cols != 28 {
-		t.Fatalf("test split: %d images %dx%d", im.Len(), im.Rows, im.Cols)
-	}
-	counts := make([]int, 10)
-	for _, l := range im.Labels {
-		counts[l]++
-	}
-	for c, n := range counts {
-		if n != 1000 {
-			t.Errorf("class %d has %d test images, want 1000", c, n)
-		}
 	}
 }
 
@@ -407,22 +250,24 @@ func TestWindowDataset(t *testing.T) {
 	}
 }
 
-func FuzzParseIDX(f *testing.F) {
-	f.Add(idxBytes([]uint32{2, 3}, []byte{1, 2, 3, 4, 5, 6}))
-	f.Add(idxBytes([]uint32{1}, []byte{9}))
-	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 1})
-	f.Add(idxBytes([]uint32{0xffffffff, 0xffffffff}, nil))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		idx, err := ParseIDX(bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		size := 1
-		for _, d := range idx.Dims {
-			size *= d
-		}
-		if size != len(idx.Data) || 4+4*len(idx.Dims)+size != len(b) {
-			t.Fatalf("dims %v with %d data bytes from %d input bytes", idx.Dims, len(idx.Data), len(b))
-		}
-	})
+// TestSequentialExamples: images as 784 pixel tokens, or pooled 2x2 to 196.
+func TestSequentialExamples(t *testing.T) {
+	const n = 12
+	px, lbl := make([]byte, n*28*28), make([]byte, n)
+	for k := range px {
+		px[k] = byte(k/784 + k%784) // image i, pixel p: i + p
+	}
+	for i := range lbl {
+		lbl[i] = byte(i % 10)
+	}
+	im := &Images{&datasets.Images{Rows: 28, Cols: 28, Pixels: px, Labels: lbl}}
+	ex := im.SequentialExamples(5, 1)
+	if len(ex) != 5 || len(ex[2].Tokens) != 784 || ex[2].Tokens[10] != 12 || ex[2].Label != 2 {
+		t.Errorf("sequential examples wrong: %d, %d tokens", len(ex), len(ex[0].Tokens))
+	}
+	pooled := im.SequentialExamples(0, 2)
+	// Block (0,0) of image 0: pixels 0, 1, 28, 29 -> mean 14.5 -> 14.
+	if len(pooled) != n || len(pooled[0].Tokens) != 196 || pooled[0].Tokens[0] != 14 {
+		t.Errorf("pooled: %d examples, %d tokens, first %d", len(pooled), len(pooled[0].Tokens), pooled[0].Tokens[0])
+	}
 }

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/attention"
@@ -35,8 +38,8 @@ const (
 var BenchMethods = []string{BenchExact, BenchFavorSoftmax, BenchFavorReLU, BenchFavorSoftmaxCausal, BenchExactCausal}
 
 // BenchConfig is one benchmark configuration: attention on [Batch, Heads,
-// Length, Dim] float32 tensors, forward and backward (gradients with respect
-// to q, k and v of sum(out·r)).
+// Length, Dim] tensors of DType, forward and backward (gradients with
+// respect to q, k and v of sum(out·r)).
 type BenchConfig struct {
 	Method                    string
 	Batch, Heads, Length, Dim int
@@ -44,6 +47,12 @@ type BenchConfig struct {
 	NumFeatures int
 	// ChunkSize is the chunk of causal FAVOR (0: AutoChunkSize).
 	ChunkSize int `json:",omitempty"`
+	// DType of q, k, v: "float32" (also for "") or "bfloat16". In bfloat16
+	// FAVOR computes its features and normalizer in float32 unless
+	// HalfFeatures (performer.Config.HalfFeatures); exact attention may take
+	// the backend's fused kernel (cuDNN flash attention on XLA's GPU).
+	DType        string `json:",omitempty"`
+	HalfFeatures bool   `json:",omitempty"`
 	// MinRuns and MinTime: the timed runs continue until both are reached
 	// (after one untimed warm-up run).
 	MinRuns int
@@ -70,12 +79,24 @@ func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error)
 	if !slices.Contains(BenchMethods, c.Method) {
 		return res, errors.Errorf("study: unknown benchmark method %q (known: %v)", c.Method, BenchMethods)
 	}
+	var half bool
+	switch c.DType {
+	case "", "float32":
+	case "bfloat16":
+		half = true
+	default:
+		return res, errors.Errorf("study: benchmark dtype %q: want \"float32\" or \"bfloat16\"", c.DType)
+	}
 	dims := []int{c.Batch, c.Heads, c.Length, c.Dim}
 	n := c.Batch * c.Heads * c.Length * c.Dim
 	inputs := make([]any, 0, 5)
 	for i := range 4 {
-		w := performer.Projection{NumFeatures: n, Dim: 1}.Draw(uint64(100 + i))
-		inputs = append(inputs, tensors.FromFlatDataAndDimensions(tensors.MustCopyFlatData[float32](w), dims...))
+		w := tensors.MustCopyFlatData[float32](performer.Projection{NumFeatures: n, Dim: 1}.Draw(uint64(100 + i)))
+		if half {
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(toBFloat16(w), dims...))
+		} else {
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(w, dims...))
+		}
 	}
 	m := max(c.NumFeatures, 1)
 	inputs = append(inputs, performer.Projection{NumFeatures: m, Dim: c.Dim, Orthogonal: true}.Draw(7))
@@ -84,19 +105,29 @@ func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error)
 		var out *graph.Node
 		switch c.Method {
 		case BenchExact, BenchExactCausal:
-			out, _ = attention.Core(q, k, v, attention.LayoutBHSD, attention.CoreOptions{
-				UseCausalMask: c.Method == BenchExactCausal, DisableFusion: b.Name() == "go"})
+			opts := attention.CoreOptions{UseCausalMask: c.Method == BenchExactCausal, DisableFusion: b.Name() == "go"}
+			if half && !strings.HasPrefix(b.Name(), "xla") {
+				// The Go backend has no bfloat16 softmax (GoMLX v0.28.16: "FusedSoftmax: dtype
+				// BFloat16: op not implemented", a panic with parallel execution): float32 there,
+				// as lib/performer's layer does.
+				f32 := func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }
+				out, _ = attention.Core(f32(q), f32(k), f32(v), attention.LayoutBHSD, opts)
+				out = graph.ConvertDType(out, q.DType())
+			} else {
+				out, _ = attention.Core(q, k, v, attention.LayoutBHSD, opts)
+			}
 		case BenchFavorSoftmax:
-			out = performer.Attention(q, k, v, w, performer.Config{})
+			out = performer.Attention(q, k, v, w, performer.Config{HalfFeatures: c.HalfFeatures})
 		case BenchFavorSoftmaxCausal:
-			out = performer.Attention(q, k, v, w, performer.Config{Causal: true, ChunkSize: c.ChunkSize})
+			out = performer.Attention(q, k, v, w, performer.Config{Causal: true, ChunkSize: c.ChunkSize, HalfFeatures: c.HalfFeatures})
 		case BenchFavorReLU:
-			out = performer.Attention(q, k, v, w, performer.Config{Kernel: performer.KernelReLURandom})
+			out = performer.Attention(q, k, v, w, performer.Config{Kernel: performer.KernelReLURandom, HalfFeatures: c.HalfFeatures})
 		}
 		grads := graph.Gradient(graph.ReduceAllSum(graph.Mul(out, r)), q, k, v)
-		// Return small reductions so transfers do not dominate the timing.
-		finite := graph.ReduceAllSum(graph.Add(graph.ReduceAllSum(out), graph.ReduceAllSum(grads[0])))
-		return []*graph.Node{finite, graph.ReduceAllSum(grads[1]), graph.ReduceAllSum(grads[2])}
+		// Return small float32 reductions so transfers do not dominate the timing.
+		sum := func(x *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.ConvertDType(x, dtypes.Float32)) }
+		finite := graph.Add(sum(out), sum(grads[0]))
+		return []*graph.Node{finite, sum(grads[1]), sum(grads[2])}
 	})
 	if err != nil {
 		return res, err
@@ -129,6 +160,15 @@ func BenchForwardBackward(b compute.Backend, c BenchConfig) (BenchResult, error)
 	sorted := slices.Sorted(slices.Values(res.RunsMS))
 	res.MedianMS, res.MinMS = sorted[len(sorted)/2], sorted[0]
 	return res, nil
+}
+
+// toBFloat16 rounds xs to bfloat16.
+func toBFloat16(xs []float32) []bfloat16.BFloat16 {
+	out := make([]bfloat16.BFloat16, len(xs))
+	for i, x := range xs {
+		out[i] = bfloat16.FromFloat32(x)
+	}
+	return out
 }
 
 // String summarizes a result in one line.

@@ -1,7 +1,6 @@
 package study
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,31 +9,27 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/nb"
 	"github.com/labnotes/labnotes/lib/performer/transformer"
 )
 
-// SaveResult writes res as dir/<name>.json (name made file-safe).
+// SaveResult writes res as dir/<name>.json (name made file-safe; dir created),
+// atomically (nb.SaveJSON).
 func SaveResult(dir string, res transformer.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "study")
 	}
-	data, err := json.MarshalIndent(res, "", " ")
-	if err != nil {
-		return errors.Wrap(err, "study")
-	}
-	return errors.Wrap(os.WriteFile(filepath.Join(dir, fileName(res.Name)+".json"), data, 0o644), "study")
+	return errors.Wrap(nb.SaveJSON(filepath.Join(dir, fileName(res.Name)+".json"), res), "study")
 }
 
 // LoadResult reads the result named name from dir.
 func LoadResult(dir, name string) (transformer.Result, error) {
 	var res transformer.Result
-	data, err := os.ReadFile(filepath.Join(dir, fileName(name)+".json"))
-	if err != nil {
-		return res, errors.Wrapf(err, "study: result %q (run the cell that makes it first)", name)
-	}
-	return res, errors.Wrapf(json.Unmarshal(data, &res), "study: result %q", name)
+	err := nb.LoadJSON(filepath.Join(dir, fileName(name)+".json"), &res)
+	return res, errors.Wrapf(err, "study: result %q", name)
 }
 
+// fileName maps a result's name to a file-safe one.
 func fileName(name string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {

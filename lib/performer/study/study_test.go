@@ -76,3 +76,25 @@ func TestApproximationExperimentSmall(t *testing.T) {
 		t.Errorf("smallest kernel: positive %g, trig %g", last.PositiveRelMSE, last.TrigRelMSE)
 	}
 }
+
+// TestBenchDTypes: every method runs forward+backward in float32 and bfloat16 with finite
+// results; an unknown dtype or method is an error.
+func TestBenchDTypes(t *testing.T) {
+	b := testutil.Backend(t)
+	for _, dt := range []string{"float32", "bfloat16"} {
+		for _, m := range BenchMethods {
+			t.Run(dt+"/"+m, func(t *testing.T) {
+				r, err := BenchForwardBackward(b, BenchConfig{Method: m, Batch: 1, Heads: 2, Length: 40, Dim: 8, NumFeatures: 16, ChunkSize: 16, DType: dt, MinRuns: 1})
+				if err != nil || !r.Finite || len(r.RunsMS) != 1 {
+					t.Errorf("%+v, %v", r, err)
+				}
+			})
+		}
+	}
+	if _, err := BenchForwardBackward(b, BenchConfig{Method: BenchExact, DType: "float8"}); err == nil {
+		t.Errorf("dtype float8: no error")
+	}
+	if _, err := BenchForwardBackward(b, BenchConfig{Method: "nope"}); err == nil {
+		t.Errorf("method nope: no error")
+	}
+}

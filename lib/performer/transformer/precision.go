@@ -1,10 +1,9 @@
 package transformer
 
 import (
-	"strings"
-
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/labnotes/labnotes/lib/backend"
 )
 
 // Precision selects the dtype a model computes in. Variables (master
@@ -14,8 +13,9 @@ import (
 type Precision string
 
 const (
-	// PrecisionAuto follows the backend: [BFloat16] on XLA on a GPU,
-	// [Float32] elsewhere (the Go backend: CPU numbers unchanged). The default.
+	// PrecisionAuto follows the backend (lib/backend's DefaultDType):
+	// [BFloat16] on XLA on a GPU or TPU, [Float32] elsewhere (the Go
+	// backend: CPU numbers unchanged). The default.
 	PrecisionAuto Precision = ""
 	// Float32 computes everything in float32.
 	Float32 Precision = "float32"
@@ -28,22 +28,11 @@ const (
 // "float32" or "bfloat16".
 const ParamPrecision = "transformer_precision"
 
-// DefaultPrecision returns the precision [PrecisionAuto] stands for on the
-// named backend (a compute.Backend's Name()): BFloat16 on XLA other than
-// on CPU, Float32 otherwise.
-func DefaultPrecision(backend string) Precision {
-	name := strings.ToLower(backend)
-	if strings.HasPrefix(name, "xla") && !strings.Contains(name, "cpu") {
-		return BFloat16
-	}
-	return Float32
-}
-
 // DType returns the compute dtype of precision p in graph g's backend.
 func (p Precision) DType(g *graph.Graph) dtypes.DType {
 	switch p {
 	case PrecisionAuto:
-		return DefaultPrecision(g.Backend().Name()).DType(g)
+		return backend.DefaultDType(g.Backend())
 	case Float32:
 		return dtypes.Float32
 	case BFloat16:

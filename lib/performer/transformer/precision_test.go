@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/performer"
 	"github.com/labnotes/labnotes/lib/performer/lra"
 )
@@ -115,4 +118,26 @@ func TestBFloat16Training(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPrecisionDType: the default follows lib/backend (float32 on the Go backend); unknown
+// precisions panic.
+func TestPrecisionDType(t *testing.T) {
+	be := testutil.Backend(t)
+	g := graph.NewGraph(be, "precision")
+	if got, want := PrecisionAuto.DType(g), backend.DefaultDType(be); got != want {
+		t.Errorf("PrecisionAuto on %s: %s, want %s", be.Name(), got, want)
+	}
+	if be.Name() == "go" && PrecisionAuto.DType(g) != dtypes.Float32 {
+		t.Errorf("PrecisionAuto on the Go backend: %s, want float32", PrecisionAuto.DType(g))
+	}
+	if BFloat16.DType(g) != dtypes.BFloat16 || Float32.DType(g) != dtypes.Float32 {
+		t.Errorf("explicit precisions: %s, %s", BFloat16.DType(g), Float32.DType(g))
+	}
+	defer func() {
+		if r, ok := recover().(error); !ok || !strings.HasPrefix(r.Error(), "transformer: ") {
+			t.Errorf("unknown precision: recovered %v", r)
+		}
+	}()
+	Config{Precision: "float8"}.withDefaults()
 }

@@ -67,7 +67,10 @@ type Run struct {
 }
 
 // NewRun creates a run with a fresh store holding cfg's parameters and the
-// initialization seed, trained with Adam at learningRate.
+// initialization seed, trained with Adam at learningRate. It computes in
+// cfg.Precision (default by backend: bfloat16 on XLA on a GPU, float32 on
+// the Go backend); variables, gradients and Adam's state are float32 in
+// every precision.
 func NewRun(backend compute.Backend, name string, cfg Config, task Task, learningRate float64, seed int64) *Run {
 	cfg = cfg.withDefaults()
 	store := model.NewStore()

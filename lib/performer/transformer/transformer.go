@@ -24,7 +24,9 @@ type Node = graph.Node
 type Attention string
 
 const (
-	// Exact is GoMLX's multi-head attention (attention.MultiHeadAttention).
+	// Exact is GoMLX's multi-head attention (attention.MultiHeadAttention;
+	// in bfloat16, lib/performer's KernelExact layer, which keeps float32
+	// master weights under the same variables).
 	Exact Attention = "exact"
 	// FAVOR is lib/performer's multi-head attention: FAVOR+ (or another
 	// kernel, see Config.Kernel), with the same variables as Exact.

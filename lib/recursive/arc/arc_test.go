@@ -1,21 +1,15 @@
 package arc
 
 import (
-	"archive/zip"
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
@@ -216,102 +210,21 @@ func TestDatasetStream(t *testing.T) {
 	}
 }
 
-func makeZip(t *testing.T, files map[string]string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range files {
-		w, _ := zw.Create(name)
-		w.Write([]byte(body))
-	}
-	zw.Close()
-	return buf.Bytes()
-}
-
-func TestDownload(t *testing.T) {
-	tinyJSON, _ := os.ReadFile("testdata/tiny.json")
-	archive := makeZip(t, map[string]string{
-		"ARC-x/data/training/aaa.json":   string(tinyJSON),
-		"ARC-x/data/evaluation/bbb.json": string(tinyJSON),
-		"ARC-x/README.md":                "not data",
-	})
-	evil := makeZip(t, map[string]string{"ARC-x/data/../../evil.json": "{}"})
-	sum := sha256.Sum256(archive)
-	good := hex.EncodeToString(sum[:])
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		switch r.URL.Path {
-		case "/arc.zip":
-			w.Write(archive)
-		case "/evil.zip":
-			w.Write(evil)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
-	ctx := context.Background()
-	cache := t.TempDir()
-	rel := Release{Name: "arc-test", URL: srv.URL + "/arc.zip", SHA256: good, Prefix: "ARC-x/data/"}
-	dir, err := Download(ctx, srv.Client(), rel, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tasks, err := LoadDir(filepath.Join(dir, "training"))
-	if err != nil || len(tasks) != 1 || tasks[0].ID != "aaa" {
-		t.Fatalf("%v %v", tasks, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err == nil {
-		t.Error("file outside the prefix extracted")
-	}
-	// Cached: no second request.
-	if _, err := Download(ctx, srv.Client(), rel, cache); err != nil || hits.Load() != 1 {
-		t.Errorf("second download: %v, %d requests", err, hits.Load())
-	}
-	// A corrupted cache file is fetched again.
-	p, _, _ := Fetch(ctx, srv.Client(), rel.URL, good, cache)
-	os.WriteFile(p, []byte("junk"), 0o644)
-	if _, _, err := Fetch(ctx, srv.Client(), rel.URL, good, cache); err != nil || hits.Load() != 2 {
-		t.Errorf("refetch: %v, %d requests", err, hits.Load())
-	}
-	// Without a digest, the first one seen is recorded and reused.
-	if _, s, err := Fetch(ctx, srv.Client(), rel.URL, "", t.TempDir()); err != nil || s != good {
-		t.Errorf("trust on first use: %v %s", err, s)
-	}
-	// Wrong digest: error, nothing kept.
-	bad := rel
-	bad.SHA256 = strings.Repeat("0", 64)
-	c2 := t.TempDir()
-	if _, err := Download(ctx, srv.Client(), bad, c2); err == nil || !strings.Contains(err.Error(), "SHA-256") {
-		t.Errorf("bad digest: %v", err)
-	}
-	if ents, _ := os.ReadDir(c2); len(ents) != 0 {
-		t.Errorf("kept %d files after a bad digest", len(ents))
-	}
-	if _, _, err := Fetch(ctx, srv.Client(), srv.URL+"/missing.zip", "", t.TempDir()); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("404: %v", err)
-	}
-	if _, err := Download(ctx, srv.Client(), Release{Name: "evil", URL: srv.URL + "/evil.zip", Prefix: "ARC-x/data/"}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "unsafe path") {
-		t.Errorf("zip slip: %v", err)
-	}
-}
-
 func TestSharedData(t *testing.T) {
-	dir, ok := puzzle.DataDir()
-	if !ok {
-		t.Skipf("shared data not found at %s: set LABNOTES_DATA to run this test", dir)
-	}
 	tests := []struct {
-		path               string
+		name, split        string
 		tasks, demo, tests int
 	}{
-		{"arc-agi-1/training", 400, 1302, 416},
-		{"arc-agi-1/evaluation", 400, 1363, 419},
-		{"arc-agi-2/training", 1000, 3232, 1076},
-		{"arc-agi-2/evaluation", 120, 359, 167},
+		{"arc-agi-1", "training", 400, 1302, 416},
+		{"arc-agi-1", "evaluation", 400, 1363, 419},
+		{"arc-agi-2", "training", 1000, 3232, 1076},
+		{"arc-agi-2", "evaluation", 120, 359, 167},
 	}
 	for _, tc := range tests {
-		tasks, err := LoadDir(filepath.Join(dir, tc.path))
+		if _, err := datasets.Path(tc.name); err != nil {
+			t.Skipf("%v (set LABNOTES_DATA to run this test)", err)
+		}
+		tasks, err := Load(tc.name, tc.split, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +239,7 @@ func TestSharedData(t *testing.T) {
 			}
 		}
 		if len(tasks) != tc.tasks || demo != tc.demo || test != tc.tests {
-			t.Errorf("%s: %d tasks, %d demo, %d test pairs", tc.path, len(tasks), demo, test)
+			t.Errorf("%s/%s: %d tasks, %d demo, %d test pairs", tc.name, tc.split, len(tasks), demo, test)
 		}
 	}
 }
@@ -381,4 +294,60 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadShipped: without the dataset, ARC-AGI-1's evaluation tasks that
+// fit 6x6 come from the shipped copies; with it (LABNOTES_DATA), the
+// shipped tasks equal the dataset's selection at sides 5 and 6, same order.
+func TestLoadShipped(t *testing.T) {
+	shipped, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shipped) != 13 || shipped[0].ID != "00576224" || shipped[12].ID != "ed98d772" {
+		t.Fatalf("%d shipped tasks, first %s", len(shipped), shipped[0].ID)
+	}
+	if full, err := datasets.Path("arc-agi-1"); err == nil {
+		all, err := LoadDir(filepath.Join(full, "evaluation"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, side := range []int{5, 6} {
+			want, got := Select(all, side), Select(shipped, side)
+			if len(got) != len(want) {
+				t.Fatalf("side %d: %d shipped tasks, the dataset has %d", side, len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("side %d: shipped task %d (%s) differs from the dataset's %s", side, i, got[i].ID, want[i].ID)
+				}
+			}
+		}
+	} else {
+		t.Logf("dataset absent (%v): shipped tasks not compared", err)
+	}
+
+	t.Setenv(datasets.RootEnv, t.TempDir()) // no dataset
+	for _, tc := range []struct {
+		side  int
+		tasks int
+	}{{6, 13}, {5, 6}} {
+		tasks, err := Load("arc-agi-1", "evaluation", tc.side)
+		if err != nil || len(tasks) != tc.tasks {
+			t.Errorf("side %d without the dataset: %d tasks, %v", tc.side, len(tasks), err)
+		}
+	}
+	for _, tc := range []struct {
+		name, split string
+		side        int
+	}{
+		{"arc-agi-1", "evaluation", 7}, {"arc-agi-1", "training", 6}, {"arc-agi-1", "evaluation", 0}, {"arc-agi-2", "evaluation", 6},
+	} {
+		if _, err := Load(tc.name, tc.split, tc.side); err == nil || !strings.Contains(err.Error(), "bin/labnotes data fetch "+tc.name) {
+			t.Errorf("%s/%s side %d without the dataset: %v, want the fetch command", tc.name, tc.split, tc.side, err)
+		}
+	}
+	if _, err := Load("arc-agi-1", "test", 6); err == nil || !strings.Contains(err.Error(), `"test"`) {
+		t.Errorf("unknown split: %v", err)
+	}
 }

@@ -8,6 +8,8 @@
 // training pairs ([Dataset]; [Protocol] builds the papers' training set:
 // all pairs of the training tasks and the demonstration pairs of the
 // evaluation tasks, whose test pairs are held out; [Select] picks the tasks
-// that fit a canvas), an SVG renderer, and a downloader with a cache and
-// SHA-256 checks for users with internet access.
+// that fit a canvas), an SVG renderer, and [Load], which reads a split of
+// ARC-AGI-1 or -2 from lib/datasets' folder, or the few small ARC-AGI-1
+// evaluation tasks shipped in this package ([Shipped]) when the dataset is
+// absent (`bin/labnotes data fetch arc-agi-1` gets it).
 package arc

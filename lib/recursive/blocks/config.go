@@ -1,10 +1,9 @@
 package blocks
 
 import (
-	"fmt"
-
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pkg/errors"
 )
 
 // Node is GoMLX's graph node.
@@ -23,33 +22,35 @@ const (
 )
 
 // Hyperparameters, read with model.GetParamOr from the scope given to
-// [NewConfig] (or its parents).
+// [NewConfig] (or its parents): each is the [Config] field of the same name
+// (a zero or missing value takes the Default... constant).
 const (
-	// ParamHidden (int): model width D; default 512.
-	ParamHidden = "blocks_hidden"
-	// ParamHeads (int): attention heads; default 8.
-	ParamHeads = "blocks_heads"
-	// ParamHeadDim (int): dimension per head; default Hidden/Heads.
-	ParamHeadDim = "blocks_head_dim"
-	// ParamExpansion (float64): SwiGLU expansion; default 4.
-	ParamExpansion = "blocks_expansion"
-	// ParamMixer (string, a [Mixer]): "attention" (default) or "mlp".
-	ParamMixer = "blocks_mixer"
-	// ParamRopeTheta (float64): RoPE base; default 10000.
-	ParamRopeTheta = "blocks_rope_theta"
-	// ParamNoRope (bool): disable RoPE in [Attention]; default false.
-	ParamNoRope = "blocks_no_rope"
-	// ParamNormEps (float64): RMSNorm epsilon; default 1e-5.
-	ParamNormEps = "blocks_norm_eps"
+	ParamHidden    = "blocks_hidden"     // int
+	ParamHeads     = "blocks_heads"      // int
+	ParamHeadDim   = "blocks_head_dim"   // int (default Hidden/Heads)
+	ParamExpansion = "blocks_expansion"  // float64
+	ParamMixer     = "blocks_mixer"      // string, a [Mixer] (default MixAttention)
+	ParamRopeTheta = "blocks_rope_theta" // float64
+	ParamNoRope    = "blocks_no_rope"    // bool
+	ParamNormEps   = "blocks_norm_eps"   // float64
 )
 
-// Defaults of the hyperparameters (HRM's and TRM's).
+// Defaults of the hyperparameters (HRM's and TRM's), of the optimizers and
+// of the EMA, filled in for zero fields by the withDefaults methods.
 const (
 	DefaultHidden    = 512
 	DefaultHeads     = 8
 	DefaultExpansion = 4.0
 	DefaultRopeTheta = 10000.0
 	DefaultNormEps   = 1e-5
+	// AdamATan2's learning rate and betas (HRM's and TRM's), A and B (the
+	// adam-atan2 package's).
+	DefaultLR, DefaultBeta1, DefaultBeta2 = 1e-4, 0.9, 0.95
+	DefaultA, DefaultB                    = 1.0, 1.0
+	// DefaultSignLR is SignSGD's learning rate (HRM's puzzle_emb_lr).
+	DefaultSignLR = 1e-2
+	// DefaultEMARate is the EMA's decay (TRM's).
+	DefaultEMARate = 0.999
 )
 
 // Config holds the hyperparameters of a [Block]. Zero values take the
@@ -76,14 +77,14 @@ type Config struct {
 // the Param... keys, defaults for the others.
 func NewConfig(scope *model.Scope) Config {
 	return Config{
-		Hidden:    model.GetParamOr(scope, ParamHidden, DefaultHidden),
-		Heads:     model.GetParamOr(scope, ParamHeads, DefaultHeads),
+		Hidden:    model.GetParamOr(scope, ParamHidden, 0),
+		Heads:     model.GetParamOr(scope, ParamHeads, 0),
 		HeadDim:   model.GetParamOr(scope, ParamHeadDim, 0),
-		Expansion: model.GetParamOr(scope, ParamExpansion, DefaultExpansion),
-		Mixer:     Mixer(model.GetParamOr(scope, ParamMixer, string(MixAttention))),
-		RopeTheta: model.GetParamOr(scope, ParamRopeTheta, DefaultRopeTheta),
+		Expansion: model.GetParamOr(scope, ParamExpansion, 0.0),
+		Mixer:     Mixer(model.GetParamOr(scope, ParamMixer, "")),
+		RopeTheta: model.GetParamOr(scope, ParamRopeTheta, 0.0),
 		NoRope:    model.GetParamOr(scope, ParamNoRope, false),
-		NormEps:   model.GetParamOr(scope, ParamNormEps, DefaultNormEps),
+		NormEps:   model.GetParamOr(scope, ParamNormEps, 0.0),
 	}.WithDefaults()
 }
 
@@ -92,27 +93,15 @@ func NewConfig(scope *model.Scope) Config {
 func (c Config) WithDefaults() Config { return c.withDefaults() }
 
 func (c Config) withDefaults() Config {
-	if c.Hidden == 0 {
-		c.Hidden = DefaultHidden
+	orDefault(&c.Hidden, DefaultHidden)
+	orDefault(&c.Heads, DefaultHeads)
+	if c.Heads > 0 {
+		orDefault(&c.HeadDim, c.Hidden/c.Heads)
 	}
-	if c.Heads == 0 {
-		c.Heads = DefaultHeads
-	}
-	if c.HeadDim == 0 && c.Heads > 0 {
-		c.HeadDim = c.Hidden / c.Heads
-	}
-	if c.Expansion == 0 {
-		c.Expansion = DefaultExpansion
-	}
-	if c.Mixer == "" {
-		c.Mixer = MixAttention
-	}
-	if c.RopeTheta == 0 {
-		c.RopeTheta = DefaultRopeTheta
-	}
-	if c.NormEps == 0 {
-		c.NormEps = DefaultNormEps
-	}
+	orDefault(&c.Expansion, DefaultExpansion)
+	orDefault(&c.Mixer, MixAttention)
+	orDefault(&c.RopeTheta, DefaultRopeTheta)
+	orDefault(&c.NormEps, DefaultNormEps)
 	if c.Mixer != MixAttention && c.Mixer != MixMLP {
 		panicf("unknown mixer %q (want %q or %q)", c.Mixer, MixAttention, MixMLP)
 	}
@@ -134,6 +123,14 @@ func (c Config) Params() map[string]any {
 	}
 }
 
+// orDefault sets *v to def if it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
 func panicf(format string, args ...any) {
-	panic(fmt.Sprintf("blocks: "+format, args...))
+	panic(errors.Errorf("blocks: "+format, args...))
 }

@@ -53,5 +53,13 @@
 // (only variables the training graph uses), [TruncatedNormal] (redraws
 // then clips).
 //
-// Panics (for invalid configurations and shapes) start with "blocks: ".
+// Mixed precision: the layers compute in their input's dtype; weights are
+// stored in [MasterDType] of it (float32 for bfloat16 and float16 inputs)
+// and cast where used ([Weight], [CastedLinear]), so optimizers and the EMA
+// update float32 values. RMSNorm, RoPE and the attention softmax compute in
+// float32; bfloat16 attention uses the backend's fused attention where it
+// has a fused backward (XLA on CUDA).
+//
+// Panics (for invalid configurations and shapes) are errors starting with
+// "blocks: ".
 package blocks

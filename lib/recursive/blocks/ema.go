@@ -40,7 +40,7 @@ import (
 // EvalStore), or mark their graphs as training (scope.SetTraining(g,
 // true); blocks has no train/eval-dependent layers).
 type EMA struct {
-	// Rate is the decay (default 0.999).
+	// Rate is the decay (default [DefaultEMARate]).
 	Rate float64
 	// Name is the scope of the EMA's variables (default "ema").
 	Name string
@@ -52,12 +52,8 @@ type EMA struct {
 
 func (e *EMA) withDefaults() EMA {
 	c := *e
-	if c.Rate == 0 {
-		c.Rate = 0.999
-	}
-	if c.Name == "" {
-		c.Name = "ema"
-	}
+	orDefault(&c.Rate, DefaultEMARate)
+	orDefault(&c.Name, "ema")
 	if c.Rate < 0 || c.Rate >= 1 || strings.Contains(c.Name, "/") {
 		panicf("invalid EMA %+v", c)
 	}

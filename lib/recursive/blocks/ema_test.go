@@ -24,7 +24,7 @@ func TestEMAClosedForm(t *testing.T) {
 	target := []float32{1, 2, -3}
 	train := model.MustNewExec(be, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 		scope.SetTraining(g, true)
-		w := scope.VariableWithValue("w", toF32(w0)).NodeValue(g)
+		w := scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g)
 		b := scope.In("skip").VariableWithValue("b", []float32{1, 1}).NodeValue(g)
 		loss := graph.Add(graph.ReduceAllSum(graph.Square(graph.Sub(w, graph.Const(g, target)))), graph.ReduceAllSum(graph.Square(b)))
 		opt.UpdateGraph(scope, g, loss)
@@ -33,7 +33,7 @@ func TestEMAClosedForm(t *testing.T) {
 	history := [][]float64{w0}
 	for k := 1; k <= 5; k++ {
 		train.MustExec()
-		history = append(history, toF64(store.GetVariable("/w").MustValue()))
+		history = append(history, testutil.Float64s(store.GetVariable("/w").MustValue()))
 		want := make([]float64, 3)
 		for i := range want {
 			want[i] = math.Pow(rate, float64(k)) * w0[i]
@@ -45,7 +45,7 @@ func TestEMAClosedForm(t *testing.T) {
 		if shadow == nil {
 			t.Fatalf("no shadow variable %s", ema.ShadowPath("/w"))
 		}
-		assertClose(t, "shadow", toF64(shadow.MustValue()), want, 1e-6)
+		testutil.AssertClose(t, "shadow", testutil.Float64s(shadow.MustValue()), want, 1e-6)
 		if slices.Equal(want, history[k]) {
 			t.Fatalf("degenerate test: shadow equals the weights")
 		}
@@ -67,37 +67,37 @@ func TestEMAClosedForm(t *testing.T) {
 		t.Errorf("EMA variables %v, want %v", shadows, want)
 	}
 
-	shadowVals := toF64(store.GetVariable("/ema/shadow/w").MustValue())
+	shadowVals := testutil.Float64s(store.GetVariable("/ema/shadow/w").MustValue())
 	weights := history[5]
 	evalFn := func(scope *model.Scope, g *graph.Graph) *graph.Node {
-		return graph.MulScalar(scope.VariableWithValue("w", toF32(w0)).NodeValue(g), 1)
+		return graph.MulScalar(scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g), 1)
 	}
 	evalStore, err := ema.EvalStore(store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertClose(t, "EvalStore weights", toF64(model.MustExecOnce(be, evalStore, evalFn)), shadowVals, 0)
-	assertClose(t, "weights after EvalStore", toF64(store.GetVariable("/w").MustValue()), weights, 0)
+	testutil.AssertClose(t, "EvalStore weights", testutil.Float64s(model.MustExecOnce(be, evalStore, evalFn)), shadowVals, 0)
+	testutil.AssertClose(t, "weights after EvalStore", testutil.Float64s(store.GetVariable("/w").MustValue()), weights, 0)
 	if evalStore.GetVariable("/ema/shadow/w") != nil {
 		t.Errorf("EvalStore keeps the shadows")
 	}
 
 	// Swap, with the Go backend caveat: an eval Exec compiled before the swap keeps the weights.
 	before := model.MustNewExec(be, store, evalFn)
-	assertClose(t, "eval before swap", toF64(before.MustExec()[0]), weights, 0)
+	testutil.AssertClose(t, "eval before swap", testutil.Float64s(before.MustExec()[0]), weights, 0)
 	if n, err := ema.Swap(store); err != nil || n != 1 {
 		t.Fatalf("Swap: %d, %v", n, err)
 	}
-	assertClose(t, "swapped weights", toF64(model.MustExecOnce(be, store, evalFn)), shadowVals, 0)
-	assertClose(t, "swapped shadow", toF64(store.GetVariable("/ema/shadow/w").MustValue()), weights, 0)
+	testutil.AssertClose(t, "swapped weights", testutil.Float64s(model.MustExecOnce(be, store, evalFn)), shadowVals, 0)
+	testutil.AssertClose(t, "swapped shadow", testutil.Float64s(store.GetVariable("/ema/shadow/w").MustValue()), weights, 0)
 	if be.Capabilities().PreferConstantsForVariables {
-		assertClose(t, "eval Exec compiled before the swap (the Go backend embeds eval variables as constants)",
-			toF64(before.MustExec()[0]), weights, 0)
+		testutil.AssertClose(t, "eval Exec compiled before the swap (the Go backend embeds eval variables as constants)",
+			testutil.Float64s(before.MustExec()[0]), weights, 0)
 	}
 	if _, err := ema.Swap(store); err != nil {
 		t.Fatal(err)
 	}
-	assertClose(t, "weights swapped back", toF64(store.GetVariable("/w").MustValue()), weights, 0)
+	testutil.AssertClose(t, "weights swapped back", testutil.Float64s(store.GetVariable("/w").MustValue()), weights, 0)
 	if _, err := (&EMA{Name: "other"}).Swap(store); err == nil {
 		t.Errorf("Swap without updates succeeded")
 	}

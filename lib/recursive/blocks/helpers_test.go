@@ -11,61 +11,12 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
-func randSlice(rng *rand.Rand, n int, scale float64) []float64 {
-	s := make([]float64, n)
-	for i := range s {
-		s[i] = rng.NormFloat64() * scale
-	}
-	return s
-}
-
-func toF32(x []float64) []float32 {
-	y := make([]float32, len(x))
-	for i, a := range x {
-		y[i] = float32(a)
-	}
-	return y
-}
-
-// toF64 returns a float32 or float64 tensor's values as float64.
-func toF64(t *tensors.Tensor) []float64 {
-	var out []float64
-	switch t.DType().GoType().Kind().String() {
-	case "float64":
-		return tensors.MustCopyFlatData[float64](t)
-	default:
-		for _, a := range tensors.MustCopyFlatData[float32](t) {
-			out = append(out, float64(a))
-		}
-	}
-	return out
-}
-
 func tensorOf(x []float64, dims ...int) *tensors.Tensor {
-	return tensors.FromFlatDataAndDimensions(toF32(x), dims...)
-}
-
-// assertClose checks max|got-want| <= tol * max(1, max|want|).
-func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	scale, diff, at := 1.0, 0.0, 0
-	for i := range got {
-		scale = max(scale, math.Abs(want[i]))
-		if math.IsNaN(got[i]) || math.IsInf(got[i], 0) {
-			t.Fatalf("%s: non-finite %g at %d", what, got[i], i)
-		}
-		if d := math.Abs(got[i] - want[i]); d > diff {
-			diff, at = d, i
-		}
-	}
-	if diff > tol*scale {
-		t.Errorf("%s: max difference %.3g at %d (got %.6g, want %.6g) > %.3g", what, diff, at, got[at], want[at], tol*scale)
-	}
+	return tensors.FromFlatDataAndDimensions(testutil.Float32s(x), dims...)
 }
 
 // vals holds variable values by path relative to the layer's scope.
@@ -114,10 +65,10 @@ func checkLayer(t *testing.T, be compute.Backend, seed uint64, c layerCase) {
 	for _, d := range c.dims {
 		n *= d
 	}
-	x := randSlice(rng, n, 1)
-	first := exec.MustExec(tensorOf(x, c.dims...), tensorOf(randSlice(rng, n, 1), c.dims...))
+	x := testutil.Normal(rng, n, 1)
+	first := exec.MustExec(tensorOf(x, c.dims...), tensorOf(testutil.Normal(rng, n, 1), c.dims...))
 	outN := first[0].Shape().Size()
-	r := randSlice(rng, outN, 1)
+	r := testutil.Normal(rng, outN, 1)
 	if outN != n {
 		// Output shape differs from the input's: rebuild r with the output shape.
 		t.Fatalf("output %s, input dims %v: checkLayer needs same-size outputs", first[0].Shape(), c.dims)
@@ -128,7 +79,7 @@ func checkLayer(t *testing.T, be compute.Backend, seed uint64, c layerCase) {
 		variable := store.GetVariable(p)
 		rel := strings.TrimPrefix(p, "/l/")
 		got[rel] = variable.Shape().Dimensions
-		vs := randSlice(rng, variable.Shape().Size(), 0.5)
+		vs := testutil.Normal(rng, variable.Shape().Size(), 0.5)
 		variable.MustSetValue(tensorOf(vs, variable.Shape().Dimensions...))
 		v[rel] = vs
 	}
@@ -141,7 +92,7 @@ func checkLayer(t *testing.T, be compute.Backend, seed uint64, c layerCase) {
 		}
 	}
 	outs := exec.MustExec(tensorOf(x, c.dims...), tensorOf(r, c.dims...))
-	assertClose(t, "output", toF64(outs[0]), c.ref(x, v), c.tol)
+	testutil.AssertClose(t, "output", testutil.Float64s(outs[0]), c.ref(x, v), c.tol)
 
 	f := func() float64 {
 		o := c.ref(x, v)
@@ -151,24 +102,11 @@ func checkLayer(t *testing.T, be compute.Backend, seed uint64, c layerCase) {
 		}
 		return s
 	}
-	numGrad := func(p []float64) []float64 {
-		g := make([]float64, len(p))
-		const h = 1e-5
-		for i := range p {
-			old := p[i]
-			p[i] = old + h
-			up := f()
-			p[i] = old - h
-			down := f()
-			p[i] = old
-			g[i] = (up - down) / (2 * h)
-		}
-		return g
-	}
-	assertClose(t, "d/dx", toF64(outs[1]), numGrad(x), 10*c.tol)
+	numGrad := func(p []float64) []float64 { return testutil.NumGrad(f, p) }
+	testutil.AssertClose(t, "d/dx", testutil.Float64s(outs[1]), numGrad(x), 10*c.tol)
 	for i, p := range paths {
 		rel := strings.TrimPrefix(p, "/l/")
-		assertClose(t, "d/d"+rel, toF64(outs[2+i]), numGrad(v[rel]), 10*c.tol)
+		testutil.AssertClose(t, "d/d"+rel, testutil.Float64s(outs[2+i]), numGrad(v[rel]), 10*c.tol)
 	}
 }
 

@@ -3,6 +3,7 @@ package blocks
 import (
 	"math"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -70,9 +71,7 @@ func SwiGLUWithInter(scope *model.Scope, x *Node, inter int) *Node {
 	}
 	d := x.Shape().Dim(-1)
 	scope = scope.WithInitializer(LeCunNormal(scope))
-	g := x.Graph()
-	wGU := scope.VariableWithShape("gate_up", shapes.Make(x.DType(), d, 2*inter)).NodeValue(g)
-	wDown := scope.VariableWithShape("down", shapes.Make(x.DType(), inter, d)).NodeValue(g)
+	wGU, wDown := Weight(scope, "gate_up", x, d, 2*inter), Weight(scope, "down", x, inter, d)
 	gu := dense(x, wGU)
 	gate := graph.SliceAxis(gu, -1, graph.AxisRange(0, inter))
 	up := graph.SliceAxis(gu, -1, graph.AxisRange(inter, 2*inter))
@@ -80,6 +79,36 @@ func SwiGLUWithInter(scope *model.Scope, x *Node, inter int) *Node {
 }
 
 func silu(x *Node) *Node { return graph.Mul(x, graph.Sigmoid(x)) }
+
+// MasterDType is the dtype weights are stored in for inputs of dtype: the
+// input's for float32 and float64, float32 for lower precisions (mixed
+// precision: float32 master weights, cast to bfloat16 or float16 where
+// used, so the optimizer and the EMA update float32 values).
+func MasterDType(dtype dtypes.DType) dtypes.DType {
+	if dtype == dtypes.Float64 {
+		return dtypes.Float64
+	}
+	return dtypes.Float32
+}
+
+// Weight returns the variable name of the given dimensions in scope
+// (created with scope's initializer), stored in MasterDType(x.DType()),
+// as a node of x's dtype.
+func Weight(scope *model.Scope, name string, x *Node, dims ...int) *Node {
+	w := scope.VariableWithShape(name, shapes.Make(MasterDType(x.DType()), dims...)).NodeValue(x.Graph())
+	return graph.ConvertDType(w, x.DType())
+}
+
+// CastedLinear is HRM's CastedLinear without bias: x [..., in] @ w [in,
+// out], with w = scope/name a [Weight] (truncated LeCun normal
+// initialization), returning [..., out] in x's dtype.
+func CastedLinear(scope *model.Scope, name string, x *Node, out int) *Node {
+	in := x.Shape().Dim(-1)
+	w := Weight(scope.WithInitializer(LeCunNormal(scope)), name, x, in, out)
+	dims := x.Shape().Dimensions
+	y := graph.MatMul(graph.Reshape(x, -1, in), w)
+	return graph.Reshape(y, append(append([]int{}, dims[:len(dims)-1]...), out)...)
+}
 
 // dense multiplies the last axis of x [..., in] by w [in, out].
 func dense(x, w *Node) *Node {
@@ -141,7 +170,9 @@ func Rotary(x *Node, theta float64) *Node {
 // returning [batch, seq, D]. It is written with einsums and an explicit
 // softmax (scale 1/sqrt(HeadDim)), so its gradient works on every backend;
 // for inputs below float32 precision, scores, softmax and the weighted sum
-// are computed in float32.
+// are computed in float32, except on backends with a fused attention and
+// a fused backward (XLA on CUDA: cuDNN flash attention for bfloat16 and
+// float16), which never materialize the [batch, heads, seq, seq] scores.
 // Variables, in scope (truncated LeCun normal initialization):
 //
 //	qkv [D, 3·Heads·HeadDim]   (columns: the Heads query heads, then the keys, then the values)
@@ -152,9 +183,7 @@ func Attention(scope *model.Scope, x *Node, cfg Config) *Node {
 	b, s, d := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	nh, hd := cfg.Heads, cfg.HeadDim
 	scope = scope.WithInitializer(LeCunNormal(scope))
-	g := x.Graph()
-	wQKV := scope.VariableWithShape("qkv", shapes.Make(x.DType(), d, 3*nh*hd)).NodeValue(g)
-	wO := scope.VariableWithShape("o", shapes.Make(x.DType(), nh*hd, d)).NodeValue(g)
+	wQKV, wO := Weight(scope, "qkv", x, d, 3*nh*hd), Weight(scope, "o", x, nh*hd, d)
 	qkv := graph.Reshape(dense(x, wQKV), b, s, 3*nh, hd)
 	q := graph.SliceAxis(qkv, 2, graph.AxisRange(0, nh))
 	k := graph.SliceAxis(qkv, 2, graph.AxisRange(nh, 2*nh))
@@ -162,15 +191,46 @@ func Attention(scope *model.Scope, x *Node, cfg Config) *Node {
 	if !cfg.NoRope {
 		q, k = Rotary(q, cfg.RopeTheta), Rotary(k, cfg.RopeTheta)
 	}
-	dtype := x.DType()
-	if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
-		// Scores, softmax and weighted sum in float32, as flash attention does.
-		q, k, v = graph.ConvertDType(q, dtypes.Float32), graph.ConvertDType(k, dtypes.Float32), graph.ConvertDType(v, dtypes.Float32)
+	return dense(graph.Reshape(attend(q, k, v), b, s, nh*hd), wO)
+}
+
+// attend is softmax(q·kᵀ/sqrt(headDim))·v for q, k, v [batch, seq, heads,
+// headDim] (BSHD), returning the same shape and dtype: the backend's fused
+// attention when it has one with a fused backward and the dtype is half
+// precision, else explicit einsums and softmax, in float32 below float32.
+func attend(q, k, v *Node) *Node {
+	dtype, hd := q.DType(), q.Shape().Dim(-1)
+	explicit := func() *Node {
+		q, k, v := q, k, v
+		if dtype != dtypes.Float32 && dtype != dtypes.Float64 {
+			// Scores, softmax and weighted sum in float32, as flash attention does.
+			q, k, v = graph.ConvertDType(q, dtypes.Float32), graph.ConvertDType(k, dtypes.Float32), graph.ConvertDType(v, dtypes.Float32)
+		}
+		scores := graph.MulScalar(graph.Einsum("bqhd,bkhd->bhqk", q, k), 1/math.Sqrt(float64(hd)))
+		return graph.ConvertDType(graph.Einsum("bhqk,bkhd->bqhd", graph.Softmax(scores, -1), v), dtype)
 	}
-	scores := graph.MulScalar(graph.Einsum("bqhd,bkhd->bhqk", q, k), 1/math.Sqrt(float64(hd)))
-	probs := graph.Softmax(scores, -1)
-	out := graph.ConvertDType(graph.Einsum("bhqk,bkhd->bqhd", probs, v), dtype)
-	return dense(graph.Reshape(out, b, s, nh*hd), wO)
+	if !dtype.IsHalfPrecision() || !fusedAttention(q.Graph().Backend()) {
+		return explicit()
+	}
+	out, _ := graph.InternalFusedOpCaller(func() *Node { return fusedSDPA(q, k, v) }, explicit, false)
+	return out
+}
+
+// fusedSDPA is the backend's fused attention on q, k, v [batch, seq,
+// heads, headDim] (BSHD), scale 1/sqrt(headDim); it panics with a wrapped
+// compute.ErrNotImplemented where the backend cannot (graph.InternalFusedOpCaller
+// falls back then).
+func fusedSDPA(q, k, v *Node) *Node {
+	o, _ := graph.BackendFusedScaledDotProductAttention(q, k, v, compute.AttentionAxesLayoutBSHD,
+		&compute.ScaledDotProductAttentionConfig{Scale: 1 / math.Sqrt(float64(q.Shape().Dim(-1)))})
+	return o
+}
+
+// fusedAttention tells whether attend uses b's fused attention (for half
+// precision): when b has a fused backward too, so that training never
+// materializes the scores.
+func fusedAttention(b compute.Backend) bool {
+	return b.Capabilities().Operations[compute.OpTypeFusedScaledDotProductAttentionVJP]
 }
 
 // TokenMixer is TRM's MLP token mixer on x [batch, seq, D]: a [SwiGLU] of

@@ -147,8 +147,8 @@ func TestRMSNormLowPrecision(t *testing.T) {
 	if out.DType() != dtypes.Float16 {
 		t.Fatalf("dtype %s, want float16", out.DType())
 	}
-	got := toF64(graph.MustExecOnce(be, func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }, out))
-	assertClose(t, "float16 RMSNorm", got, refRMSNorm(x, 4, 1e-5), 2e-3)
+	got := testutil.Float64s(graph.MustExecOnce(be, func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }, out))
+	testutil.AssertClose(t, "float16 RMSNorm", got, refRMSNorm(x, 4, 1e-5), 2e-3)
 }
 
 // TestRoPERelativePositions: with RoPE, attention scores q_i·k_j depend only
@@ -162,7 +162,7 @@ func TestRoPERelativePositions(t *testing.T) {
 		ks := graph.BroadcastToDims(graph.Reshape(k, 1, 1, 1, d), 1, s, 1, d)
 		return graph.Einsum("bqhd,bkhd->bqk", Rotary(qs, 10), Rotary(ks, 10))
 	}, tensors.FromValue([]float32{1, 0.5, -1, 2, 0.3, -0.7, 1.5, 0.2}), tensors.FromValue([]float32{0.4, -1, 1, 0.5, 2, 0.1, -0.3, 1}))
-	sc := toF64(out)
+	sc := testutil.Float64s(out)
 	for i := range s {
 		for j := range s {
 			if i > 0 && j > 0 {
@@ -194,8 +194,8 @@ func TestAttentionPermutationEquivariance(t *testing.T) {
 		for i, p := range perm {
 			copy(px[i*d:(i+1)*d], x[p*d:(p+1)*d])
 		}
-		y := toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
-		py := toF64(exec.MustExec(tensorOf(px, b, s, d))[0])
+		y := testutil.Float64s(exec.MustExec(tensorOf(x, b, s, d))[0])
+		py := testutil.Float64s(exec.MustExec(tensorOf(px, b, s, d))[0])
 		want := make([]float64, len(y))
 		for i, p := range perm {
 			copy(want[i*d:(i+1)*d], y[p*d:(p+1)*d])
@@ -223,34 +223,55 @@ func randTensorVals(seed uint64, n int) []float64 {
 	return v
 }
 
-// TestLowPrecisionBlock: a Block on bfloat16 inputs and weights stays close
-// to the float32 Block with the same (rounded) weights.
+// TestLowPrecisionBlock: a Block on bfloat16 inputs keeps float32 (master)
+// weights, cast to bfloat16 where used, and stays close to the float32
+// Block with the same weights, for both mixers.
 func TestLowPrecisionBlock(t *testing.T) {
 	be := testutil.Backend(t)
 	const b, s, d = 1, 4, 8
-	cfg := Config{Hidden: d, Heads: 2, Expansion: 2}
 	x := randTensorVals(5, b*s*d)
-	run := func(dtype dtypes.DType, src *model.Store) (*model.Store, []float64) {
+	for _, mixer := range []Mixer{MixAttention, MixMLP} {
+		cfg := Config{Hidden: d, Heads: 2, Expansion: 2, Mixer: mixer}
 		store := model.NewStore()
-		exec := model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			return graph.ConvertDType(Block(scope.In("block"), graph.ConvertDType(x, dtype), cfg), dtypes.Float32)
-		})
-		exec.MustExec(tensorOf(x, b, s, d))
-		if src != nil {
-			for v := range src.IterVariables() {
-				conv := graph.MustExecOnce(be, func(w *graph.Node) *graph.Node { return graph.ConvertDType(w, dtypes.Float32) }, v.MustValue())
-				store.GetVariable(v.Path()).MustSetValue(conv)
-			}
-			exec = model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-				return Block(scope.In("block"), x, cfg)
+		run := func(dtype dtypes.DType) []float64 {
+			exec := model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				scope.SetTraining(x.Graph(), true) // Variables as parameters: both runs read the same weights.
+				return graph.ConvertDType(Block(scope.In("block"), graph.ConvertDType(x, dtype), cfg), dtypes.Float32)
 			})
+			return testutil.Float64s(exec.MustExec(tensorOf(x, b, s, d))[0])
 		}
-		return store, toF64(exec.MustExec(tensorOf(x, b, s, d))[0])
+		low := run(dtypes.BFloat16)
+		if dt := store.GetVariable("/block/mlp/gate_up").DType(); dt != dtypes.Float32 {
+			t.Fatalf("%s: weights dtype %s, want float32 master weights", mixer, dt)
+		}
+		testutil.AssertClose(t, string(mixer)+": bfloat16 block vs float32", low, run(dtypes.Float32), 5e-2)
 	}
-	low, lowOut := run(dtypes.BFloat16, nil)
-	if dt := low.GetVariable("/block/mix/qkv").DType(); dt != dtypes.BFloat16 {
-		t.Fatalf("weights dtype %s, want bfloat16", dt)
+}
+
+// TestFusedAttentionPath: the fused attention call of attend (taken on
+// XLA/CUDA for bfloat16: layout BSHD, scale 1/sqrt(headDim)) gives the
+// explicit branch's output, checked in float32 with the Go backend's fused
+// attention (it has no bfloat16 kernel) on q, k, v [batch, seq, heads,
+// headDim].
+func TestFusedAttentionPath(t *testing.T) {
+	be := testutil.Backend(t)
+	const b, s, h, d = 2, 5, 2, 8
+	q, k, v := randTensorVals(1, b*s*h*d), randTensorVals(2, b*s*h*d), randTensorVals(3, b*s*h*d)
+	fusedRan := false
+	run := func(fused bool) []float64 {
+		out := graph.MustExecOnce(be, func(q, k, v *graph.Node) *graph.Node {
+			if !fused {
+				return attend(q, k, v) // float32: the explicit branch
+			}
+			out, ok := graph.InternalFusedOpCaller(func() *graph.Node { return fusedSDPA(q, k, v) }, func() *graph.Node { return q }, false)
+			fusedRan = ok
+			return out
+		}, tensorOf(q, b, s, h, d), tensorOf(k, b, s, h, d), tensorOf(v, b, s, h, d))
+		return testutil.Float64s(out)
 	}
-	_, ref := run(dtypes.Float32, low)
-	assertClose(t, "bfloat16 block vs float32", lowOut, ref, 5e-2)
+	fused := run(true)
+	if !fusedRan {
+		t.Skipf("backend %s has no fused attention for float32 BSHD", be.Name())
+	}
+	testutil.AssertClose(t, "fused vs explicit attention", fused, run(false), 1e-5)
 }

@@ -38,12 +38,12 @@ func refStablemaxCE(logits []float64, labels []int32, mask []bool, v int) []floa
 func TestStablemax(t *testing.T) {
 	be := testutil.Backend(t)
 	x := []float64{-1e4, -3, -1, -0.5, 0, 0.5, 1, 3, 1e4}
-	got := toF64(graph.MustExecOnce(be, Stablemax, tensorOf(x, len(x))))
+	got := testutil.Float64s(graph.MustExecOnce(be, Stablemax, tensorOf(x, len(x))))
 	want := make([]float64, len(x))
 	for i, a := range x {
 		want[i] = refStablemax(a)
 	}
-	assertClose(t, "Stablemax", got, want, 1e-6)
+	testutil.AssertClose(t, "Stablemax", got, want, 1e-6)
 }
 
 // TestStablemaxCrossEntropy compares values (random and ±1e4 logits) and
@@ -63,7 +63,7 @@ func TestStablemaxCrossEntropy(t *testing.T) {
 		{"logits ±1e4", 1e4, 1e-6},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			logits := randSlice(rng, b*l*v, c.scale)
+			logits := testutil.Normal(rng, b*l*v, c.scale)
 			if c.scale > 100 {
 				for i := range logits {
 					logits[i] = math.Copysign(1e4, logits[i]) * (1 + float64(i%3)*0.1)
@@ -76,9 +76,9 @@ func TestStablemaxCrossEntropy(t *testing.T) {
 			if outs[0].DType() != dtypes.Float32 {
 				t.Errorf("loss dtype %s, want float32", outs[0].DType())
 			}
-			got := toF64(outs[0])
+			got := testutil.Float64s(outs[0])
 			want := refStablemaxCE(logits, labels, mask, v)
-			assertClose(t, "loss", got, want, c.tol)
+			testutil.AssertClose(t, "loss", got, want, c.tol)
 			if got[4] != 0 {
 				t.Errorf("masked loss %g, want 0", got[4])
 			}
@@ -96,7 +96,7 @@ func TestStablemaxCrossEntropy(t *testing.T) {
 					num[i] += (up[j] - down[j]) / (2 * h)
 				}
 			}
-			assertClose(t, "d loss/d logits", toF64(outs[1]), num, 1e-4)
+			testutil.AssertClose(t, "d loss/d logits", testutil.Float64s(outs[1]), num, 1e-4)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"fmt"
 	"maps"
 	"path"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/pkg/errors"
 )
 
 // VariableOptimizer is a GoMLX optimizer (optimizer.Interface, usable with
@@ -52,6 +52,11 @@ func updateGraph(o VariableOptimizer, scope *model.Scope, loss *Node) {
 	}
 	grads := scope.BuildTrainableVariablesGradientsGraph(loss)
 	updateWithGradients(o, scope, grads)
+}
+
+// clearState deletes the state of o (its StateScope).
+func clearState(o VariableOptimizer, scope *model.Scope) error {
+	return scope.Store().DeleteVariablesInScope(o.StateScope())
 }
 
 func updateWithGradients(o VariableOptimizer, scope *model.Scope, grads []*Node) {
@@ -107,9 +112,9 @@ func computeDType(v *model.Variable) dtypes.DType {
 // with defaults a = 1.27, b = 1 and decays by p·(1 − lr/lr_init·wd)
 // instead. Defaults here are the package HRM uses: A = B = 1.
 //
-// Zero fields take the defaults: LR 1e-4, Beta1 0.9, Beta2 0.95 (HRM's
-// and TRM's), A 1, B 1, WeightDecay 0 (HRM: 1.0 on Sudoku/Maze, 0.1 on
-// ARC), Warmup 0 steps (HRM: 2000; lr_t = LR·min(1, t/Warmup)), Name
+// Zero fields take the defaults: LR [DefaultLR], Beta1 [DefaultBeta1],
+// Beta2 [DefaultBeta2] (HRM's and TRM's), A [DefaultA], B [DefaultB],
+// WeightDecay 0 (HRM: 1.0 on Sudoku/Maze, 0.1 on ARC), Warmup 0 steps (HRM: 2000; lr_t = LR·min(1, t/Warmup)), Name
 // "AdamATan2". State, under /<Name>: step (int64), learning_rate
 // (float64, initialized with LR; set it to schedule the rate), and
 // <variable path>_1st_moment / _2nd_moment (float32, or float64 for
@@ -125,24 +130,12 @@ var _ VariableOptimizer = (*AdamATan2)(nil)
 
 func (o *AdamATan2) withDefaults() AdamATan2 {
 	c := *o
-	if c.LR == 0 {
-		c.LR = 1e-4
-	}
-	if c.Beta1 == 0 {
-		c.Beta1 = 0.9
-	}
-	if c.Beta2 == 0 {
-		c.Beta2 = 0.95
-	}
-	if c.A == 0 {
-		c.A = 1
-	}
-	if c.B == 0 {
-		c.B = 1
-	}
-	if c.Name == "" {
-		c.Name = "AdamATan2"
-	}
+	orDefault(&c.LR, DefaultLR)
+	orDefault(&c.Beta1, DefaultBeta1)
+	orDefault(&c.Beta2, DefaultBeta2)
+	orDefault(&c.A, DefaultA)
+	orDefault(&c.B, DefaultB)
+	orDefault(&c.Name, "AdamATan2")
 	if c.LR < 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || c.WeightDecay < 0 || c.Warmup < 0 ||
 		strings.Contains(c.Name, "/") {
 		panicf("invalid AdamATan2 %+v", c)
@@ -166,9 +159,7 @@ func (o *AdamATan2) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, 
 }
 
 // Clear implements optimizer.Interface: it deletes the optimizer's state.
-func (o *AdamATan2) Clear(scope *model.Scope) error {
-	return scope.Store().DeleteVariablesInScope(o.StateScope())
-}
+func (o *AdamATan2) Clear(scope *model.Scope) error { return clearState(o, scope) }
 
 // UpdateVariables implements [VariableOptimizer].
 func (o *AdamATan2) UpdateVariables(scope *model.Scope, vars []*model.Variable, grads []*Node) {
@@ -226,8 +217,8 @@ func momentVars(scope *model.Scope, state string, v *model.Variable, dtype dtype
 // (which the reference would still decay). Rank < 2 variables are always
 // updated densely.
 //
-// Zero fields take the defaults: LR 1e-2 (HRM's puzzle_emb_lr; TRM uses
-// 1e-4 on Sudoku), WeightDecay 0 (HRM 0.1, TRM 1.0), Warmup 0, Name
+// Zero fields take the defaults: LR [DefaultSignLR] (HRM's puzzle_emb_lr;
+// TRM uses 1e-4 on Sudoku), WeightDecay 0 (HRM 0.1, TRM 1.0), Warmup 0, Name
 // "SignSGD". State, under /<Name>: step and learning_rate, as
 // [AdamATan2]'s.
 type SignSGD struct {
@@ -241,12 +232,8 @@ var _ VariableOptimizer = (*SignSGD)(nil)
 
 func (o *SignSGD) withDefaults() SignSGD {
 	c := *o
-	if c.LR == 0 {
-		c.LR = 1e-2
-	}
-	if c.Name == "" {
-		c.Name = "SignSGD"
-	}
+	orDefault(&c.LR, DefaultSignLR)
+	orDefault(&c.Name, "SignSGD")
 	if c.LR < 0 || c.WeightDecay < 0 || c.Warmup < 0 || strings.Contains(c.Name, "/") {
 		panicf("invalid SignSGD %+v", c)
 	}
@@ -267,16 +254,14 @@ func (o *SignSGD) UpdateGraphWithGradients(scope *model.Scope, grads []*Node, _ 
 }
 
 // Clear implements optimizer.Interface.
-func (o *SignSGD) Clear(scope *model.Scope) error {
-	return scope.Store().DeleteVariablesInScope(o.StateScope())
-}
+func (o *SignSGD) Clear(scope *model.Scope) error { return clearState(o, scope) }
 
 // UpdateVariables implements [VariableOptimizer].
 func (o *SignSGD) UpdateVariables(scope *model.Scope, vars []*model.Variable, grads []*Node) {
+	c := o.withDefaults()
 	if len(vars) == 0 {
 		return
 	}
-	c := o.withDefaults()
 	g := grads[0].Graph()
 	_, lr := stepAndLR(scope, g, "/"+c.Name, c.LR, c.Warmup)
 	decay := graph.Sub(graph.ScalarOne(g, dtypes.Float64), graph.MulScalar(lr, c.WeightDecay))
@@ -395,7 +380,7 @@ func (r *RoutedOptimizer) Clear(scope *model.Scope) error {
 	}
 	for _, o := range all {
 		if err := o.Clear(scope); err != nil {
-			return fmt.Errorf("blocks: clearing %s: %w", o.StateScope(), err)
+			return errors.WithMessagef(err, "blocks: clearing %s", o.StateScope())
 		}
 	}
 	return nil

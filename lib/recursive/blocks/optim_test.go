@@ -99,10 +99,10 @@ func TestOptimizersClosedForm(t *testing.T) {
 			store := model.NewStore()
 			exec := model.MustNewExec(be, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 				scope.SetTraining(g, true)
-				w := scope.VariableWithValue("w", toF32(w0)).NodeValue(g)
+				w := scope.VariableWithValue("w", testutil.Float32s(w0)).NodeValue(g)
 				tab := scope.In("puzzle_emb").VariableWithValue("table", tensorOf(tab0, 4, 2)).NodeValue(g)
 				mask := graph.Const(g, [][]float32{{1}, {0}, {1}, {0}})
-				loss := graph.Add(graph.ReduceAllSum(graph.Mul(w, graph.Const(g, toF32(a)))), graph.MulScalar(graph.ReduceAllSum(graph.Square(w)), 0.5))
+				loss := graph.Add(graph.ReduceAllSum(graph.Mul(w, graph.Const(g, testutil.Float32s(a)))), graph.MulScalar(graph.ReduceAllSum(graph.Square(w)), 0.5))
 				rows := graph.Add(graph.Mul(tab, graph.Const(g, tensorOf(bt, 4, 1))), graph.MulScalar(graph.Square(tab), 0.5))
 				loss = graph.Add(loss, graph.ReduceAllSum(graph.Mul(rows, mask)))
 				opt.UpdateGraph(scope, g, loss)
@@ -131,9 +131,9 @@ func TestOptimizersClosedForm(t *testing.T) {
 				} else {
 					refT.step(step, tab, gt)
 				}
-				assertClose(t, "w", toF64(store.GetVariable("/w").MustValue()), w, 2e-6)
-				gotT := toF64(store.GetVariable("/puzzle_emb/table").MustValue())
-				assertClose(t, "table", gotT, tab, 2e-6)
+				testutil.AssertClose(t, "w", testutil.Float64s(store.GetVariable("/w").MustValue()), w, 2e-6)
+				gotT := testutil.Float64s(store.GetVariable("/puzzle_emb/table").MustValue())
+				testutil.AssertClose(t, "table", gotT, tab, 2e-6)
 				if c.sign != nil && !c.sign.Dense {
 					for r, used := range rowUsed {
 						if !used && (gotT[2*r] != tab0[2*r] || gotT[2*r+1] != tab0[2*r+1]) {
@@ -185,8 +185,8 @@ func TestRoutedRoute(t *testing.T) {
 		}
 	}
 	defer func() {
-		if msg, ok := recover().(string); !ok || !strings.HasPrefix(msg, "blocks: ") {
-			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: panic", msg)
+		if err, ok := recover().(error); !ok || !strings.HasPrefix(err.Error(), "blocks: ") {
+			t.Errorf("two SignSGD with the same Name: recovered %v, want a blocks: error", err)
 		}
 	}()
 	Routed(def, map[string]VariableOptimizer{"a": &SignSGD{}, "b": &SignSGD{}})
@@ -214,10 +214,10 @@ func TestLearningRateVariable(t *testing.T) {
 	}
 	lrVar.MustSetValue(tensors.FromScalar(0.0))
 	exec.MustExec()
-	assertClose(t, "w with lr 0", toF64(store.GetVariable("/w").MustValue()), []float64{1, -2}, 0)
+	testutil.AssertClose(t, "w with lr 0", testutil.Float64s(store.GetVariable("/w").MustValue()), []float64{1, -2}, 0)
 	lrVar.MustSetValue(tensors.FromScalar(0.2))
 	exec.MustExec()
 	// Second AdamATan2 step, constant gradient g: m̂ = g, v̂ = g², so the update is 0.2·atan2(g, |g|).
 	want := []float64{1*(1-0.2*0.5) - 0.2*math.Pi/4, -2*(1-0.2*0.5) + 0.2*math.Pi/4}
-	assertClose(t, "w with lr 0.2", toF64(store.GetVariable("/w").MustValue()), want, 1e-6)
+	testutil.AssertClose(t, "w with lr 0.2", testutil.Float64s(store.GetVariable("/w").MustValue()), want, 1e-6)
 }

@@ -54,8 +54,8 @@ func checkPair(p *Pair, verify bool) error {
 	return nil
 }
 
-// ReadCSV reads mazes in the CSV of HRM's source data (and of the derived
-// files in ../shared/data): a header with a "question" (or "inputs") column
+// ReadCSV reads mazes in the CSV of HRM's source data (and of CSV files
+// derived from its .npy arrays): a header with a "question" (or "inputs") column
 // and optionally "answer" (or "labels"), each a string of N*N "# SGo"
 // characters. verify checks each answer is a shortest path.
 func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {

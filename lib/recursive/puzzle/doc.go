@@ -9,7 +9,6 @@
 // [Stream] does the rest; the same (Source, Config) always yields the same
 // batches, whatever the number of workers.
 //
-// The package also finds the shared data directory ([DataDir]) and splits
-// puzzles into train and test by symmetry class ([SplitGroups]), so no test
+// The package also splits puzzles into train and test by symmetry class ([SplitGroups]), so no test
 // puzzle is an augmentation of a training puzzle.
 package puzzle

@@ -3,8 +3,6 @@ package puzzle
 import (
 	"errors"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -168,25 +166,6 @@ func TestSplitGroups(t *testing.T) {
 	tr2, te2 := SplitGroups(keys, 0.3, 1)
 	if !reflect.DeepEqual(tr2, train) || !reflect.DeepEqual(te2, test) {
 		t.Error("split not reproducible")
-	}
-}
-
-func TestDataDir(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("LABNOTES_DATA", tmp)
-	if d, ok := DataDir(); d != tmp || !ok {
-		t.Errorf("DataDir() = %s, %v", d, ok)
-	}
-	t.Setenv("LABNOTES_DATA", filepath.Join(tmp, "missing"))
-	if _, ok := DataDir(); ok {
-		t.Error("missing LABNOTES_DATA reported ok")
-	}
-	t.Setenv("LABNOTES_DATA", "")
-	root := filepath.Join(tmp, "main")
-	os.MkdirAll(filepath.Join(tmp, "shared", "data"), 0o755)
-	t.Setenv("LABNOTES_ROOT", root)
-	if d, ok := DataDir(); !ok || d != filepath.Join(tmp, "shared", "data") {
-		t.Errorf("DataDir() via LABNOTES_ROOT = %s, %v", d, ok)
 	}
 }
 

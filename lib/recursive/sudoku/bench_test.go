@@ -1,10 +1,9 @@
 package sudoku
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
 func BenchmarkGenerate25(b *testing.B) {
@@ -29,12 +28,12 @@ func BenchmarkCanonical(b *testing.B) {
 	}
 }
 
-// BenchmarkMagictour solves tdoku's magictour_top1465 (when ../shared/data
-// is present) and reports puzzles per second.
+// BenchmarkMagictour solves tdoku's magictour_top1465 (when $LABNOTES_DATA
+// holds it) and reports puzzles per second.
 func BenchmarkMagictour(b *testing.B) {
-	dir, ok := puzzle.DataDir()
-	if !ok {
-		b.Skip("shared data not found")
+	dir := os.Getenv("LABNOTES_DATA") // lib/datasets' root
+	if dir == "" {
+		b.Skip("$LABNOTES_DATA not set")
 	}
 	recs, err := ReadFile(filepath.Join(dir, "sudoku", "tdoku", "puzzles3_magictour_top1465"), ReadOptions{})
 	if err != nil {

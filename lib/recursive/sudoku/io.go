@@ -72,8 +72,8 @@ func (o ReadOptions) check(rec *Record) error {
 // ReadCSV reads HRM's CSV format: a header naming the columns, then one
 // puzzle per row. The question column is "q" or "question" (a grid string,
 // '.' or '0' for blanks); the optional columns are "a"/"answer", "source"
-// and "rating". Both HRM's raw files (source,q,a,rating) and the derived
-// files in ../shared/data (question,answer) are read. name is used in
+// and "rating". Both HRM's raw files (source,q,a,rating) and the solved
+// tdoku sets of lib/datasets (question,answer) are read. name is used in
 // errors, which name the line and the problem.
 func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 	var qi, ai, si, ri int

@@ -1,4 +1,4 @@
-package lra
+package datasets
 
 import (
 	"bufio"
@@ -82,7 +82,7 @@ func unexpectedEOF(err error) error {
 func ReadIDXFile(path string) (*IDX, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "lra")
+		return nil, errors.Wrap(err, "datasets")
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
@@ -90,14 +90,14 @@ func ReadIDXFile(path string) (*IDX, error) {
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, errors.Wrapf(err, "lra: %s: corrupt gzip header", path)
+			return nil, errors.Wrapf(err, "datasets: %s: corrupt gzip header", path)
 		}
 		defer zr.Close()
 		r = zr
 	}
 	idx, err := ParseIDX(r)
 	if err != nil {
-		return nil, errors.Wrapf(err, "lra: %s", path)
+		return nil, errors.Wrapf(err, "datasets: %s", path)
 	}
 	return idx, nil
 }

@@ -8,28 +8,6 @@ import (
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
-func TestSudokuSplit(t *testing.T) {
-	train, test, err := SudokuSplit(sudoku.Shape4, 60, 0.25, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len()+test.Len() != 60 || test.Len() == 0 || train.Len() == 0 {
-		t.Fatalf("split %d + %d, want 60 in all, both non-empty", train.Len(), test.Len())
-	}
-	seen := map[string]bool{}
-	for _, p := range train.Puzzles {
-		seen[sudoku.CanonicalKey(p)] = true
-	}
-	for i, p := range test.Puzzles {
-		if seen[sudoku.CanonicalKey(p)] {
-			t.Errorf("test puzzle %d is a symmetry of a training puzzle", i)
-		}
-		if !test.Solutions[i].IsSolutionOf(&p) {
-			t.Errorf("test puzzle %d: wrong solution", i)
-		}
-	}
-}
-
 // TestPredictMatchesEvaluate checks that Predict's per-step answers agree
 // with Evaluate's per-step exact accuracy on the same puzzles, and that
 // Exact is the comparison of the answer with the labels.
@@ -40,11 +18,7 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 	}
 	cfg := Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
 		Expansion: 2, Mixer: MixMLP, T: 2, SmallN: 2, NSup: 3, Batch: 8, PerPuzzle: 4, LearningRate: 3e-3, EMA: 0.9, Seed: 2}
-	tr, err := NewTrainer(testutil.Backend(t), cfg, train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := newTrainer(t, testutil.Backend(t), cfg, train)
 	if err := tr.Train(60); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +76,30 @@ func TestPredictMatchesEvaluate(t *testing.T) {
 	}
 }
 
+func TestTrainEvaluating(t *testing.T) {
+	train, test, err := SudokuSplit(sudoku.Shape4, 40, 0.25, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
+		Expansion: 2, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 2, Batch: 8, LearningRate: 3e-3}
+	tr := newTrainer(t, testutil.Backend(t), cfg, train)
+	var seen []int
+	points, err := tr.TrainEvaluating(7, 3, test, 3, func(p EvalPoint) { seen = append(seen, p.Step) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{3, 6, 7}
+	if len(points) != 3 || len(seen) != 3 || tr.Steps() != 7 {
+		t.Fatalf("%d points, %d callbacks, %d steps; want 3, 3, 7", len(points), len(seen), tr.Steps())
+	}
+	for i, p := range points {
+		if p.Step != want[i] || seen[i] != want[i] || p.Steps != 3 || p.Puzzles != test.Len() {
+			t.Errorf("point %d: step %d (callback %d), %d eval steps, %d puzzles", i, p.Step, seen[i], p.Steps, p.Puzzles)
+		}
+	}
+}
+
 func TestCompareAndSummarize(t *testing.T) {
 	train, test, err := SudokuSplit(sudoku.Shape4, 40, 0.25, 5)
 	if err != nil {
@@ -155,34 +153,6 @@ func TestCompareAndSummarize(t *testing.T) {
 	}
 	if _, err := Compare(testutil.Backend(t), nil, CompareOptions{}); err == nil {
 		t.Error("Compare without options: want an error")
-	}
-}
-
-func TestTrainEvaluating(t *testing.T) {
-	train, test, err := SudokuSplit(sudoku.Shape4, 40, 0.25, 6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Kind: TRM, SeqLen: 16, Vocab: sudoku.Vocab(sudoku.Shape4), Hidden: 16, Heads: 2, Layers: 1,
-		Expansion: 2, Mixer: MixMLP, T: 1, SmallN: 1, NSup: 2, Batch: 8, LearningRate: 3e-3}
-	tr, err := NewTrainer(testutil.Backend(t), cfg, train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	var seen []int
-	points, err := tr.TrainEvaluating(7, 3, test, 3, func(p EvalPoint) { seen = append(seen, p.Step) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []int{3, 6, 7}
-	if len(points) != 3 || len(seen) != 3 || tr.Steps() != 7 {
-		t.Fatalf("%d points, %d callbacks, %d steps; want 3, 3, 7", len(points), len(seen), tr.Steps())
-	}
-	for i, p := range points {
-		if p.Step != want[i] || seen[i] != want[i] || p.Steps != 3 || p.Puzzles != test.Len() {
-			t.Errorf("point %d: step %d (callback %d), %d eval steps, %d puzzles", i, p.Step, seen[i], p.Steps, p.Puzzles)
-		}
 	}
 }
 
