@@ -100,3 +100,21 @@ func TestSetupRejectsUnknownOption(t *testing.T) {
 		t.Fatalf("setup.sh --bogus: want exit status 2, got %v", err)
 	}
 }
+
+// TestPortsOnLoopback: every documented `docker run` publishes Jupyter on 127.0.0.1 only
+// (`-p 8888:8888` would expose it, and so a shell, on every interface).
+func TestPortsOnLoopback(t *testing.T) {
+	bare := regexp.MustCompile(`(docker|podman) run[^\n]*-p \d+:8888`)
+	for _, f := range []string{"Dockerfile", "Dockerfile.cuda", "README.md", "../README.md", "../scripts/docker-test.sh"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := bare.Find(data); m != nil {
+			t.Errorf("%s publishes %q: use -p 127.0.0.1:8888:8888", f, m)
+		}
+		if f != "../scripts/docker-test.sh" && !strings.Contains(string(data), "-p 127.0.0.1:8888:8888") {
+			t.Errorf("%s does not show -p 127.0.0.1:8888:8888", f)
+		}
+	}
+}

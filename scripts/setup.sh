@@ -5,7 +5,8 @@
 #
 #   scripts/setup.sh [--test] [--no-apt]
 #
-#   --test           also install what the tests need (jupyter_kernel_test, Chromium, Selenium)
+#   --test           also install what the tests need (jupyter_kernel_test, Chromium, Selenium,
+#                    podman, runc and debootstrap for the Docker stage)
 #   --no-apt         never call apt-get; fail naming the missing Debian packages instead
 #   --packages-only  only the Debian packages (the root step of the Dockerfiles)
 set -euo pipefail
@@ -14,7 +15,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GO_TOOLCHAIN=go1.27.4
 RUNTIME_PKGS=(jupyter-notebook jupyter-nbconvert jupyter-client dataset-fashion-mnist
   gcc libc6-dev ca-certificates curl unzip)
-TEST_PKGS=(python3-jupyter-kernel-test chromium chromium-driver python3-selenium)
+# The Docker stage of `make test` builds and runs docker/Dockerfile with podman (runc: crun fails
+# on hosts with a mixed cgroup layout) from a debootstrapped base image.
+TEST_PKGS=(python3-jupyter-kernel-test chromium chromium-driver python3-selenium podman runc debootstrap)
 
 with_tests=0 apt=1 packages_only=0
 for a in "$@"; do

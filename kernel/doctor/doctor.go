@@ -115,10 +115,43 @@ func Run(ctx context.Context, root string) []Check {
 	add(Check{Name: "chromium", Detail: firstLine(chromium, err), OK: err == nil,
 		Fix: "sudo apt-get install chromium chromium-driver python3-selenium (only the browser test needs it)"})
 
-	// The backend notebooks will get.
+	// Each backend, then the one notebooks will get.
+	for _, b := range backend.Backends() {
+		add(BackendCheck(b))
+	}
 	c := backend.Choose()
-	add(Check{Name: "gomlx backend", Detail: c.Name + " — " + c.Reason, OK: true, Required: true})
+	add(Check{Name: "gomlx backend", Detail: c.Name + " — " + c.Reason + "; trainers default to " + c.Precision(), OK: true, Required: true})
 	return checks
+}
+
+// BackendCheck is the line of one backend: available (with what was found) or missing (why,
+// with the install command as the fix).
+func BackendCheck(b backend.Status) Check {
+	return Check{Name: "backend " + b.Name, Detail: b.Detail, OK: b.Available, Fix: b.Install}
+}
+
+// Bench times each available backend (see backend.Bench), writes a table to w, records the
+// result where backend.Choose reads it, and says which backend would be picked.
+func Bench(w io.Writer) error {
+	results, rec := backend.Bench(backend.Backends())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "backend\tmatmul %d² (ms)\tMLP step %dx%d-%d-%d (ms)\n", backend.MatmulSize, backend.MLPBatch, backend.MLPIn, backend.MLPHidden, backend.MLPOut)
+	for _, r := range results {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\tfailed\t%s\n", r.Name, firstLine(r.Error, nil))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\n", r.Name, r.MatmulMs, r.MLPStepMs)
+	}
+	tw.Flush()
+	path := backend.BenchFile()
+	if err := backend.SaveBench(path, rec); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s; recorded in %s\n", backend.BenchSummary(rec), path)
+	c := backend.Choose()
+	fmt.Fprintf(w, "notebooks would get: %s — %s; trainers default to %s\n", c.Name, c.Reason, c.Precision())
+	return nil
 }
 
 // Print writes checks as an aligned table and returns whether all required checks passed.

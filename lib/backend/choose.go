@@ -135,48 +135,87 @@ func (c *chooser) choose() (Choice, []string) {
 		return Choice{Config: "go", Name: "go", Reason: reason, Env: env}
 	}
 
-	gpu := ""
-	for _, p := range []string{"/dev/nvidia0", "/proc/driver/nvidia"} {
-		if c.exists(p) {
-			gpu = p
-			break
+	dirs := c.goXLADirs()
+	if cuda, cnotes := c.cuda(dirs, env); cuda != nil {
+		return *cuda, append(notes, cnotes...)
+	} else {
+		notes = append(notes, cnotes...)
+	}
+	if tpu, tnotes := c.tpu(dirs); tpu != nil {
+		env[ConfigEnv] = tpu.Config
+		tpu.Env = env
+		return *tpu, append(notes, tnotes...)
+	} else {
+		notes = append(notes, tnotes...)
+	}
+	cpuPath, cpuName, ok := c.findPlugin(dirs, cpuPluginPatterns)
+	if !ok {
+		notes = append(notes, "CPU PJRT plugin: none in "+strings.Join(dirs, ":"))
+		return goChoice(c.noAcceleratorReason(notes)), notes
+	}
+	notes = append(notes, "CPU PJRT plugin: "+cpuPath)
+	rec, err := c.readBench()
+	switch {
+	case err != nil:
+		notes = append(notes, "benchmark record: "+err.Error())
+	case rec.CPUPlugin != cpuPath:
+		notes = append(notes, "benchmark record "+c.benchFile()+" measured another CPU plugin ("+rec.CPUPlugin+")")
+	case rec.Pick == "xla:cpu":
+		config := "xla:" + cpuName
+		env[ConfigEnv] = config
+		return Choice{Config: config, Name: "xla:cpu",
+			Reason: fmt.Sprintf("CPU PJRT plugin %s, measured %.1fx as fast as go by `labnotes doctor --bench`", cpuPath, rec.Speedup()),
+			Env:    env}, notes
+	default:
+		return goChoice(fmt.Sprintf("measured faster than the CPU PJRT plugin %s by `labnotes doctor --bench`", cpuPath)), notes
+	}
+	return goChoice("CPU PJRT plugin " + cpuPath + " found but not yet measured: run `labnotes doctor --bench`"), notes
+}
+
+// noAcceleratorReason says why the pure-Go backend is used when nothing else was found.
+func (c *chooser) noAcceleratorReason(notes []string) string {
+	for _, n := range notes {
+		if strings.HasPrefix(n, "NVIDIA GPU: ") && strings.HasSuffix(n, " exists") {
+			return "NVIDIA GPU present but no CUDA PJRT plugin found"
 		}
 	}
-	if gpu == "" {
-		notes = append(notes, "NVIDIA GPU: none (neither /dev/nvidia0 nor /proc/driver/nvidia exists)")
-		return goChoice("no NVIDIA GPU: neither /dev/nvidia0 nor /proc/driver/nvidia exists"), notes
-	}
-	notes = append(notes, "NVIDIA GPU: "+gpu+" exists")
+	return "no NVIDIA GPU: neither /dev/nvidia0 nor /proc/driver/nvidia exists"
+}
 
-	dirs := c.goXLADirs()
-	if path, name, ok := c.findGoXLAPlugin(dirs); ok {
+// gpuDevice returns the path showing an NVIDIA GPU, or "".
+func (c *chooser) gpuDevice() string {
+	for _, p := range []string{"/dev/nvidia0", "/proc/driver/nvidia"} {
+		if c.exists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// cuda returns the XLA CUDA choice when a GPU and a CUDA plugin are present (it adds JAX's
+// variables to env), or nil, with notes.
+func (c *chooser) cuda(dirs []string, env map[string]string) (*Choice, []string) {
+	gpu := c.gpuDevice()
+	if gpu == "" {
+		return nil, []string{"NVIDIA GPU: none (neither /dev/nvidia0 nor /proc/driver/nvidia exists)"}
+	}
+	notes := []string{"NVIDIA GPU: " + gpu + " exists"}
+	if path, name, ok := c.findPlugin(dirs, goXLAPluginPatterns); ok {
 		notes = append(notes, "go-xla CUDA plugin: "+path)
 		config := "xla:" + name
 		env[ConfigEnv] = config
-		return Choice{
-			Config: config,
-			Name:   "xla:cuda",
-			Reason: "CUDA PJRT plugin " + path,
-			Env:    env,
-		}, notes
+		return &Choice{Config: config, Name: "xla:cuda", Reason: "CUDA PJRT plugin " + path, Env: env}, notes
 	}
 	notes = append(notes, "go-xla CUDA plugin: none in "+strings.Join(dirs, ":"))
-
 	sps := c.sitePackageDirs()
 	if path, sp, ok := c.findJAXPlugin(sps); ok {
 		notes = append(notes, "JAX CUDA plugin: "+path)
 		c.jaxEnv(env, sp)
 		config := "xla:" + path
 		env[ConfigEnv] = config
-		return Choice{
-			Config: config,
-			Name:   "xla:cuda",
-			Reason: "JAX's CUDA PJRT plugin " + path,
-			Env:    env,
-		}, notes
+		return &Choice{Config: config, Name: "xla:cuda", Reason: "JAX's CUDA PJRT plugin " + path, Env: env}, notes
 	}
-	notes = append(notes, "JAX CUDA plugin: none in "+strings.Join(sps, ":"))
-	return goChoice("NVIDIA GPU present but no CUDA PJRT plugin found"), notes
+	return nil, append(notes, "JAX CUDA plugin: none in "+strings.Join(sps, ":"))
 }
 
 // jaxEnv adds the variables the CUDA plugin from JAX's pip package needs:
@@ -241,16 +280,20 @@ func (c *chooser) ldConfDirs(dirs []string, file string, depth int) []string {
 // goXLAPluginPatterns are the CUDA plugin names go-xla recognizes.
 var goXLAPluginPatterns = []string{"pjrt_c_api_cuda*_plugin.so", "pjrt-plugin-cuda*.so", "pjrt_plugin_cuda*.so"}
 
+// cpuPluginPatterns are the CPU plugin names go-xla recognizes (its installer writes
+// pjrt_c_api_cpu_<version>_plugin.so and a pjrt_c_api_cpu_plugin.so link).
+var cpuPluginPatterns = []string{"pjrt_c_api_cpu*_plugin.so", "pjrt-plugin-cpu*.so", "pjrt_plugin_cpu*.so"}
+
 // rePluginName extracts the plugin name as go-xla does.
 var rePluginName = []*regexp.Regexp{
 	regexp.MustCompile(`^.*/pjrt_c_api_(.+)_plugin\.so$`),
 	regexp.MustCompile(`^.*/pjrt[-_]plugin[-_](.+)\.so$`),
 }
 
-// findGoXLAPlugin returns the first CUDA plugin in dirs and its plugin name.
-func (c *chooser) findGoXLAPlugin(dirs []string) (path, name string, ok bool) {
+// findPlugin returns the first plugin in dirs matching patterns, and its plugin name.
+func (c *chooser) findPlugin(dirs, patterns []string) (path, name string, ok bool) {
 	for _, dir := range dirs {
-		for _, pattern := range goXLAPluginPatterns {
+		for _, pattern := range patterns {
 			matches, _ := c.glob(filepath.Join(dir, pattern))
 			slices.Sort(matches)
 			for _, m := range matches {
@@ -382,6 +425,8 @@ func shortName(config string) string {
 	short := strings.TrimSuffix(filepath.Base(plugin), ".so")
 	if _, ok := jaxSitePackages(plugin); ok {
 		short = "cuda"
+	} else if short == "libtpu" {
+		short = "tpu"
 	} else {
 		for _, re := range rePluginName {
 			if sub := re.FindStringSubmatch(plugin); sub != nil {

@@ -12,7 +12,20 @@
 //     then the plugin JAX installs in a Python site-packages folder
 //     (jax_plugins/xla_cuda*/xla_cuda_plugin.so), for which it also points
 //     XLA at the CUDA libraries that pip installed next to it.
-//  3. Otherwise the pure-Go backend ("go").
+//  3. Otherwise XLA on a TPU, when TPU devices are present (/dev/accel0, or
+//     /dev/vfio/N on v5e and later) and a TPU plugin is found: go-xla's
+//     pjrt_c_api_tpu_plugin.so in the folders above, libtpu/libtpu.so from
+//     the libtpu pip package in a Python site-packages folder, or a system
+//     libtpu.so.
+//  4. Otherwise XLA on CPU, when go-xla's CPU PJRT plugin
+//     (pjrt_c_api_cpu*_plugin.so) is in its folders and `labnotes doctor
+//     --bench` measured it faster than the pure-Go backend on this machine
+//     (the record is kept in [BenchFile]); a plugin not yet measured is not
+//     used.
+//  5. Otherwise the pure-Go backend ("go").
+//
+// [Backends] lists go, xla:cuda, xla:cpu and xla:tpu, each available or
+// missing with the command that installs it; [Bench] times them.
 //
 // [New] applies the choice (environment variables included), creates the
 // backend once per process and prints a single line to stdout:

@@ -180,15 +180,26 @@ func toolchainRoot() (string, error) {
 }
 
 func runDoctor(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		return usageError("doctor takes no arguments, got %q", args)
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	bench := fs.Bool("bench", false, "time a matmul and an MLP step on each available backend and record which CPU backend is faster")
+	if rest, err := parseInterleaved(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("doctor takes no arguments, got %q", rest)
 	}
 	root, err := projectRoot()
 	if err != nil {
 		return err
 	}
 	fmt.Printf("labnotes checkout: %s\n", root)
-	if !doctor.Print(os.Stdout, doctor.Run(ctx, root)) {
+	ok := doctor.Print(os.Stdout, doctor.Run(ctx, root))
+	if *bench {
+		fmt.Println()
+		if err := doctor.Bench(os.Stdout); err != nil {
+			return err
+		}
+	}
+	if !ok {
 		return errors.New("doctor: required pieces are missing (see the fix lines above)")
 	}
 	return nil
