@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
@@ -178,29 +179,15 @@ func TestDatasetStream(t *testing.T) {
 	if d.Len() != 6 || d.NumPuzzleIDs() != 9 {
 		t.Fatalf("len %d ids %d", d.Len(), d.NumPuzzleIDs())
 	}
-	n := 0
-	for b, err := range puzzle.Stream(d, puzzle.Config{Seed: 1, PerPuzzle: 4, BatchSize: 5}) {
-		if err != nil {
+	n := testutil.StreamRows(t, d, puzzle.Config{Seed: 1, PerPuzzle: 4, BatchSize: 5}, func(b *puzzle.Batch, j int, in, lab []uint8) {
+		it := d.Items[b.Base[j]]
+		if err := inverts(d, Decode, b, j, in, lab); err != nil {
 			t.Fatal(err)
 		}
-		for j := range b.Size {
-			in, lab := b.Row(j)
-			it := d.Items[b.Base[j]]
-			a := d.TaskAug(it.Task, int(b.Aug[j]))
-			gi, err1 := Decode(in)
-			go_, err2 := Decode(lab)
-			if err1 != nil || err2 != nil {
-				t.Fatal(err1, err2)
-			}
-			if !a.Inverse().Apply(gi).Equal(it.Input) || !a.Inverse().Apply(go_).Equal(it.Output) {
-				t.Fatal("decoded example does not invert to its pair")
-			}
-			if b.PuzzleIDs[j] != d.PuzzleID(it.Task, int(b.Aug[j])) {
-				t.Fatal("puzzle id")
-			}
-			n++
+		if b.PuzzleIDs[j] != d.PuzzleID(it.Task, int(b.Aug[j])) {
+			t.Fatal("puzzle id")
 		}
-	}
+	})
 	if n != 24 {
 		t.Errorf("%d examples", n)
 	}

@@ -1,10 +1,12 @@
 package arc
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
 
@@ -101,23 +103,11 @@ func TestProtocol(t *testing.T) {
 	if d.Items[1].Task != 0 || !d.Items[1].Input.Equal(Grid{{3}}) {
 		t.Error("a training task's test pair is missing")
 	}
-	n := 0
-	for b, err := range puzzle.Stream(d, puzzle.Config{Seed: 2, PerPuzzle: 4, BatchSize: 3}) {
-		if err != nil {
+	n := testutil.StreamRows(t, d, puzzle.Config{Seed: 2, PerPuzzle: 4, BatchSize: 3}, func(b *puzzle.Batch, j int, in, lab []uint8) {
+		if err := inverts(d, d.Canvas().Decode, b, j, in, lab); err != nil {
 			t.Fatal(err)
 		}
-		for j := range b.Size {
-			in, lab := b.Row(j)
-			it := d.Items[b.Base[j]]
-			a := d.TaskAug(it.Task, int(b.Aug[j]))
-			gi, err1 := d.Canvas().Decode(in)
-			gl, err2 := d.Canvas().Decode(lab)
-			if err1 != nil || err2 != nil || !a.Inverse().Apply(gi).Equal(it.Input) || !a.Inverse().Apply(gl).Equal(it.Output) {
-				t.Fatalf("example %d of item %d does not invert to its pair: %v %v", j, b.Base[j], err1, err2)
-			}
-			n++
-		}
-	}
+	})
 	if n != 16 {
 		t.Errorf("%d examples, want 16", n)
 	}
@@ -170,4 +160,18 @@ func TestReport(t *testing.T) {
 	if s := Score([]*Task{task(2), task(1)}, [][][]Prediction{{right, bad}, {right}}); s != r.PassAt2 {
 		t.Errorf("Score %g != Report.PassAt2 %g", s, r.PassAt2)
 	}
+}
+
+// inverts decodes example j of batch b (its inputs in and labels lab) with decode
+// and says, as an error, whether the inverse of its augmentation fails to give
+// back the item's pair.
+func inverts(d *Dataset, decode func([]uint8) (Grid, error), b *puzzle.Batch, j int, in, lab []uint8) error {
+	it := d.Items[b.Base[j]]
+	a := d.TaskAug(it.Task, int(b.Aug[j]))
+	gi, err1 := decode(in)
+	gl, err2 := decode(lab)
+	if err1 != nil || err2 != nil || !a.Inverse().Apply(gi).Equal(it.Input) || !a.Inverse().Apply(gl).Equal(it.Output) {
+		return fmt.Errorf("example %d of item %d does not invert to its pair: %v %v", j, b.Base[j], err1, err2)
+	}
+	return nil
 }

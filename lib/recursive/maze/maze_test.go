@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/datasets"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
@@ -189,21 +190,13 @@ func TestDatasetStream(t *testing.T) {
 	for _, g := range gs {
 		d.Pairs = append(d.Pairs, Pair{Puzzle: g.Puzzle, Solution: g.Solution})
 	}
-	n := 0
-	for b, err := range puzzle.Stream(d, puzzle.Config{Seed: 1, PerPuzzle: 4, BatchSize: 5}) {
-		if err != nil {
+	n := testutil.StreamRows(t, d, puzzle.Config{Seed: 1, PerPuzzle: 4, BatchSize: 5}, func(_ *puzzle.Batch, _ int, in, lab []uint8) {
+		p, _ := FromTokens(10, in)
+		s, _ := FromTokens(10, lab)
+		if err := CheckPath(p, s); err != nil {
 			t.Fatal(err)
 		}
-		for j := range b.Size {
-			in, lab := b.Row(j)
-			p, _ := FromTokens(10, in)
-			s, _ := FromTokens(10, lab)
-			if err := CheckPath(p, s); err != nil {
-				t.Fatal(err)
-			}
-			n++
-		}
-	}
+	})
 	if n != 24 {
 		t.Errorf("%d examples", n)
 	}
