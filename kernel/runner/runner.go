@@ -700,25 +700,9 @@ func (cr *cellRun) handle(m *wire.Message, timing map[string]any) {
 	case "stream":
 		cr.addStream(c.Name, c.Text)
 	case "display_data", "execute_result":
-		o := &notebook.Output{Type: m.Header.MsgType, Data: c.Data, Metadata: c.Metadata}
-		if m.Header.MsgType == "execute_result" {
-			o.ExecutionCount = c.ExecutionCount
-			if o.ExecutionCount == nil {
-				o.ExecutionCount = cr.cell.ExecutionCount
-			}
-		}
-		idx := cr.addOutput(o)
-		if id := c.Transient.DisplayID; id != "" {
-			cr.e.displays[id] = append(cr.e.displays[id], outLoc{cr.ci, idx})
-		}
+		cr.addDisplay(&notebook.Output{Type: m.Header.MsgType, Data: c.Data, Metadata: c.Metadata}, c.ExecutionCount, c.Transient.DisplayID)
 	case "update_display_data":
-		for _, loc := range cr.e.displays[c.Transient.DisplayID] {
-			outs := cr.e.nb.Cells[loc.cell].Outputs
-			if loc.idx < len(outs) {
-				outs[loc.idx].Data = c.Data
-				outs[loc.idx].Metadata = c.Metadata
-			}
-		}
+		cr.updateDisplay(c.Transient.DisplayID, c.Data, c.Metadata)
 	case "clear_output":
 		if c.Wait {
 			cr.clearWait = true
@@ -748,22 +732,34 @@ func (cr *cellRun) dropRich(m *wire.Message) {
 		len(m.Content), cr.e.opts.MaxRichBytes)}
 	switch m.Header.MsgType {
 	case "update_display_data":
-		for _, loc := range cr.e.displays[c.Transient.DisplayID] {
-			if outs := cr.e.nb.Cells[loc.cell].Outputs; loc.idx < len(outs) {
-				outs[loc.idx].Data, outs[loc.idx].Metadata = note, map[string]any{}
-			}
-		}
+		cr.updateDisplay(c.Transient.DisplayID, note, map[string]any{})
 	default:
-		o := &notebook.Output{Type: m.Header.MsgType, Data: note}
-		if m.Header.MsgType == "execute_result" {
-			o.ExecutionCount = c.ExecutionCount
-			if o.ExecutionCount == nil {
-				o.ExecutionCount = cr.cell.ExecutionCount
-			}
+		cr.addDisplay(&notebook.Output{Type: m.Header.MsgType, Data: note}, c.ExecutionCount, c.Transient.DisplayID)
+	}
+}
+
+// addDisplay adds the rich output o (display_data or execute_result) to the cell. An
+// execute_result takes count, else the cell's execution count; a non-empty displayID
+// records where o stands, for later update_display_data messages.
+func (cr *cellRun) addDisplay(o *notebook.Output, count *int, displayID string) {
+	if o.Type == "execute_result" {
+		o.ExecutionCount = count
+		if o.ExecutionCount == nil {
+			o.ExecutionCount = cr.cell.ExecutionCount
 		}
-		idx := cr.addOutput(o)
-		if id := c.Transient.DisplayID; id != "" {
-			cr.e.displays[id] = append(cr.e.displays[id], outLoc{cr.ci, idx})
+	}
+	idx := cr.addOutput(o)
+	if displayID != "" {
+		cr.e.displays[displayID] = append(cr.e.displays[displayID], outLoc{cr.ci, idx})
+	}
+}
+
+// updateDisplay replaces the data and metadata of every output shown under displayID
+// (update_display_data).
+func (cr *cellRun) updateDisplay(displayID string, data, metadata map[string]any) {
+	for _, loc := range cr.e.displays[displayID] {
+		if outs := cr.e.nb.Cells[loc.cell].Outputs; loc.idx < len(outs) {
+			outs[loc.idx].Data, outs[loc.idx].Metadata = data, metadata
 		}
 	}
 }
