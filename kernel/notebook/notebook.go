@@ -124,24 +124,13 @@ func Parse(data []byte) (*Notebook, error) {
 		return nil, jsonError(data, err)
 	}
 	nb := &Notebook{Extra: map[string]json.RawMessage{}}
-	for k, v := range top {
-		var err error
-		switch k {
-		case "nbformat":
-			err = json.Unmarshal(v, &nb.NBFormat)
-		case "nbformat_minor":
-			err = json.Unmarshal(v, &nb.NBFormatMinor)
-		case "metadata":
-			err = json.Unmarshal(v, &nb.Metadata)
-		case "cells":
-			continue
-		default:
-			nb.Extra[k] = v
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("field %q: %v", k, err)
-		}
+	if err := decodeFields(top, map[string]any{
+		"nbformat":       &nb.NBFormat,
+		"nbformat_minor": &nb.NBFormatMinor,
+		"metadata":       &nb.Metadata,
+		"cells":          nil, // read below
+	}, nb.Extra); err != nil {
+		return nil, err
 	}
 	if _, ok := top["nbformat"]; !ok {
 		return nil, errors.New(`not a Jupyter notebook: no "nbformat" field`)
@@ -253,43 +242,59 @@ func splitLines(s string) []string {
 	return lines
 }
 
+// joined marks a field held as nbformat's multiline string: a string or a list of lines.
+type joined struct{ to *string }
+
+// decodeFields decodes the fields of the JSON object m named in known into the pointers
+// they map to: a joined entry takes nbformat's multiline strings, a pointer is filled by
+// json.Unmarshal, and a nil entry is left to the caller.
+// Fields not in known go to extra, unchanged. A bad field is an error naming it.
+func decodeFields(m map[string]json.RawMessage, known map[string]any, extra map[string]json.RawMessage) error {
+	for k, v := range m {
+		dst, ok := known[k]
+		if !ok {
+			extra[k] = v
+			continue
+		}
+		var err error
+		switch d := dst.(type) {
+		case nil:
+			continue
+		case joined:
+			*d.to, err = multiline(v)
+		default:
+			err = json.Unmarshal(v, d)
+		}
+		if err != nil {
+			return fmt.Errorf("field %q: %v", k, err)
+		}
+	}
+	return nil
+}
+
 func parseCell(raw json.RawMessage) (*Cell, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, errors.New("not a JSON object")
 	}
 	c := &Cell{Extra: map[string]json.RawMessage{}}
-	for k, v := range m {
-		var err error
-		switch k {
-		case "id":
-			err = json.Unmarshal(v, &c.ID)
-		case "cell_type":
-			err = json.Unmarshal(v, &c.Type)
-		case "source":
-			c.Source, err = multiline(v)
-		case "metadata":
-			err = json.Unmarshal(v, &c.Metadata)
-		case "execution_count":
-			err = json.Unmarshal(v, &c.ExecutionCount)
-		case "outputs":
-			var outs []json.RawMessage
-			if err = json.Unmarshal(v, &outs); err != nil {
-				break
-			}
-			for j, ro := range outs {
-				o, oerr := parseOutput(ro)
-				if oerr != nil {
-					return nil, fmt.Errorf("output %d: %v", j+1, oerr)
-				}
-				c.Outputs = append(c.Outputs, o)
-			}
-		default:
-			c.Extra[k] = v
-		}
+	var outs []json.RawMessage
+	if err := decodeFields(m, map[string]any{
+		"id":              &c.ID,
+		"cell_type":       &c.Type,
+		"source":          joined{&c.Source},
+		"metadata":        &c.Metadata,
+		"execution_count": &c.ExecutionCount,
+		"outputs":         &outs,
+	}, c.Extra); err != nil {
+		return nil, err
+	}
+	for j, ro := range outs {
+		o, err := parseOutput(ro)
 		if err != nil {
-			return nil, fmt.Errorf("field %q: %v", k, err)
+			return nil, fmt.Errorf("output %d: %v", j+1, err)
 		}
+		c.Outputs = append(c.Outputs, o)
 	}
 	switch c.Type {
 	case "code", "markdown", "raw":
@@ -323,33 +328,18 @@ func parseOutput(raw json.RawMessage) (*Output, error) {
 		return nil, errors.New("not a JSON object")
 	}
 	o := &Output{Extra: map[string]json.RawMessage{}}
-	for k, v := range m {
-		var err error
-		switch k {
-		case "output_type":
-			err = json.Unmarshal(v, &o.Type)
-		case "name":
-			err = json.Unmarshal(v, &o.Name)
-		case "text":
-			o.Text, err = multiline(v)
-		case "data":
-			err = json.Unmarshal(v, &o.Data)
-		case "metadata":
-			err = json.Unmarshal(v, &o.Metadata)
-		case "execution_count":
-			err = json.Unmarshal(v, &o.ExecutionCount)
-		case "ename":
-			err = json.Unmarshal(v, &o.Ename)
-		case "evalue":
-			err = json.Unmarshal(v, &o.Evalue)
-		case "traceback":
-			err = json.Unmarshal(v, &o.Traceback)
-		default:
-			o.Extra[k] = v
-		}
-		if err != nil {
-			return nil, fmt.Errorf("field %q: %v", k, err)
-		}
+	if err := decodeFields(m, map[string]any{
+		"output_type":     &o.Type,
+		"name":            &o.Name,
+		"text":            joined{&o.Text},
+		"data":            &o.Data,
+		"metadata":        &o.Metadata,
+		"execution_count": &o.ExecutionCount,
+		"ename":           &o.Ename,
+		"evalue":          &o.Evalue,
+		"traceback":       &o.Traceback,
+	}, o.Extra); err != nil {
+		return nil, err
 	}
 	switch o.Type {
 	case "stream", "display_data", "execute_result", "error":
@@ -374,84 +364,72 @@ func (nb *Notebook) MarshalJSON() ([]byte, error) {
 			}
 		}
 	}
-	m := map[string]any{}
-	for k, v := range nb.Extra {
-		m[k] = v
-	}
+	m := withExtra(nb.Extra)
 	m["nbformat"] = nb.NBFormat
 	m["nbformat_minor"] = nb.NBFormatMinor
-	md := nb.Metadata
-	if md == nil {
-		md = map[string]any{}
-	}
-	m["metadata"] = md
-	cells := nb.Cells
-	if cells == nil {
-		cells = []*Cell{}
-	}
-	m["cells"] = cells
+	m["metadata"] = orEmptyMap(nb.Metadata)
+	m["cells"] = orEmpty(nb.Cells)
 	return marshal(m)
 }
 
 // MarshalJSON encodes the cell with the fields nbformat requires for its type.
 func (c *Cell) MarshalJSON() ([]byte, error) {
-	m := map[string]any{}
-	for k, v := range c.Extra {
-		m[k] = v
-	}
+	m := withExtra(c.Extra)
 	if c.ID != "" {
 		m["id"] = c.ID
 	}
 	m["cell_type"] = c.Type
 	m["source"] = splitLines(c.Source)
-	md := c.Metadata
-	if md == nil {
-		md = map[string]any{}
-	}
-	m["metadata"] = md
+	m["metadata"] = orEmptyMap(c.Metadata)
 	if c.Type == "code" {
 		m["execution_count"] = c.ExecutionCount
-		outs := c.Outputs
-		if outs == nil {
-			outs = []*Output{}
-		}
-		m["outputs"] = outs
+		m["outputs"] = orEmpty(c.Outputs)
 	}
 	return marshal(m)
 }
 
 // MarshalJSON encodes the output with the fields nbformat requires for its type.
 func (o *Output) MarshalJSON() ([]byte, error) {
-	m := map[string]any{}
-	for k, v := range o.Extra {
-		m[k] = v
-	}
+	m := withExtra(o.Extra)
 	m["output_type"] = o.Type
 	switch o.Type {
 	case "stream":
 		m["name"] = o.Name
 		m["text"] = splitLines(o.Text)
 	case "display_data", "execute_result":
-		data := o.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		md := o.Metadata
-		if md == nil {
-			md = map[string]any{}
-		}
-		m["data"], m["metadata"] = data, md
+		m["data"], m["metadata"] = orEmptyMap(o.Data), orEmptyMap(o.Metadata)
 		if o.Type == "execute_result" {
 			m["execution_count"] = o.ExecutionCount
 		}
 	case "error":
-		tb := o.Traceback
-		if tb == nil {
-			tb = []string{}
-		}
-		m["ename"], m["evalue"], m["traceback"] = o.Ename, o.Evalue, tb
+		m["ename"], m["evalue"], m["traceback"] = o.Ename, o.Evalue, orEmpty(o.Traceback)
 	}
 	return marshal(m)
+}
+
+// withExtra starts the fields to encode with a copy of the unknown fields kept from parsing.
+func withExtra(extra map[string]json.RawMessage) map[string]any {
+	m := make(map[string]any, len(extra))
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// orEmptyMap returns m, or an empty map where m is nil, so that it encodes as {}.
+func orEmptyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// orEmpty returns s, or an empty slice where s is nil, so that it encodes as [].
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func marshal(v any) ([]byte, error) {
