@@ -140,16 +140,23 @@ func projectRoot() (string, error) {
 	return spec.FindRoot(wd)
 }
 
+// parseAtRoot parses args into the flags of fs, a command that takes no
+// arguments (any is a usage error naming the command), and returns the
+// checkout the command works on (projectRoot).
+func parseAtRoot(fs *flag.FlagSet, args []string) (string, error) {
+	if rest, err := parseInterleaved(fs, args); err != nil {
+		return "", err
+	} else if len(rest) > 0 {
+		return "", usageError("%s takes no arguments, got %q", fs.Name(), rest)
+	}
+	return projectRoot()
+}
+
 func install(args []string) error {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
 	backend := fs.String("backend", "", "pin GOMLX_BACKEND for all cells (default: lib/backend chooses per run)")
 	dataDir := fs.String("data-dir", "", "Jupyter data directory (default: $JUPYTER_DATA_DIR or ~/.local/share/jupyter)")
-	if rest, err := parseInterleaved(fs, args); err != nil {
-		return err
-	} else if len(rest) > 0 {
-		return usageError("install takes no arguments, got %q", rest)
-	}
-	root, err := projectRoot()
+	root, err := parseAtRoot(fs, args)
 	if err != nil {
 		return err
 	}
@@ -182,12 +189,7 @@ func toolchainRoot() (string, error) {
 func runDoctor(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	bench := fs.Bool("bench", false, "time a matmul and an MLP step on each available backend and record which CPU backend is faster")
-	if rest, err := parseInterleaved(fs, args); err != nil {
-		return err
-	} else if len(rest) > 0 {
-		return usageError("doctor takes no arguments, got %q", rest)
-	}
-	root, err := projectRoot()
+	root, err := parseAtRoot(fs, args)
 	if err != nil {
 		return err
 	}
