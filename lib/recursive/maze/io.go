@@ -1,14 +1,10 @@
 package maze
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
@@ -60,45 +56,33 @@ func checkPair(p *Pair, verify bool) error {
 // characters. verify checks each answer is a shortest path.
 func ReadCSV(r io.Reader, name string, verify bool) ([]Pair, error) {
 	var qi, ai int
-	var out []Pair
-	err := puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
+	return puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
 		qi, ai = puzzle.Column(columns, "question", "inputs", "q"), puzzle.Column(columns, "answer", "labels", "a")
 		if qi < 0 {
 			return fmt.Errorf("header %q has no question column", strings.Join(names, ","))
 		}
 		return nil
-	}, func(line int, row []string) error {
+	}, func(line int, row []string) (Pair, error) {
 		p := Pair{Line: line}
 		var err error
 		if p.Puzzle, err = Parse(row[qi]); err != nil {
-			return fmt.Errorf("question: %v", err)
+			return p, fmt.Errorf("question: %v", err)
 		}
 		if ai >= 0 {
 			if p.Solution, err = Parse(row[ai]); err != nil {
-				return fmt.Errorf("answer: %v", err)
+				return p, fmt.Errorf("answer: %v", err)
 			}
 		}
-		if err := checkPair(&p, verify); err != nil {
-			return err
-		}
-		out = append(out, p)
-		return nil
+		err = checkPair(&p, verify)
+		return p, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // WriteCSV writes pairs with the header question,answer.
 func WriteCSV(w io.Writer, pairs []Pair) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"question", "answer"})
-	for _, p := range pairs {
-		cw.Write([]string{p.Puzzle.String(), p.Solution.String()})
-	}
-	cw.Flush()
-	return cw.Error()
+	return puzzle.WriteCSV(w, []string{"question", "answer"}, pairs, func(p Pair) []string {
+		return []string{p.Puzzle.String(), p.Solution.String()}
+	})
 }
 
 // ReadNPY reads HRM's arrays: inputsPath holds uint8 tokens of shape
@@ -185,16 +169,7 @@ func WriteNPY(w io.Writer, mazes []Maze) error {
 // (with its sibling all__labels.npy).
 func ReadFile(path string, verify bool) ([]Pair, error) {
 	if strings.HasSuffix(path, ".npy") {
-		labels := ""
-		if filepath.Base(path) == "all__inputs.npy" {
-			labels = filepath.Join(filepath.Dir(path), "all__labels.npy")
-		}
-		return ReadNPY(path, labels, verify)
+		return ReadNPY(path, puzzle.LabelsFor(path), verify)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ReadCSV(bufio.NewReaderSize(f, 1<<16), path, verify)
+	return puzzle.ReadFile(path, func(r io.Reader) ([]Pair, error) { return ReadCSV(r, path, verify) })
 }

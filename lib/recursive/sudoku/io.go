@@ -2,11 +2,9 @@ package sudoku
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -77,23 +75,22 @@ func (o ReadOptions) check(rec *Record) error {
 // errors, which name the line and the problem.
 func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 	var qi, ai, si, ri int
-	var out []Record
-	err := puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
+	return puzzle.ReadCSV(r, name, func(columns map[string]int, names []string) error {
 		qi, ai = puzzle.Column(columns, "q", "question"), puzzle.Column(columns, "a", "answer")
 		si, ri = puzzle.Column(columns, "source"), puzzle.Column(columns, "rating")
 		if qi < 0 {
 			return fmt.Errorf("header %q has no q or question column", strings.Join(names, ","))
 		}
 		return nil
-	}, func(line int, row []string) error {
+	}, func(line int, row []string) (Record, error) {
 		rec := Record{Line: line}
 		var err error
 		if rec.Puzzle, err = Parse(row[qi]); err != nil {
-			return fmt.Errorf("question: %v", err)
+			return rec, fmt.Errorf("question: %v", err)
 		}
 		if ai >= 0 {
 			if rec.Solution, err = ParseShape(strings.TrimSpace(row[ai]), rec.Puzzle.Shape); err != nil {
-				return fmt.Errorf("answer: %v", err)
+				return rec, fmt.Errorf("answer: %v", err)
 			}
 		}
 		if si >= 0 {
@@ -101,35 +98,24 @@ func ReadCSV(r io.Reader, name string, opts ReadOptions) ([]Record, error) {
 		}
 		if ri >= 0 && strings.TrimSpace(row[ri]) != "" {
 			if rec.Rating, err = strconv.ParseFloat(strings.TrimSpace(row[ri]), 64); err != nil {
-				return fmt.Errorf("rating %q is not a number", row[ri])
+				return rec, fmt.Errorf("rating %q is not a number", row[ri])
 			}
 		}
-		if err := opts.check(&rec); err != nil {
-			return err
-		}
-		out = append(out, rec)
-		return nil
+		err = opts.check(&rec)
+		return rec, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // WriteCSV writes records in HRM's format: header source,q,a,rating, '.'
 // for blanks.
 func WriteCSV(w io.Writer, recs []Record) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"source", "q", "a", "rating"})
-	for _, r := range recs {
+	return puzzle.WriteCSV(w, []string{"source", "q", "a", "rating"}, recs, func(r Record) []string {
 		a := ""
 		if r.HasSolution() {
 			a = r.Solution.String()
 		}
-		cw.Write([]string{r.Source, r.Puzzle.String(), a, strconv.FormatFloat(r.Rating, 'g', -1, 64)})
-	}
-	cw.Flush()
-	return cw.Error()
+		return []string{r.Source, r.Puzzle.String(), a, strconv.FormatFloat(r.Rating, 'g', -1, 64)}
+	})
 }
 
 // ReadLines reads tdoku's format: one puzzle per line ('.' or '0' for
@@ -178,21 +164,14 @@ func WriteLines(w io.Writer, grids []Grid) error {
 // [ReadLines].
 func ReadFile(path string, opts ReadOptions) ([]Record, error) {
 	if strings.HasSuffix(path, ".npy") {
-		labels := ""
-		if filepath.Base(path) == "all__inputs.npy" {
-			labels = filepath.Join(filepath.Dir(path), "all__labels.npy")
+		return ReadNPY(path, puzzle.LabelsFor(path), opts)
+	}
+	return puzzle.ReadFile(path, func(r io.Reader) ([]Record, error) {
+		if strings.HasSuffix(path, ".csv") {
+			return ReadCSV(r, path, opts)
 		}
-		return ReadNPY(path, labels, opts)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if strings.HasSuffix(path, ".csv") {
-		return ReadCSV(bufio.NewReaderSize(f, 1<<16), path, opts)
-	}
-	return ReadLines(bufio.NewReaderSize(f, 1<<16), path, opts)
+		return ReadLines(r, path, opts)
+	})
 }
 
 // ReadNPY reads HRM's arrays: inputsPath holds uint8 tokens of shape
