@@ -16,6 +16,27 @@ import (
 	"github.com/labnotes/labnotes/kernel/spec"
 )
 
+// runRefused runs opts with a kernel spec whose command (in dir) does not
+// exist, and checks that Run fails before starting a kernel, with an error
+// that mentions each of want. It returns the error.
+func runRefused(t *testing.T, dir string, opts Options, want []string) error {
+	t.Helper()
+	opts.Spec = &spec.Spec{Argv: []string{filepath.Join(dir, "no-such-kernel"), "{connection_file}"}}
+	_, err := Run(context.Background(), opts)
+	if err == nil {
+		t.Fatal("Run succeeded, want an error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "no-such-kernel") {
+		t.Errorf("a kernel was started before the input was checked: %v", err)
+	}
+	return err
+}
+
 // TestBadInput checks notebooks that cannot be run: the error names the file and the problem,
 // no kernel is started (the spec points at a command that does not exist) and no output is
 // written.
@@ -42,23 +63,11 @@ func TestBadInput(t *testing.T) {
 		{"unknown parameter", write("p.ipynb", good), []string{"epochs=3"}, []string{"p.ipynb", "epochs", "scale"}},
 		{"bad parameter value", write("q.ipynb", strings.Replace(good, `\"cpu\"`, `3`, 1)), []string{"scale=big"}, []string{"q.ipynb", "scale"}},
 	}
-	never := &spec.Spec{Argv: []string{filepath.Join(dir, "no-such-kernel"), "{connection_file}"}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := os.ReadFile(tc.path)
 			out := filepath.Join(dir, tc.name+".out.ipynb")
-			_, err := Run(context.Background(), Options{Path: tc.path, Output: out, Params: tc.params, Spec: never})
-			if err == nil {
-				t.Fatal("Run succeeded, want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "no-such-kernel") {
-				t.Errorf("a kernel was started for an unusable notebook: %v", err)
-			}
+			runRefused(t, dir, Options{Path: tc.path, Output: out, Params: tc.params}, tc.want)
 			after, _ := os.ReadFile(tc.path)
 			if string(before) != string(after) {
 				t.Errorf("input file changed")
@@ -96,25 +105,12 @@ func TestBadInputChecksFirst(t *testing.T) {
 		{"out of range", Options{Path: nb, Params: []string{"steps=300"}}, []string{"steps", "out of range for int8 [-128, 127]"}},
 		{"invalid UTF-8", Options{Path: bad}, []string{"latin1.ipynb", "invalid UTF-8", "line 1"}},
 	}
-	never := &spec.Spec{Argv: []string{filepath.Join(dir, "no-such-kernel"), "{connection_file}"}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.Spec = never
 			if tc.opts.Output == "" {
 				tc.opts.Output = filepath.Join(dir, "out", tc.name+".ipynb")
 			}
-			_, err := Run(context.Background(), tc.opts)
-			if err == nil {
-				t.Fatal("Run succeeded")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "no-such-kernel") {
-				t.Errorf("a kernel was started before the input was checked: %v", err)
-			}
+			err := runRefused(t, dir, tc.opts, tc.want)
 			if FailureOf(err) != BadInput || ExitCode(err) != ExitBadInput {
 				t.Errorf("failure %q, exit %d; want bad-input, %d", FailureOf(err), ExitCode(err), ExitBadInput)
 			}
