@@ -463,38 +463,37 @@ func TestRunCancel(t *testing.T) {
 	}
 }
 
-// TestStartupFailure checks that a kernel exiting during startup is reported with its stderr.
-func TestStartupFailure(t *testing.T) {
+// TestStartupFailures checks a kernel that exits during startup (reported with its stderr)
+// and one that never answers (a connection timeout): both fail within 10s.
+func TestStartupFailures(t *testing.T) {
 	in := filepath.Join("testdata", "exit.ipynb")
-	out := filepath.Join(t.TempDir(), "out.ipynb")
-	s := &spec.Spec{Argv: []string{"/bin/sh", "-c", "echo something went wrong >&2; exit 7", "{connection_file}"}}
-	start := time.Now()
-	_, err := Run(context.Background(), Options{Path: in, Output: out, Spec: s})
-	if err == nil {
-		t.Fatal("Run succeeded with a kernel that exits")
+	tests := []struct {
+		name    string
+		script  string
+		timeout time.Duration
+		want    []string
+	}{
+		{"exits", "echo something went wrong >&2; exit 7", 0, []string{in, "exited during startup", "exit status 7", "something went wrong"}},
+		{"never answers", "exec sleep 60", 2 * time.Second, []string{"connecting to the kernel"}},
 	}
-	for _, w := range []string{in, "exited during startup", "exit status 7", "something went wrong"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error lacks %q: %v", w, err)
-		}
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("startup failure took %s", took)
-	}
-}
-
-// TestStartupTimeout checks a kernel that never answers.
-func TestStartupTimeout(t *testing.T) {
-	in := filepath.Join("testdata", "exit.ipynb")
-	out := filepath.Join(t.TempDir(), "out.ipynb")
-	s := &spec.Spec{Argv: []string{"/bin/sh", "-c", "exec sleep 60", "{connection_file}"}}
-	start := time.Now()
-	_, err := Run(context.Background(), Options{Path: in, Output: out, Spec: s, StartupTimeout: 2 * time.Second})
-	if err == nil || !strings.Contains(err.Error(), "connecting to the kernel") {
-		t.Fatalf("want a connection timeout, got %v", err)
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("startup timeout took %s", took)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.ipynb")
+			s := &spec.Spec{Argv: []string{"/bin/sh", "-c", tc.script, "{connection_file}"}}
+			start := time.Now()
+			_, err := Run(context.Background(), Options{Path: in, Output: out, Spec: s, StartupTimeout: tc.timeout})
+			if err == nil {
+				t.Fatal("Run succeeded with a kernel that does not start")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("startup failure took %s", took)
+			}
+		})
 	}
 }
 
