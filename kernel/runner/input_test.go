@@ -14,6 +14,8 @@ import (
 	"github.com/labnotes/labnotes/kernel/notebook"
 
 	"github.com/labnotes/labnotes/kernel/spec"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 // runRefused runs opts with a kernel spec whose command (in dir) does not
@@ -42,13 +44,7 @@ func runRefused(t *testing.T, dir string, opts Options, want []string) error {
 // written.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return testutil.WriteFile(t, dir, name, content) }
 	good := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [` +
 		`{"cell_type": "code", "id": "a", "metadata": {"tags": ["parameters"]}, "source": "var scale = \"cpu\"", "outputs": [], "execution_count": null}]}`
 	tests := []struct {
@@ -83,14 +79,8 @@ func TestBadInputChecksFirst(t *testing.T) {
 	dir := t.TempDir()
 	good := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [` +
 		`{"cell_type": "code", "id": "a", "metadata": {"tags": ["parameters"]}, "source": "var steps int8 = 10", "outputs": [], "execution_count": null}]}`
-	nb := filepath.Join(dir, "nb.ipynb")
-	if err := os.WriteFile(nb, []byte(good), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bad := filepath.Join(dir, "latin1.ipynb")
-	if err := os.WriteFile(bad, []byte(strings.Replace(good, "var steps", "// caf\xe9\\nvar steps", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	nb := testutil.WriteFile(t, dir, "nb.ipynb", good)
+	bad := testutil.WriteFile(t, dir, "latin1.ipynb", strings.Replace(good, "var steps", "// caf\xe9\\nvar steps", 1))
 	aFile := filepath.Join(dir, "file")
 	os.WriteFile(aFile, nil, 0o644)
 	tests := []struct {

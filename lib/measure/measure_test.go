@@ -8,12 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 func TestStatus(t *testing.T) {
 	dir := t.TempDir()
-	fake := filepath.Join(dir, "status")
-	os.WriteFile(fake, []byte("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t1024 kB\nVmBad:\tzz kB\nVmEmpty:\n"), 0o644)
+	fake := testutil.WriteFile(t, dir, "status", "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t1024 kB\nVmBad:\tzz kB\nVmEmpty:\n")
 	old := statusPath
 	defer func() { statusPath = old }()
 	statusPath = fake

@@ -4,20 +4,18 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/labnotes/labnotes/kernel/notebook"
+
+	"github.com/labnotes/labnotes/internal/testutil"
 )
 
 func TestRunArgumentErrors(t *testing.T) {
 	dir := t.TempDir()
-	nb := filepath.Join(dir, "in.ipynb")
-	if err := os.WriteFile(nb, []byte(`{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	nb := testutil.WriteFile(t, dir, "in.ipynb", `{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}`)
 	tests := []struct {
 		name  string
 		args  []string
