@@ -66,7 +66,6 @@ var (
 	flagPuzzles   = flag.Int("puzzles", 0, "generated training puzzles (0: the batch size)")
 	flagSeed      = flag.Uint64("seed", 1, "seed of the puzzles and the weights")
 	flagOut       = flag.String("o", "", "output JSON (default reports/bench/recursive_<backend>.json)")
-	flagLoop      = flag.Bool("loop", false, "Config.Loop: the no-gradient recursions as a While loop on XLA (faster compilation)")
 	flagPrecision = flag.String("precision", "", "compute precision: f32 or bf16 (mixed precision: float32 weights); empty: the backend's (bf16 on a GPU, f32 elsewhere)")
 	flagChild     = flag.Bool("child", false, "internal: run the GoMLX benchmark and print its result as JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
@@ -88,7 +87,6 @@ type Options struct {
 	Expansion                    float64
 	Shape, Puzzles               int
 	Seed                         uint64
-	Loop                         bool
 	Precision                    string
 }
 
@@ -109,7 +107,6 @@ type Result struct {
 	MixerInter   int       `json:"mixer_inter"`
 	MLPInter     int       `json:"mlp_inter"`
 	EMA          float64   `json:"ema"`
-	Loop         bool      `json:"loop,omitempty"`
 	Precision    string    `json:"precision"`
 	Batch        int       `json:"batch"`
 	Parameters   int       `json:"parameters"`
@@ -161,7 +158,7 @@ func (o Options) Config() recursive.Config {
 	cfg := recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
 	cfg.Mixer = recursive.MixMLP
 	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
-	cfg.Batch, cfg.Seed, cfg.Loop, cfg.Precision = o.Batch, o.Seed, o.Loop, recursive.Precision(o.Precision)
+	cfg.Batch, cfg.Seed, cfg.Precision = o.Batch, o.Seed, recursive.Precision(o.Precision)
 	if cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0 {
 		cfg.Heads = 1 // unused by the MLP mixer, but validated
 	}
@@ -218,7 +215,7 @@ func Bench(b compute.Backend, o Options) (Result, error) {
 	r := Result{Model: tr.String(), Shape: shapeOf(o.Shape).String(), SeqLen: cfg.SeqLen, Vocab: cfg.Vocab,
 		Hidden: cfg.Hidden, Layers: cfg.Layers, T: cfg.T, N: cfg.SmallN, NSup: cfg.NSup, Prefix: cfg.Prefix(),
 		Expansion: cfg.Expansion, MixerInter: blocks.SwiGLUInter(cfg.Positions(), cfg.Expansion),
-		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Loop: cfg.Loop, Precision: string(tr.Precision()), Batch: cfg.Batch,
+		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Precision: string(tr.Precision()), Batch: cfg.Batch,
 		WarmupSteps: o.Warmup, TimedSteps: o.Steps}
 	r.SetupMS = ms(time.Since(start))
 	var times []float64
@@ -321,7 +318,7 @@ func main() {
 	name, _, _ := strings.Cut(strings.ToLower(choice.Name), ":") // "go", "xla"
 	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
 		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed,
-		Loop: *flagLoop, Precision: *flagPrecision}
+		Precision: *flagPrecision}
 	if p := recursive.Precision(o.Precision); p != "" && p != recursive.F32 && p != recursive.BF16 {
 		fmt.Fprintf(os.Stderr, "benchrecursive: -precision %q: want f32, bf16 or empty\n", o.Precision)
 		os.Exit(2)

@@ -82,7 +82,6 @@ const (
 	ParamNSup         = "recursive_N_sup"          // int, Config.NSup
 	ParamOneStepGrad  = "recursive_one_step_grad"  // bool, Config.OneStepGrad
 	ParamSeparateNets = "recursive_separate_nets"  // bool, Config.SeparateNets
-	ParamLoop         = "recursive_loop"           // bool, Config.Loop
 	ParamSingleLatent = "recursive_single_latent"  // bool, Config.SingleLatent
 	ParamHalting      = "recursive_halting"        // bool, !Config.NoHalting
 	ParamQContinue    = "recursive_q_continue"     // bool, Config.QContinue (resolved: default true for HRM)
@@ -178,14 +177,6 @@ type Config struct {
 	SmallN int
 	// NSup is N_sup, the maximum number of supervision steps per example.
 	NSup int
-
-	// Loop builds the no-gradient recursions as graph While loops instead
-	// of unrolling them, on XLA only (the Go backend always unrolls: its
-	// parallel executor deadlocks on matrix multiplications inside a While
-	// loop, compute v0.1.14): a smaller graph, meant to compile faster.
-	// TestLoops checks that it gives the unrolled step's logits and
-	// gradients (on the Go backend, forced, with sequential ops).
-	Loop bool
 
 	// Precision is the compute dtype: F32 or BF16; empty follows the
 	// backend where the graph is built: BF16 on a GPU (backend.DefaultDType),
@@ -349,7 +340,7 @@ func (c *Config) params() []struct {
 		{ParamHeads, &c.Heads}, {ParamExpansion, &c.Expansion}, {ParamLayers, &c.Layers}, {ParamMixer, &c.Mixer},
 		{ParamRopeTheta, &c.RopeTheta}, {ParamNormEps, &c.NormEps}, {ParamT, &c.T}, {ParamN, &c.N},
 		{ParamSmallN, &c.SmallN}, {ParamNSup, &c.NSup}, {ParamOneStepGrad, &c.OneStepGrad},
-		{ParamSeparateNets, &c.SeparateNets}, {ParamLoop, &c.Loop}, {ParamSingleLatent, &c.SingleLatent},
+		{ParamSeparateNets, &c.SeparateNets}, {ParamSingleLatent, &c.SingleLatent},
 		{ParamHalting, &halting}, {ParamQContinue, &c.QContinue}, {ParamExploreProb, &c.ExploreProb},
 		{ParamNoExplore, &c.NoExplore}, {ParamPrecision, &c.Precision},
 	}

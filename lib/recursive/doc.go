@@ -78,9 +78,12 @@
 // at batch 768, 1.55x PyTorch's TF32 and 1.13x its bfloat16,
 // cmd/benchrecursive)
 // and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
-// graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
-// builds the no-gradient recursions as While loops on XLA instead
-// (TestLoops checks them against the unrolled step).
+// graphs take ~1 and ~3 minutes to compile at the first step. The
+// recursions are always unrolled in the graph: a graph While loop over the
+// no-gradient recursions was removed because GoMLX v0.28.16 could not build
+// it on XLA ("cannot add operation Add to function closure2, because the
+// operands are not part of the function"; in bf16, "cannot add operation
+// Reduce because reductionFn is not a StableHLO closure of closure2").
 //
 // # Precision
 //
