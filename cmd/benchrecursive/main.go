@@ -87,7 +87,7 @@ type Options struct {
 	Expansion                    float64
 	Shape, Puzzles               int
 	Seed                         uint64
-	Precision                    string
+	Precision                    backend.Precision
 }
 
 // Result is the GoMLX measurement.
@@ -158,7 +158,7 @@ func (o Options) Config() recursive.Config {
 	cfg := recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
 	cfg.Mixer = recursive.MixMLP
 	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
-	cfg.Batch, cfg.Seed, cfg.Precision = o.Batch, o.Seed, recursive.Precision(o.Precision)
+	cfg.Batch, cfg.Seed, cfg.Precision = o.Batch, o.Seed, o.Precision
 	if cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0 {
 		cfg.Heads = 1 // unused by the MLP mixer, but validated
 	}
@@ -318,11 +318,13 @@ func main() {
 	name, _, _ := strings.Cut(strings.ToLower(choice.Name), ":") // "go", "xla"
 	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
 		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed,
-		Precision: *flagPrecision}
-	if p := recursive.Precision(o.Precision); p != "" && p != recursive.F32 && p != recursive.BF16 {
-		fmt.Fprintf(os.Stderr, "benchrecursive: -precision %q: want f32, bf16 or empty\n", o.Precision)
+	}
+	p, err := backend.ParsePrecision(*flagPrecision)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchrecursive: -precision: %v\n", err)
 		os.Exit(2)
 	}
+	o.Precision = p
 	if o.Batch == 0 {
 		o.Batch = 32
 		if name != "go" {

@@ -67,14 +67,14 @@ func TestBenchTiny(t *testing.T) {
 // says so in the report; the default on the Go backend is f32.
 func TestBenchPrecision(t *testing.T) {
 	b := backend.MustNew()
-	for _, p := range []string{"", "bf16"} {
+	for _, p := range []backend.Precision{backend.Auto, backend.BFloat16} {
 		o := Options{Batch: 4, Steps: 1, Warmup: 0, Hidden: 16, Layers: 1, T: 1, N: 1, Prefix: 1, Expansion: 2, Shape: 4, Seed: 1, Precision: p}
 		r, err := Bench(b, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := p
-		if want == "" {
+		want := string(p)
+		if p == backend.Auto {
 			want = "f32" // the Go backend's
 		}
 		if r.Precision != want {

@@ -87,10 +87,11 @@
 //
 // # Precision
 //
-// [Config.Precision] is F32 or BF16 (mixed precision: the networks compute
-// in bfloat16 from float32 master weights; optimizer state, EMA, carried
-// state, norms, softmax, RoPE, logits, losses and reductions stay float32);
-// left empty it follows the backend: BF16 on a GPU, F32 on the Go backend,
+// [Config.Precision] is lib/backend's Float32 or BFloat16 (mixed precision:
+// the networks compute in bfloat16 from float32 master weights; optimizer
+// state, EMA, carried state, norms, softmax, RoPE, logits, losses and
+// reductions stay float32); left empty (backend.Auto) it follows the
+// backend: bfloat16 on a GPU, float32 on the Go backend,
 // whose numbers it leaves unchanged. With bfloat16 on XLA/CUDA the
 // attention mixer runs cuDNN's fused attention, which never materializes
 // the [B, heads, S, S] scores. Checkpoints are float32 in both precisions:
