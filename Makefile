@@ -38,7 +38,7 @@ doctor: setup
 ## All tests; keep under ~45 minutes on 2 cores (measured: see README, "Docker").
 test: setup-test
 	@$(MAKE) --no-print-directory test-go test-kernel test-notebooks test-e2e test-docker
-	@echo "make test: 5 passed, 0 failed (stages: go, kernel protocol, notebooks at smoke scale, browser, docker image)"
+	@echo "make test: 5 passed, 0 failed (stages: go, kernel protocol, notebooks at smoke scale on a fresh clone, browser, docker image)"
 
 test-go:
 	go vet ./...
@@ -48,14 +48,14 @@ test-go:
 test-kernel:
 	$(PY) -m unittest -v kernel/jupytertest/test_kernel.py
 
-## Every notebook at smoke scale through our headless runner; first a check that notebooks use
-## lib/nb's kit (no copies of its helpers, no os.TempDir), last two simultaneous runs each of 07 and
-## 08 that must both pass and share no file (per-run work folders).
+## Every notebook at smoke scale, as the main job runs them on a user's fresh clone: first a check
+## that notebooks use lib/nb's kit (no copies of its helpers, no os.TempDir); then `make reports
+## SCALE=smoke` in a new clone of HEAD with no sibling shared/ folder, no LABNOTES_DATA and no
+## network (scripts/fresh-clone.sh); last two simultaneous runs each of 07 and 08 that must both
+## pass and share no file (per-run work folders).
 test-notebooks:
 	$(PY) scripts/check-notebooks.py $(NOTEBOOKS)
-	@set -e; for nb in $(NOTEBOOKS); do \
-	  bin/labnotes run $$nb -p scale=smoke --timeout $(SMOKE_TIMEOUT) -o reports/smoke/$$(basename $$nb); \
-	done
+	scripts/fresh-clone.sh --scale smoke --offline
 	SMOKE_TIMEOUT=$(SMOKE_TIMEOUT) scripts/concurrent-runs.sh notebooks/07_hrm_vs_trm.ipynb notebooks/08_maze.ipynb
 
 ## Chromium drives Jupyter's UI: runs 00_tour.ipynb, checks outputs and plot, saves a screenshot.

@@ -164,7 +164,12 @@ func run() error {
 	fmt.Printf("GoMLX   %8.0f examples/s (%d in %.2f s, chunk %d)  online accuracy %.3f\n", rep.GoMLX.ExamplesPerSec,
 		rep.GoMLX.Examples, rep.GoMLX.Seconds, *flagChunk, rep.GoMLX.OnlineAccuracy)
 	if *flagTorch {
-		if err := runTorch(rep, lr); err != nil {
+		wd, _ := os.Getwd()
+		script := filepath.Join(wd, "cmd", "benchonline", "torch_online.py")
+		if _, err := os.Stat(script); err != nil {
+			return fmt.Errorf("benchonline: -torch needs %s (run from the repository root): %w", script, err)
+		}
+		if err := runTorch(rep, script, lr); err != nil {
 			return err
 		}
 	}
@@ -183,14 +188,9 @@ func flagSet(name string) bool {
 	return set
 }
 
-// runTorch runs torch_online.py once per thread variant and records its
-// results and the ratios.
-func runTorch(rep *Report, lr float64) error {
-	wd, _ := os.Getwd()
-	script := filepath.Join(wd, "cmd", "benchonline", "torch_online.py")
-	if _, err := os.Stat(script); err != nil {
-		return fmt.Errorf("benchonline: -torch needs %s (run from the repository root): %w", script, err)
-	}
+// runTorch runs the PyTorch script once per thread variant and records
+// its results and the ratios.
+func runTorch(rep *Report, script string, lr float64) error {
 	rep.Ratio = map[string]float64{}
 	for _, variant := range strings.Split(*flagThreads, ",") {
 		variant = strings.TrimSpace(variant)

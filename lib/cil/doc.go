@@ -27,7 +27,9 @@
 //   - order-invariant learners: [NCM], [KNN] and streaming LDA ([SLDA]),
 //     on raw inputs or on the features of a frozen [Extractor];
 //   - loss of plasticity: [Dormant] units and [StableRank] of a
-//     representation (Dohare et al., 2024).
+//     representation (Dohare et al., 2024); the remedies (continual
+//     backprop, shrink & perturb, L2 Init) and a fast online learner are in
+//     lib/cil/plastic.
 //
 // A run on a class-sorted stream of synthetic data, one class per task:
 //

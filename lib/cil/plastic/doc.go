@@ -19,9 +19,24 @@
 //     forward and backward written out, with the online accuracy of the
 //     stream; [Stream] wraps it as a cil.Learner (online SGD, replay,
 //     continual backprop) for class-incremental streams;
-//   - [Permuted]: online permuted streams (each task a fixed pixel
-//     permutation).
+//   - experiments: [Permuted] online permuted streams (each task a fixed
+//     pixel permutation) run by [RunPermuted] and [RunPermutedSuite] over
+//     the [Remedies]; [RunCumulative], the class-incremental protocol with
+//     all data kept (warm-started or retrained from scratch); [RunOrdered],
+//     a class-sorted stream against its shuffled control, each learner
+//     placed on the four [Axes] (FLOPs, trainable-state bytes, algorithm
+//     bytes, accuracy; [Scatter] plots them), with [Pretrain] and
+//     [Online.Extractor] for a pretrained feature extractor.
 //
-// Defaults follow the LoP repository's online permuted MNIST: SGD, batch 1,
-// ρ = 1e-4, maturity 100, utility decay 0.99.
+// For another network (lib/cil/deep) the hooks are: a utility vector per
+// hidden layer kept in the training graph and updated with [Utility]
+// from the layer's activations and outgoing weights; after each step
+// [CBP.Advance] and, for the layers with units due, [CBP.Replace] on a
+// [Units] view of the layer's variables and their optimizer state, copied
+// back; [ShrinkPerturb] after the update; [MeasureActs] on a probe's
+// hidden activations.
+//
+// Defaults follow the LoP repository's online permuted MNIST (SGD, batch 1,
+// ρ = 1e-4, maturity 100, utility decay 0.99) except the step size,
+// DefaultLR = 0.01 (theirs is 0.003, for layers of 2000 units).
 package plastic

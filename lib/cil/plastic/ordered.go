@@ -18,17 +18,8 @@ func Pretrain(be compute.Backend, data *cil.Data, sizes []int, epochs, batch int
 	if err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x9e))
-	n := data.Len() / batch * batch
-	x, y := make([]float32, n*data.Dim), make([]int32, n)
-	for range epochs {
-		for r, i := range rng.Perm(data.Len())[:n] {
-			copy(x[r*data.Dim:(r+1)*data.Dim], data.Row(i))
-			y[r] = data.Y[i]
-		}
-		if _, _, err := o.Learn(x, y); err != nil {
-			return nil, err
-		}
+	if err := o.Epochs(data, epochs, rand.New(rand.NewPCG(seed, 0x9e))); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -208,17 +208,8 @@ func RunCumulative(newOnline func() (*Online, error), train, test *cil.Data, per
 		}
 		tr := train.Subset(train.Where(func(y int32) bool { return int(y) < seen }))
 		te := test.Subset(test.Where(func(y int32) bool { return int(y) < seen }))
-		b := o.cfg.Batch
-		n := tr.Len() / b * b
-		x, y := make([]float32, n*tr.Dim), make([]int32, n)
-		for range epochs {
-			for r, i := range rng.Perm(tr.Len())[:n] {
-				copy(x[r*tr.Dim:(r+1)*tr.Dim], tr.Row(i))
-				y[r] = tr.Y[i]
-			}
-			if _, _, err := o.Learn(x, y); err != nil {
-				return out, err
-			}
+		if err := o.Epochs(tr, epochs, rng); err != nil {
+			return out, err
 		}
 		logits, _, err := o.Forward(te.X)
 		if err != nil {
@@ -236,4 +227,22 @@ func RunCumulative(newOnline func() (*Online, error), train, test *cil.Data, per
 		}
 	}
 	return out, nil
+}
+
+// Epochs trains on d for epochs passes, each in a fresh random order from
+// rng, Batch examples per update (the examples past the last multiple of
+// Batch in each pass are left out).
+func (o *Online) Epochs(d *cil.Data, epochs int, rng *rand.Rand) error {
+	n := d.Len() / o.cfg.Batch * o.cfg.Batch
+	x, y := make([]float32, n*d.Dim), make([]int32, n)
+	for range epochs {
+		for r, i := range rng.Perm(d.Len())[:n] {
+			copy(x[r*d.Dim:(r+1)*d.Dim], d.Row(i))
+			y[r] = d.Y[i]
+		}
+		if _, _, err := o.Learn(x, y); err != nil {
+			return err
+		}
+	}
+	return nil
 }
