@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/performer/study"
@@ -42,7 +43,7 @@ var (
 	flagDim       = flag.Int("dim", 64, "head dimension")
 	flagFeatures  = flag.Int("features", 256, "number of random features m")
 	flagChunk     = flag.Int("chunk", 0, "chunk size of causal FAVOR (0: the default)")
-	flagDType     = flag.String("dtype", "float32", "dtype of q, k, v: float32 or bfloat16 (FAVOR then computes its features and normalizer in float32)")
+	flagDType     = flag.String("dtype", "float32", "dtype of q, k, v: f32 (float32) or bf16 (bfloat16; FAVOR then computes its features and normalizer in float32); empty: the backend's (backend.DefaultDType)")
 	flagHalfFeat  = flag.Bool("half-features", false, "with -dtype bfloat16: FAVOR entirely in bfloat16 (performer.Config.HalfFeatures)")
 	flagMaxExact  = flag.Int("max-exact", 8192, "longest sequence for exact attention (its memory is quadratic)")
 	flagMinRuns   = flag.Int("min-runs", 3, "minimum timed runs")
@@ -88,9 +89,26 @@ type Report struct {
 	TorchError string   `json:"torch_error,omitempty"`
 }
 
-func config(method string, length int) study.BenchConfig {
+// qkvDType returns the dtype of q, k and v on b that -dtype names, as
+// study.BenchConfig.DType spells it: "float32" or "bfloat16".
+func qkvDType(b compute.Backend) (string, error) {
+	p, err := backend.ParsePrecision(*flagDType)
+	if err != nil {
+		return "", fmt.Errorf("benchattention: -dtype: %w", err)
+	}
+	if p.Resolve(b) == backend.BFloat16 {
+		return "bfloat16", nil
+	}
+	return "float32", nil
+}
+
+func config(b compute.Backend, method string, length int) study.BenchConfig {
+	dtype, err := qkvDType(b)
+	if err != nil {
+		panic(err) // main checked it before starting children.
+	}
 	return study.BenchConfig{Method: method, Batch: *flagBatch, Heads: *flagHeads, Length: length, Dim: *flagDim,
-		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, DType: *flagDType, HalfFeatures: *flagHalfFeat,
+		NumFeatures: *flagFeatures, ChunkSize: *flagChunk, DType: dtype, HalfFeatures: *flagHalfFeat,
 		MinRuns: *flagMinRuns, MinTime: *flagMinTime}
 }
 
@@ -106,7 +124,7 @@ func runChild(spec string) {
 	base := float64(measure.RSS()) / (1 << 20)
 	gpu1, _ := measure.GPUMemoryUsedMB()
 	r := Result{}
-	r.BenchResult, err = study.BenchForwardBackward(b, config(method, length))
+	r.BenchResult, err = study.BenchForwardBackward(b, config(b, method, length))
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -126,6 +144,11 @@ func main() {
 		return
 	}
 	b := backend.MustNew()
+	dtype, err := qkvDType(b)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Backend: backend.Choose().String(), GoMaxProcs: runtime.GOMAXPROCS(0)}
 	rep.Host, _ = os.Hostname()
 	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
@@ -145,8 +168,8 @@ func main() {
 	out := *flagOut
 	if out == "" {
 		name := strings.ToLower(strings.Fields(b.Name() + " x")[0]) // "go", "xla", ...
-		if *flagDType != "float32" {
-			name += "_" + *flagDType
+		if dtype != "float32" {
+			name += "_" + dtype
 		}
 		out = filepath.Join("reports", "bench", "attention_"+name+".json")
 	}
@@ -182,7 +205,7 @@ func main() {
 				}
 			}
 			if !found {
-				r.BenchResult.BenchConfig = config(method, l)
+				r.BenchResult.BenchConfig = config(b, method, l)
 				r.Error = fmt.Sprintf("child failed: %v: %s", err, lastLines(stderr.String(), 5))
 			}
 			if r.Error != "" {

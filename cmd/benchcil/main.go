@@ -52,7 +52,7 @@ var (
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_cil.py")
 	flagOptimizer = flag.String("optimizer", "adam", "adam (lr 1e-3) or sgd (momentum 0.9, lr 0.01), on both sides")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
-	flagPrecision = flag.String("precision", "", "GoMLX side: float32 or bfloat16 (mixed); empty: the backend's default (deep.DefaultPrecision)")
+	flagPrecision = flag.String("precision", "", "GoMLX side: f32 (float32) or bf16 (bfloat16, mixed); empty: the backend's default (backend.DefaultDType)")
 )
 
 // Definition is written into every report.
@@ -228,10 +228,11 @@ func run() error {
 		return errors.Errorf("benchcil: -optimizer %q: want adam or sgd", *flagOptimizer)
 	}
 	o := options(*flagEpochs, *flagSeed, *flagOptimizer)
-	o.Precision = deep.Precision(*flagPrecision)
-	if o.Precision == deep.PrecisionAuto {
-		o.Precision = deep.DefaultPrecision(be)
+	p, err := backend.ParsePrecision(*flagPrecision)
+	if err != nil {
+		return errors.Wrap(err, "benchcil: -precision")
 	}
+	o.Precision = p.Resolve(be)
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
 		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer),
 		Precision: string(o.Precision), LR: o.LR, Memory: o.Memory,

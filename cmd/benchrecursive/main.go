@@ -1,5 +1,6 @@
 // Command benchrecursive measures the training throughput of TRM-MLP on 9x9
-// Sudoku at the papers' size (hidden 512, 2 layers, T = 3, n = 6, 16
+// Sudoku (-task maze: on generated mazes; -mixer attention: TRM with
+// attention) at the papers' size (hidden 512, 2 layers, T = 3, n = 6, 16
 // puzzle-prefix positions, expansion 4; lib/recursive.PaperConfig) on the
 // current backend (lib/backend's choice), and writes JSON (default
 // reports/bench/recursive_<backend>.json). With -torch it also runs
@@ -29,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -49,6 +51,8 @@ import (
 	"github.com/labnotes/labnotes/lib/measure"
 	"github.com/labnotes/labnotes/lib/recursive"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
+	"github.com/labnotes/labnotes/lib/recursive/maze"
+	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 	"github.com/labnotes/labnotes/lib/recursive/sudoku"
 )
 
@@ -62,11 +66,13 @@ var (
 	flagN         = flag.Int("n", 6, "TRM's n (latent updates per recursion)")
 	flagPrefix    = flag.Int("prefix", 16, "puzzle-embedding prefix positions")
 	flagExpansion = flag.Float64("expansion", 4, "SwiGLU expansion")
+	flagTask      = flag.String("task", TaskSudoku, "puzzles: sudoku (-shape) or maze (-side, generated mazes)")
+	flagMixer     = flag.String("mixer", string(recursive.MixMLP), "token mixer of the blocks: mlp or attention")
 	flagShape     = flag.Int("shape", 9, "Sudoku size: 4, 6 or 9")
+	flagSide      = flag.Int("side", 30, "maze side N (sequence N*N), with -task maze")
 	flagPuzzles   = flag.Int("puzzles", 0, "generated training puzzles (0: the batch size)")
 	flagSeed      = flag.Uint64("seed", 1, "seed of the puzzles and the weights")
 	flagOut       = flag.String("o", "", "output JSON (default reports/bench/recursive_<backend>.json)")
-	flagLoop      = flag.Bool("loop", false, "Config.Loop: the no-gradient recursions as a While loop on XLA (faster compilation)")
 	flagPrecision = flag.String("precision", "", "compute precision: f32 or bf16 (mixed precision: float32 weights); empty: the backend's (bf16 on a GPU, f32 elsewhere)")
 	flagChild     = flag.Bool("child", false, "internal: run the GoMLX benchmark and print its result as JSON")
 	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
@@ -81,21 +87,34 @@ const Definition = "training puzzles/s = batch / median training-step time; one 
 	"backward, AdamATan2 (network) and SignSGD (puzzle embedding) update, EMA update, with the host work of the step; " +
 	"the first step (compilation) and the warm-up steps are excluded"
 
+// Tasks (-task).
+const (
+	// TaskSudoku is generated Sudoku puzzles of -shape.
+	TaskSudoku = "sudoku"
+	// TaskMaze is generated -side x -side mazes (maze.GenerateN): the
+	// sequence of notebook 08's Maze-Hard (900 tokens at side 30).
+	TaskMaze = "maze"
+)
+
 // Options are the benchmark's settings (the flags).
 type Options struct {
+	Task                         string // TaskSudoku (default) or TaskMaze
+	Mixer                        recursive.Mixer
+	Side                         int // maze side, with TaskMaze
 	Batch, Steps, Warmup         int
 	Hidden, Layers, T, N, Prefix int
 	Expansion                    float64
 	Shape, Puzzles               int
 	Seed                         uint64
-	Loop                         bool
-	Precision                    string
+	Precision                    backend.Precision
 }
 
 // Result is the GoMLX measurement.
 type Result struct {
 	Model        string    `json:"model"`
 	BackendName  string    `json:"backend_name,omitempty"`
+	Task         string    `json:"task"`
+	Mixer        string    `json:"mixer"`
 	Shape        string    `json:"shape"`
 	SeqLen       int       `json:"seq_len"`
 	Vocab        int       `json:"vocab"`
@@ -109,7 +128,6 @@ type Result struct {
 	MixerInter   int       `json:"mixer_inter"`
 	MLPInter     int       `json:"mlp_inter"`
 	EMA          float64   `json:"ema"`
-	Loop         bool      `json:"loop,omitempty"`
 	Precision    string    `json:"precision"`
 	Batch        int       `json:"batch"`
 	Parameters   int       `json:"parameters"`
@@ -130,8 +148,14 @@ type Result struct {
 	LossFirst             float64 `json:"loss_first"`
 	LossLast              float64 `json:"loss_last"`
 	PeakRSSMB             float64 `json:"peak_rss_mb"`
-	GPUContextMB          float64 `json:"gpu_context_mb,omitempty"`
-	GPUPeakMB             float64 `json:"gpu_peak_mb,omitempty"`
+	// GPUContextMB and GPUPeakMB are nvidia-smi's memory.used growth:
+	// creating the backend, and the benchmark (XLA's BFC allocator
+	// high-water mark, rounded up to its regions: up to 2x the live peak).
+	GPUContextMB float64 `json:"gpu_context_mb,omitempty"`
+	GPUPeakMB    float64 `json:"gpu_peak_mb,omitempty"`
+	// XLAMemory is XLA's own compiled memory statistics (the live peak of
+	// the largest executable); absent on the Go backend.
+	XLAMemory *XLAMemory `json:"xla_memory,omitempty"`
 }
 
 // Report is the JSON written.
@@ -154,15 +178,40 @@ type Report struct {
 	LoadAvg []string `json:"loadavg,omitempty"`
 }
 
-// Config is the recursive.Config benchmarked: PaperConfig(TRM) for 9x9
-// Sudoku with the sizes of o.
+// check returns an error naming the first unknown or out-of-range
+// setting of o.
+func (o Options) check() error {
+	switch {
+	case o.Task != "" && o.Task != TaskSudoku && o.Task != TaskMaze:
+		return fmt.Errorf("benchrecursive: -task %q: want %s or %s", o.Task, TaskSudoku, TaskMaze)
+	case o.Mixer != "" && o.Mixer != recursive.MixMLP && o.Mixer != recursive.MixAttention:
+		return fmt.Errorf("benchrecursive: -mixer %q: want %s or %s", o.Mixer, recursive.MixMLP, recursive.MixAttention)
+	case o.Task == TaskMaze && (o.Side < 4 || o.Side > maze.MaxN):
+		return fmt.Errorf("benchrecursive: -side %d: want 4..%d", o.Side, maze.MaxN)
+	case o.Steps < 1 || o.Warmup < 0 || o.Batch < 1:
+		return fmt.Errorf("benchrecursive: need steps >= 1, warmup >= 0, batch >= 1 (got %d, %d, %d)", o.Steps, o.Warmup, o.Batch)
+	}
+	return nil
+}
+
+// Config is the recursive.Config benchmarked: PaperConfig(TRM) for o's
+// task (9x9 Sudoku by default; -side x -side mazes with TaskMaze) with o's
+// mixer (default MLP) and sizes.
 func (o Options) Config() recursive.Config {
-	shape := shapeOf(o.Shape)
-	cfg := recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
-	cfg.Mixer = recursive.MixMLP
+	var cfg recursive.Config
+	if o.Task == TaskMaze {
+		cfg = recursive.PaperConfig(recursive.TRM, o.Side*o.Side, len(maze.Chars)+1)
+	} else {
+		shape := shapeOf(o.Shape)
+		cfg = recursive.PaperConfig(recursive.TRM, shape.Cells(), sudoku.Vocab(shape))
+	}
+	cfg.Mixer = o.Mixer
+	if cfg.Mixer == "" {
+		cfg.Mixer = recursive.MixMLP
+	}
 	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
-	cfg.Batch, cfg.Seed, cfg.Loop, cfg.Precision = o.Batch, o.Seed, o.Loop, recursive.Precision(o.Precision)
-	if cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0 {
+	cfg.Batch, cfg.Seed, cfg.Precision = o.Batch, o.Seed, o.Precision
+	if cfg.Mixer == recursive.MixMLP && (cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0) {
 		cfg.Heads = 1 // unused by the MLP mixer, but validated
 	}
 	return cfg.WithDefaults()
@@ -198,27 +247,57 @@ func puzzles(shape sudoku.Shape, n int, seed uint64) *sudoku.Dataset {
 	return d
 }
 
-// Bench builds the trainer of o.Config() on b and times its training steps.
-func Bench(b compute.Backend, o Options) (Result, error) {
-	if o.Steps < 1 || o.Warmup < 0 || o.Batch < 1 {
-		return Result{}, fmt.Errorf("benchrecursive: need steps >= 1, warmup >= 0, batch >= 1 (got %d, %d, %d)", o.Steps, o.Warmup, o.Batch)
+// data returns n generated training examples of o's task and their
+// shape's name ("9x9", "30x30").
+func (o Options) data(n int) (puzzle.Source, string, error) {
+	if o.Task != TaskMaze {
+		shape := shapeOf(o.Shape)
+		return puzzles(shape, n, o.Seed), shape.String(), nil
 	}
+	gen, err := maze.GenerateN(maze.Options{N: o.Side}, o.Seed, n, 0)
+	if err != nil {
+		return nil, "", fmt.Errorf("benchrecursive: generating mazes: %w", err)
+	}
+	d := &maze.Dataset{}
+	for _, g := range gen {
+		d.Pairs = append(d.Pairs, maze.Pair{Puzzle: g.Puzzle, Solution: g.Solution})
+	}
+	return d, fmt.Sprintf("%dx%d", o.Side, o.Side), nil
+}
+
+// Bench builds the trainer of o.Config() on b and times its training steps.
+func Bench(b compute.Backend, o Options) (r Result, err error) {
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		if p := recover(); p != nil { // recursive's panics on an invalid Config
+			err = fmt.Errorf("benchrecursive: %v", p)
+		}
+	}()
 	cfg := o.Config()
 	n := o.Puzzles
 	if n <= 0 {
 		n = o.Batch
 	}
 	start := time.Now()
-	data := puzzles(shapeOf(o.Shape), n, o.Seed)
+	data, shape, err := o.data(n)
+	if err != nil {
+		return Result{}, err
+	}
 	tr, err := recursive.NewTrainer(b, cfg, data)
 	if err != nil {
 		return Result{}, err
 	}
 	defer tr.Close()
-	r := Result{Model: tr.String(), Shape: shapeOf(o.Shape).String(), SeqLen: cfg.SeqLen, Vocab: cfg.Vocab,
+	mixerInter := 0
+	if cfg.Mixer == recursive.MixMLP {
+		mixerInter = blocks.SwiGLUInter(cfg.Positions(), cfg.Expansion)
+	}
+	r = Result{Model: tr.String(), Task: cmp.Or(o.Task, TaskSudoku), Mixer: string(cfg.Mixer), Shape: shape, SeqLen: cfg.SeqLen, Vocab: cfg.Vocab,
 		Hidden: cfg.Hidden, Layers: cfg.Layers, T: cfg.T, N: cfg.SmallN, NSup: cfg.NSup, Prefix: cfg.Prefix(),
-		Expansion: cfg.Expansion, MixerInter: blocks.SwiGLUInter(cfg.Positions(), cfg.Expansion),
-		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Loop: cfg.Loop, Precision: string(tr.Precision()), Batch: cfg.Batch,
+		Expansion: cfg.Expansion, MixerInter: mixerInter,
+		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Precision: string(tr.Precision()), Batch: cfg.Batch,
 		WarmupSteps: o.Warmup, TimedSteps: o.Steps}
 	r.SetupMS = ms(time.Since(start))
 	var times []float64
@@ -277,6 +356,15 @@ func torchArgs(r Result, o Options) []string {
 		"--warmup", strconv.Itoa(o.Warmup), "--seed", fmt.Sprint(o.Seed), "--go-params", strconv.Itoa(r.Parameters)}
 }
 
+// torchUnsupported says why torch_trm.py cannot run o ("" if it can): it
+// implements only TRM-MLP on Sudoku.
+func torchUnsupported(o Options) string {
+	if o.Task == TaskMaze || o.Mixer == recursive.MixAttention {
+		return fmt.Sprintf("torch_trm.py implements only the Sudoku TRM-MLP (here -task %s -mixer %s)", cmp.Or(o.Task, TaskSudoku), cmp.Or(o.Mixer, recursive.MixMLP))
+	}
+	return ""
+}
+
 // runTorch runs the PyTorch script and adds its RESULT lines and the
 // ratios to rep.
 func runTorch(rep *Report, o Options) {
@@ -319,18 +407,24 @@ func main() {
 	flag.Parse()
 	choice := backend.Choose()
 	name, _, _ := strings.Cut(strings.ToLower(choice.Name), ":") // "go", "xla"
-	o := Options{Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
+	o := Options{Task: *flagTask, Mixer: recursive.Mixer(*flagMixer), Side: *flagSide, Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
 		T: *flagT, N: *flagN, Prefix: *flagPrefix, Expansion: *flagExpansion, Shape: *flagShape, Puzzles: *flagPuzzles, Seed: *flagSeed,
-		Loop: *flagLoop, Precision: *flagPrecision}
-	if p := recursive.Precision(o.Precision); p != "" && p != recursive.F32 && p != recursive.BF16 {
-		fmt.Fprintf(os.Stderr, "benchrecursive: -precision %q: want f32, bf16 or empty\n", o.Precision)
+	}
+	p, err := backend.ParsePrecision(*flagPrecision)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchrecursive: -precision: %v\n", err)
 		os.Exit(2)
 	}
+	o.Precision = p
 	if o.Batch == 0 {
 		o.Batch = 32
 		if name != "go" {
 			o.Batch = 768
 		}
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	if *flagChild {
 		runChild(o)
@@ -353,13 +447,21 @@ func main() {
 	fmt.Printf("GoMLX %s on %s, batch %d, %d parameters\n", r.Model, name, r.Batch, r.Parameters)
 	fmt.Printf("GoMLX %-14s %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms (compile ~%.0f ms)  peak RSS %.0f MB",
 		r.Precision, r.PuzzlesPerSecond, r.MedianStepMS, r.FirstStepMS, r.CompileMS, r.PeakRSSMB)
+	if m := r.XLAMemory; m != nil {
+		fmt.Printf("  XLA live peak %.0f MB (temporary %.0f MB, %d executables)", m.LivePeakMB, m.TemporaryMB, m.Executables)
+	}
 	if r.GPUPeakMB != 0 {
-		fmt.Printf("  GPU +%.0f MB (context %.0f MB)", r.GPUPeakMB, r.GPUContextMB)
+		fmt.Printf("  nvidia-smi +%.0f MB (context %.0f MB)", r.GPUPeakMB, r.GPUContextMB)
 	}
 	fmt.Println()
 	write(out, rep)
 	if *flagTorch {
-		runTorch(&rep, o)
+		if why := torchUnsupported(o); why != "" {
+			rep.TorchError = why
+			fmt.Println("torch: not run:", why)
+		} else {
+			runTorch(&rep, o)
+		}
 	}
 	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	write(out, rep)
@@ -369,6 +471,10 @@ func main() {
 // runChild creates the backend, runs the benchmark and prints its Result
 // as a line "RESULT {json}".
 func runChild(o Options) {
+	xlaLog, err := captureXLAMemory()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrecursive: XLA memory statistics unavailable:", err)
+	}
 	gpu0, hasGPU := measure.GPUMemoryUsedMB()
 	b := backend.MustNew()
 	gpu1, _ := measure.GPUMemoryUsedMB()
@@ -378,6 +484,9 @@ func runChild(o Options) {
 		os.Exit(1)
 	}
 	r.BackendName = b.Name()
+	if xlaLog != nil {
+		r.XLAMemory = xlaLog.Memory()
+	}
 	if gpu2, ok := measure.GPUMemoryUsedMB(); ok && hasGPU && shortName(b) != "go" {
 		// nvidia-smi's memory.used: what creating the backend took, and
 		// what the benchmark added (XLA's BFC allocator high-water mark).

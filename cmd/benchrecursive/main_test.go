@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/recursive"
 )
 
 // TestBenchTiny runs the Go benchmark path for 2 timed steps of a tiny TRM
@@ -67,18 +70,99 @@ func TestBenchTiny(t *testing.T) {
 // says so in the report; the default on the Go backend is f32.
 func TestBenchPrecision(t *testing.T) {
 	b := backend.MustNew()
-	for _, p := range []string{"", "bf16"} {
+	for _, p := range []backend.Precision{backend.Auto, backend.BFloat16} {
 		o := Options{Batch: 4, Steps: 1, Warmup: 0, Hidden: 16, Layers: 1, T: 1, N: 1, Prefix: 1, Expansion: 2, Shape: 4, Seed: 1, Precision: p}
 		r, err := Bench(b, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := p
-		if want == "" {
+		want := string(p)
+		if p == backend.Auto {
 			want = "f32" // the Go backend's
 		}
 		if r.Precision != want {
 			t.Errorf("-precision %q: report says %q, want %q", p, r.Precision, want)
 		}
+	}
+}
+
+// TestBenchMaze runs -task maze (generated 6x6 mazes) with the attention
+// mixer at a tiny size and checks the report's shapes: sequence 36, the
+// maze vocabulary (6 tokens), no MLP-mixer width, and that torch is not
+// run for it.
+func TestBenchMaze(t *testing.T) {
+	b := backend.MustNew()
+	o := Options{Task: TaskMaze, Mixer: recursive.MixAttention, Side: 6, Batch: 4, Steps: 2, Warmup: 0,
+		Hidden: 16, Layers: 1, T: 2, N: 1, Prefix: 2, Expansion: 2, Seed: 1}
+	r, err := Bench(b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Task != TaskMaze || r.Mixer != "attention" || r.Shape != "6x6" || r.SeqLen != 36 || r.Vocab != 6 ||
+		r.Prefix != 2 || r.MixerInter != 0 || r.Batch != 4 || len(r.StepsMS) != 2 {
+		t.Errorf("report: task %q mixer %q shape %q seq_len %d vocab %d prefix %d mixer_inter %d batch %d steps %d",
+			r.Task, r.Mixer, r.Shape, r.SeqLen, r.Vocab, r.Prefix, r.MixerInter, r.Batch, len(r.StepsMS))
+	}
+	if !(r.PuzzlesPerSecond > 0) || !(r.LossFirst > 0) || r.Parameters == 0 {
+		t.Errorf("puzzles/s %v, first loss %v, %d parameters", r.PuzzlesPerSecond, r.LossFirst, r.Parameters)
+	}
+	if torchUnsupported(o) == "" || torchUnsupported(Options{}) != "" {
+		t.Errorf("torchUnsupported: maze %q, default %q", torchUnsupported(o), torchUnsupported(Options{}))
+	}
+}
+
+// TestBenchBadOptions: unknown tasks, mixers and sides are errors naming
+// them.
+func TestBenchBadOptions(t *testing.T) {
+	ok := Options{Batch: 4, Steps: 1, Hidden: 16, Layers: 1, T: 1, N: 1, Prefix: 1, Expansion: 2, Shape: 4, Seed: 1}
+	for _, tc := range []struct {
+		mod  func(*Options)
+		want string
+	}{
+		{func(o *Options) { o.Task = "chess" }, `"chess"`},
+		{func(o *Options) { o.Mixer = "conv" }, `"conv"`},
+		{func(o *Options) { o.Task, o.Side = TaskMaze, 2 }, "-side 2"},
+	} {
+		o := ok
+		tc.mod(&o)
+		if _, err := Bench(backend.MustNew(), o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one naming %s", o, err, tc.want)
+		}
+	}
+}
+
+// TestParseXLAMemory reads go-xla's memory log line (compute/xla's
+// renderMemStats through humanize.Bytes).
+func TestParseXLAMemory(t *testing.T) {
+	line := `I1204 21:30:00.123456   42 executable.go:94] Memory usage: On Device: [Code:1.5 MiB, Inputs:2.0 GiB, Outputs:1.0 GiB, Aliases:512.0 MiB, Temporary:10.5 GiB]; On Host: [Code:0 B, Inputs:0 B, Outputs:0 B, Aliases:0 B, Temporary:0 B]`
+	m, err := parseXLAMemory(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := XLAMemory{CodeMB: 1.5, InputsMB: 2048, OutputsMB: 1024, AliasesMB: 512, TemporaryMB: 10.5 * 1024,
+		LivePeakMB: 2048 + 1024 - 512 + 10.5*1024}
+	if m != want {
+		t.Errorf("parseXLAMemory = %+v, want %+v", m, want)
+	}
+	for _, s := range []struct {
+		in   string
+		want float64
+	}{{"512 B", 512.0 / (1 << 20)}, {"1.0 KiB", 1.0 / 1024}, {"3.0 MiB", 3}, {"1.0 TiB", 1 << 20}} {
+		if got, err := parseMB(s.in); err != nil || got != s.want {
+			t.Errorf("parseMB(%q) = %v, %v; want %v", s.in, got, err, s.want)
+		}
+	}
+	for _, bad := range []string{"12", "1.0 XB", "x MiB", "1.0 Mi"} {
+		if _, err := parseMB(bad); err == nil {
+			t.Errorf("parseMB(%q) accepted", bad)
+		}
+	}
+	var l xlaLog
+	if l.Memory() != nil {
+		t.Error("Memory of an empty log is not nil")
+	}
+	fmt.Fprint(&l, "I1204 executable.go:84] Compiling \"x\"\n", line+"\n", strings.Replace(line, "Temporary:10.5 GiB", "Temporary:1.0 MiB", 1)+"\n")
+	if got := l.Memory(); got == nil || got.Executables != 2 || got.LivePeakMB != want.LivePeakMB {
+		t.Errorf("Memory = %+v, want the larger of 2 executables", got)
 	}
 }

@@ -34,6 +34,10 @@
 //
 // The last part names the precision trainers compute in by default,
 // [DefaultDType]: bfloat16 for XLA on a GPU or TPU, float32 otherwise.
+// [Precision] is the one precision setting of every trainer in lib
+// (recursive, performer/transformer, cil/deep): [Auto] (that default),
+// [Float32] or [BFloat16] (mixed precision); [ParsePrecision] reads it from
+// a flag ("f32", "float32", "bf16", "bfloat16" or empty).
 //
 // Nothing is ever downloaded: GOMLX_NO_AUTO_INSTALL is set and go-xla's
 // auto-installer is disabled.

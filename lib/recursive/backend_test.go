@@ -38,8 +38,7 @@ func TestBackendTraining(t *testing.T) {
 
 // TestBackendPaperTiming times RECURSIVE_PAPER_STEPS steps of the published
 // TRM-MLP and HRM on 9x9 Sudoku on lib/backend's choice (batch
-// RECURSIVE_PAPER_BATCH, default 256; RECURSIVE_PAPER_LOOP=1 sets
-// Config.Loop), then one Evaluate; skipped unless RECURSIVE_PAPER_STEPS is
+// RECURSIVE_PAPER_BATCH, default 256), then one Evaluate; skipped unless RECURSIVE_PAPER_STEPS is
 // set.
 func TestBackendPaperTiming(t *testing.T) {
 	steps, _ := strconv.Atoi(os.Getenv("RECURSIVE_PAPER_STEPS"))
@@ -52,10 +51,9 @@ func TestBackendPaperTiming(t *testing.T) {
 		batch = v
 	}
 	d9 := generated(t, sudoku.Shape9, 2*batch, 1)
-	loop := os.Getenv("RECURSIVE_PAPER_LOOP") != ""
 	for _, kind := range []Kind{TRM, HRM} {
 		cfg := PaperConfig(kind, 81, sudoku.Vocab(sudoku.Shape9))
-		cfg.Batch, cfg.Warmup, cfg.Loop = batch, 10, loop
+		cfg.Batch, cfg.Warmup = batch, 10
 		tr := newTrainer(t, b, cfg, d9)
 		start := time.Now()
 		if err := tr.Train(steps); err != nil {
@@ -67,8 +65,8 @@ func TestBackendPaperTiming(t *testing.T) {
 		}
 		slices.Sort(d)
 		med := d[len(d)/2]
-		t.Logf("%s loop=%v (%d parameters), batch %d: %d steps in %v, median step %v (first %v), %.0f puzzle-supervision-steps/s; loss %.3f -> %.3f",
-			tr, loop, tr.NumParameters(), batch, steps, time.Since(start).Round(time.Millisecond), med, tr.History[0].Duration,
+		t.Logf("%s (%d parameters), batch %d: %d steps in %v, median step %v (first %v), %.0f puzzle-supervision-steps/s; loss %.3f -> %.3f",
+			tr, tr.NumParameters(), batch, steps, time.Since(start).Round(time.Millisecond), med, tr.History[0].Duration,
 			float64(batch)/med.Seconds(), tr.History[0].Loss, tr.History[steps-1].Loss)
 		start = time.Now()
 		res, err := tr.Evaluate(&sudoku.Dataset{Shape: sudoku.Shape9, Puzzles: d9.Puzzles[:batch], Solutions: d9.Solutions[:batch]}, 16)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/backend"
 )
 
 // TestResumeExact trains a run, saves it mid-way, and checks that a resumed
@@ -161,27 +162,27 @@ func TestResumeErrors(t *testing.T) {
 // run, that a finished run is loaded rather than repeated, and that another
 // configuration on the same path is refused with an error naming it.
 func TestCheckpointed(t *testing.T) {
-	backend := testutil.Backend(t)
+	be := testutil.Backend(t)
 	ds := sudoku4(t, 13, 5)
 	cfg := tinySudokuConfig()
 	cfg.Hidden, cfg.Layers, cfg.Batch, cfg.Warmup, cfg.PerPuzzle = 16, 1, 8, 5, 1
 	dir := t.TempDir()
 	const steps, every = 12, 4
 
-	whole, err := Checkpointed(backend, cfg, ds, ds, filepath.Join(dir, "whole.ckpt"), steps, every, 2, nil, nil)
+	whole, err := Checkpointed(be, cfg, ds, ds, filepath.Join(dir, "whole.ckpt"), steps, every, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer whole.Close()
 
 	path := filepath.Join(dir, "split.ckpt")
-	first, err := Checkpointed(backend, cfg, ds, ds, path, 8, every, 2, nil, nil)
+	first, err := Checkpointed(be, cfg, ds, ds, path, 8, every, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first.Close()
 	var replayed []int
-	second, err := Checkpointed(backend, cfg, ds, ds, path, steps, every, 2, nil, func(p EvalPoint) { replayed = append(replayed, p.Step) })
+	second, err := Checkpointed(be, cfg, ds, ds, path, steps, every, 2, nil, func(p EvalPoint) { replayed = append(replayed, p.Step) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestCheckpointed(t *testing.T) {
 	}
 
 	// Finished: loaded, not trained again.
-	again, err := Checkpointed(backend, cfg, ds, ds, path, steps, every, 2, func(StepInfo) { t.Error("a finished run trained again") }, nil)
+	again, err := Checkpointed(be, cfg, ds, ds, path, steps, every, 2, func(StepInfo) { t.Error("a finished run trained again") }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,26 +215,26 @@ func TestCheckpointed(t *testing.T) {
 
 	other := cfg
 	other.Hidden = 8
-	if _, err := Checkpointed(backend, other, ds, ds, path, steps, every, 2, nil, nil); err == nil ||
+	if _, err := Checkpointed(be, other, ds, ds, path, steps, every, 2, nil, nil); err == nil ||
 		!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another configuration") {
 		t.Errorf("a checkpoint of another configuration: got error %v, want one naming %s", err, path)
 	}
 
 	// A run checkpointed in bf16 resumes in f32 (weights are float32 in both).
 	low, lowPath := cfg, filepath.Join(dir, "bf16.ckpt")
-	low.Precision = BF16
-	lowRun, err := Checkpointed(backend, low, ds, ds, lowPath, every, every, 2, nil, nil)
+	low.Precision = backend.BFloat16
+	lowRun, err := Checkpointed(be, low, ds, ds, lowPath, every, every, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lowRun.Close()
-	low.Precision = F32
-	resumed, err := Checkpointed(backend, low, ds, ds, lowPath, 2*every, every, 2, nil, nil)
+	low.Precision = backend.Float32
+	resumed, err := Checkpointed(be, low, ds, ds, lowPath, 2*every, every, 2, nil, nil)
 	if err != nil {
 		t.Fatalf("resuming a bf16 checkpoint in f32: %v", err)
 	}
 	defer resumed.Close()
-	if resumed.Precision() != F32 || resumed.Steps() != 2*every || math.IsNaN(resumed.History[2*every-1].Loss) {
+	if resumed.Precision() != backend.Float32 || resumed.Steps() != 2*every || math.IsNaN(resumed.History[2*every-1].Loss) {
 		t.Errorf("bf16 run resumed in %s: %d steps, last loss %g; want f32, %d, finite",
 			resumed.Precision(), resumed.Steps(), resumed.History[2*every-1].Loss, 2*every)
 	}

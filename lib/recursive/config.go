@@ -1,7 +1,6 @@
 package recursive
 
 import (
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -32,19 +31,6 @@ const (
 	// Direct is a non-recursive transformer: h = f(x), the carried state is
 	// ignored (use NSup = 1). State: [h].
 	Direct Kind = "direct"
-)
-
-// Precision is the dtype a model computes in (see [Config.Precision]).
-type Precision string
-
-const (
-	// F32 computes in float32.
-	F32 Precision = "f32"
-	// BF16 is mixed precision: the networks compute in bfloat16, with
-	// float32 master weights (cast where used), optimizer state, EMA and
-	// carried state; norms, softmax, RoPE, the heads' logits, the losses
-	// and reductions in float32 (or float64: the stablemax cross-entropy).
-	BF16 Precision = "bf16"
 )
 
 // Mixer is the token-mixing layer of a block (blocks.Mixer).
@@ -82,7 +68,6 @@ const (
 	ParamNSup         = "recursive_N_sup"          // int, Config.NSup
 	ParamOneStepGrad  = "recursive_one_step_grad"  // bool, Config.OneStepGrad
 	ParamSeparateNets = "recursive_separate_nets"  // bool, Config.SeparateNets
-	ParamLoop         = "recursive_loop"           // bool, Config.Loop
 	ParamSingleLatent = "recursive_single_latent"  // bool, Config.SingleLatent
 	ParamHalting      = "recursive_halting"        // bool, !Config.NoHalting
 	ParamQContinue    = "recursive_q_continue"     // bool, Config.QContinue (resolved: default true for HRM)
@@ -179,19 +164,15 @@ type Config struct {
 	// NSup is N_sup, the maximum number of supervision steps per example.
 	NSup int
 
-	// Loop builds the no-gradient recursions as graph While loops instead
-	// of unrolling them, on XLA only (the Go backend always unrolls: its
-	// parallel executor deadlocks on matrix multiplications inside a While
-	// loop, compute v0.1.14): a smaller graph, meant to compile faster.
-	// TestLoops checks that it gives the unrolled step's logits and
-	// gradients (on the Go backend, forced, with sequential ops).
-	Loop bool
-
-	// Precision is the compute dtype: F32 or BF16; empty follows the
-	// backend where the graph is built: BF16 on a GPU (backend.DefaultDType),
-	// F32 elsewhere (the Go backend). Weights, optimizer state, EMA and
+	// Precision is the compute precision: backend.Float32 or
+	// backend.BFloat16 (mixed precision: the networks compute in bfloat16,
+	// with float32 master weights (cast where used), optimizer state, EMA
+	// and carried state; norms, softmax, RoPE, the heads' logits, the
+	// losses and reductions in float32, or float64: the stablemax
+	// cross-entropy); backend.Auto (empty) follows the backend where the
+	// graph is built: bfloat16 on a GPU, float32 elsewhere (the Go backend). Weights, optimizer state, EMA and
 	// checkpoints are float32 in both, so a checkpoint resumes in either.
-	Precision Precision
+	Precision backend.Precision
 
 	// TRM ablations.
 	OneStepGrad  bool // Gradient only through the last z and y updates (HRM's 1-step gradient).
@@ -280,8 +261,8 @@ func (c Config) WithDefaults() Config {
 	if c.Mixer != MixAttention && c.Mixer != MixMLP {
 		panicf("unknown mixer %q (want attention or mlp)", c.Mixer)
 	}
-	if c.Precision != "" && c.Precision != F32 && c.Precision != BF16 {
-		panicf("unknown precision %q (want f32, bf16 or empty: the backend's)", c.Precision)
+	if _, err := backend.ParsePrecision(string(c.Precision)); err != nil {
+		panicf("Precision: %v", err)
 	}
 	if c.Hidden < 1 || c.Heads < 1 || c.Hidden%c.Heads != 0 || (c.Hidden/c.Heads)%2 != 0 {
 		panicf("Hidden (%d) must be a multiple of Heads (%d) with an even head dimension", c.Hidden, c.Heads)
@@ -349,7 +330,7 @@ func (c *Config) params() []struct {
 		{ParamHeads, &c.Heads}, {ParamExpansion, &c.Expansion}, {ParamLayers, &c.Layers}, {ParamMixer, &c.Mixer},
 		{ParamRopeTheta, &c.RopeTheta}, {ParamNormEps, &c.NormEps}, {ParamT, &c.T}, {ParamN, &c.N},
 		{ParamSmallN, &c.SmallN}, {ParamNSup, &c.NSup}, {ParamOneStepGrad, &c.OneStepGrad},
-		{ParamSeparateNets, &c.SeparateNets}, {ParamLoop, &c.Loop}, {ParamSingleLatent, &c.SingleLatent},
+		{ParamSeparateNets, &c.SeparateNets}, {ParamSingleLatent, &c.SingleLatent},
 		{ParamHalting, &halting}, {ParamQContinue, &c.QContinue}, {ParamExploreProb, &c.ExploreProb},
 		{ParamNoExplore, &c.NoExplore}, {ParamPrecision, &c.Precision},
 	}
@@ -373,7 +354,7 @@ func (c Config) Params() map[string]any {
 			out[p.key] = string(*v)
 		case *Mixer:
 			out[p.key] = string(*v)
-		case *Precision:
+		case *backend.Precision:
 			out[p.key] = string(*v)
 		}
 	}
@@ -406,8 +387,12 @@ func NewConfig(scope *model.Scope) Config {
 			*v = Kind(model.GetParamOr(scope, p.key, string(*v)))
 		case *Mixer:
 			*v = Mixer(model.GetParamOr(scope, p.key, string(*v)))
-		case *Precision:
-			*v = Precision(model.GetParamOr(scope, p.key, string(*v)))
+		case *backend.Precision:
+			pr, err := backend.ParsePrecision(model.GetParamOr(scope, p.key, string(*v)))
+			if err != nil {
+				panicf("scope parameter %s: %v", p.key, err)
+			}
+			*v = pr
 		}
 	}
 	c.NoHalting = !halting
@@ -421,12 +406,4 @@ func panicf(format string, args ...any) {
 
 // computeDType is the dtype the networks of g compute in (see
 // Config.Precision).
-func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.computeDTypeOn(g.Backend()) }
-
-// computeDTypeOn is the dtype the networks compute in on b.
-func (c Config) computeDTypeOn(b compute.Backend) dtypes.DType {
-	if c.Precision == BF16 || c.Precision == "" && backend.DefaultDType(b) == dtypes.BFloat16 {
-		return dtypes.BFloat16
-	}
-	return dtypes.Float32
-}
+func (c Config) computeDType(g *graph.Graph) dtypes.DType { return c.Precision.DType(g.Backend()) }

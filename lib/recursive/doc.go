@@ -78,16 +78,20 @@
 // at batch 768, 1.55x PyTorch's TF32 and 1.13x its bfloat16,
 // cmd/benchrecursive)
 // and HRM (27.3M) ~0.09 s (TestBackendPaperTiming), but their unrolled
-// graphs take ~1 and ~3 minutes to compile at the first step; Config.Loop
-// builds the no-gradient recursions as While loops on XLA instead
-// (TestLoops checks them against the unrolled step).
+// graphs take ~1 and ~3 minutes to compile at the first step. The
+// recursions are always unrolled in the graph: a graph While loop over the
+// no-gradient recursions was removed because GoMLX v0.28.16 could not build
+// it on XLA ("cannot add operation Add to function closure2, because the
+// operands are not part of the function"; in bf16, "cannot add operation
+// Reduce because reductionFn is not a StableHLO closure of closure2").
 //
 // # Precision
 //
-// [Config.Precision] is F32 or BF16 (mixed precision: the networks compute
-// in bfloat16 from float32 master weights; optimizer state, EMA, carried
-// state, norms, softmax, RoPE, logits, losses and reductions stay float32);
-// left empty it follows the backend: BF16 on a GPU, F32 on the Go backend,
+// [Config.Precision] is lib/backend's Float32 or BFloat16 (mixed precision:
+// the networks compute in bfloat16 from float32 master weights; optimizer
+// state, EMA, carried state, norms, softmax, RoPE, logits, losses and
+// reductions stay float32); left empty (backend.Auto) it follows the
+// backend: bfloat16 on a GPU, float32 on the Go backend,
 // whose numbers it leaves unchanged. With bfloat16 on XLA/CUDA the
 // attention mixer runs cuDNN's fused attention, which never materializes
 // the [B, heads, S, S] scores. Checkpoints are float32 in both precisions:

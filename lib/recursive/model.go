@@ -1,12 +1,8 @@
 package recursive
 
 import (
-	"fmt"
 	"math"
-	"reflect"
 	"slices"
-	"strings"
-	"unsafe"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -178,13 +174,10 @@ func (c Config) trm(scope *model.Scope, x, y, z *Node) (*Node, *Node) {
 		y = fH(add(y, z))
 		return y, z
 	}
-	// No grad: T-1 recursions (a While loop with Config.Loop on XLA).
-	c.prime(x, fL, fH)
-	st := c.repeat(scope, T-1, []*Node{y, z}, []*Node{x}, func(st, in []*Node) []*Node {
-		y, z := latentRecursion(in[0], st[0], st[1])
-		return []*Node{y, z}
-	})
-	y, z = st[0], st[1]
+	// No grad: T-1 recursions.
+	for range T - 1 {
+		y, z = latentRecursion(x, y, z)
+	}
 	y, z = graph.StopGradient(y), graph.StopGradient(z)
 	if !c.OneStepGrad {
 		return latentRecursion(x, y, z) // with grad
@@ -210,8 +203,9 @@ func (c Config) trmSingle(scope *model.Scope, x, z *Node) *Node {
 		}
 		return f(z)
 	}
-	c.prime(x, f)
-	z = c.repeat(scope, T-1, []*Node{z}, []*Node{x}, func(st, in []*Node) []*Node { return []*Node{recursion(in[0], st[0])} })[0] // no grad
+	for range T - 1 { // no grad
+		z = recursion(x, z)
+	}
 	return recursion(x, graph.StopGradient(z))
 }
 
@@ -222,17 +216,16 @@ func (c Config) hrm(scope *model.Scope, x, zH, zL *Node) (*Node, *Node) {
 	N, T := c.N, c.T
 	fL, fH := c.net(scope, "f_L"), c.net(scope, "f_H")
 	// No grad: N-1 cycles of T low steps and a high step, then T-1 low
-	// steps (While loops with Config.Loop on XLA).
-	c.prime(x, fL, fH)
-	st := c.repeat(scope, N-1, []*Node{zH, zL}, []*Node{x}, func(st, in []*Node) []*Node {
-		zH, zL, x := st[0], st[1], in[0]
+	// steps.
+	for range N - 1 {
 		for range T {
 			zL = fL(add(zL, zH, x))
 		}
-		return []*Node{fH(add(zH, zL)), zL}
-	})
-	zH, zL = st[0], st[1]
-	zL = c.repeat(scope, T-1, []*Node{zL}, []*Node{zH, x}, func(st, in []*Node) []*Node { return []*Node{fL(add(st[0], in[0], in[1]))} })[0]
+		zH = fH(add(zH, zL))
+	}
+	for range T - 1 {
+		zL = fL(add(zL, zH, x))
+	}
 	zH, zL = graph.StopGradient(zH), graph.StopGradient(zL)
 	zL = fL(add(zL, zH, x)) // with grad
 	zH = fH(add(zH, zL))
@@ -246,115 +239,6 @@ func (c Config) looped(scope *model.Scope, x, h *Node) *Node {
 		h = f(add(h, x))
 	}
 	return h
-}
-
-// repeat applies body k times to state, with inputs (nodes body reads but
-// does not change), in a graph While loop when k > 1 and loops says so.
-// The loop is never differentiated: callers stop the gradient at its
-// output. GoMLX closures cannot use nodes of the enclosing function on XLA
-// ("cannot add operation Add to function closure2, because the operands are
-// not part of the function"), so everything the body reads enters the loop
-// as loop-carried values: the state, the inputs and the values of every
-// variable the enclosing graph uses (which must include the body's: see
-// prime), which the body reads through closure parameters; and the
-// closures get their own scalar constants (see newClosure).
-func (c Config) repeat(scope *model.Scope, k int, state, inputs []*Node, body func(state, inputs []*Node) []*Node) []*Node {
-	if k <= 0 {
-		return state
-	}
-	g := state[0].Graph()
-	if k == 1 || !c.loops(g) {
-		for range k {
-			state = body(state, inputs)
-		}
-		return state
-	}
-	var vars []*model.Variable
-	var values []*Node // the variables' values in the enclosing function
-	for v := range scope.Store().IterVariables() {
-		if v.InUseByGraph(g) {
-			vars, values = append(vars, v), append(values, v.NodeValue(g))
-		}
-	}
-	carried := append(append(append([]*Node{graph.Const(g, int32(0))}, state...), inputs...), values...)
-	ns, ni := len(state), len(inputs)
-	params := func(g *graph.Graph) []*Node {
-		p := make([]*Node, len(carried))
-		for j, n := range carried {
-			p[j] = graph.Parameter(g, fmt.Sprintf("carried_%d", j), n.Shape())
-		}
-		return p
-	}
-	cond := newClosure(g, func(g *graph.Graph) []*Node {
-		return []*Node{graph.LessThan(params(g)[0], graph.Const(g, int32(k)))}
-	})
-	loop := newClosure(g, func(g *graph.Graph) []*Node {
-		p := params(g)
-		for i, v := range vars {
-			v.SetNodeValue(p[1+ns+ni+i])
-		}
-		defer func() { // Back to the enclosing function's values (unchanged for model.Exec).
-			for i, v := range vars {
-				v.SetNodeValue(values[i])
-			}
-		}()
-		out := append([]*Node{graph.AddScalar(p[0], 1)}, body(p[1:1+ns], p[1+ns:1+ns+ni])...)
-		return append(out, p[1+ns:]...)
-	})
-	return graph.While(cond, loop, carried...)[1 : 1+ns]
-}
-
-// newClosure is graph.NewClosure with its own scalar constants: GoMLX
-// v0.28.16 caches the constants of graph.Scalar (AddScalar, MulScalar,
-// ...) per Graph, not per function, so a closure would reuse, i.e. capture,
-// a scalar node of the enclosing function: the cause of XLA's "cannot add
-// operation Add to function closure2, because the operands are not part of
-// the function". It swaps the Graph's private cache for an empty one while
-// the closure is built (see scalarCache).
-func newClosure(g *graph.Graph, def func(g *graph.Graph) []*Node) *graph.Function {
-	cache := scalarCache(g)
-	old := cache.Interface()
-	cache.Set(reflect.MakeMap(cache.Type()))
-	defer cache.Set(reflect.ValueOf(old))
-	return graph.NewClosure(g, def)
-}
-
-// scalarCache returns the settable private scalar-constant cache of g
-// (Graph.scalars, a map), or an invalid Value if this GoMLX has none.
-func scalarCache(g *graph.Graph) reflect.Value {
-	f := reflect.ValueOf(g).Elem().FieldByName("scalars")
-	if !f.IsValid() || f.Kind() != reflect.Map {
-		return reflect.Value{}
-	}
-	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-}
-
-// loops tells whether the no-gradient recursions are built as While loops:
-// with Config.Loop, on XLA (which compiles a loop faster than the unrolled
-// recursions). The Go backend always unrolls them: its While deadlocks with
-// its parallel matrix multiplications (compute v0.1.14), and interpreting
-// the graph it gains nothing from a loop.
-func (c Config) loops(g *graph.Graph) bool {
-	return c.Loop && g.Backend() != nil && scalarCache(g).IsValid() &&
-		(loopsEverywhere || strings.HasPrefix(strings.ToLower(g.Backend().Name()), "xla"))
-}
-
-// loopsEverywhere makes Config.Loop build While loops on every backend
-// (tests set it to check the loops on the Go backend).
-var loopsEverywhere = false
-
-// prime applies each network once to a zero input [1, S, D] in the
-// enclosing graph function, so that their variables are created and read
-// there before a repeat loop uses them. XLA drops the unused result; the Go
-// backend computes it for one example.
-func (c Config) prime(x *Node, nets ...func(*Node) *Node) {
-	if !c.loops(x.Graph()) {
-		return
-	}
-	zero := graph.Zeros(x.Graph(), shapes.Make(x.DType(), 1, x.Shape().Dim(1), x.Shape().Dim(2)))
-	for _, f := range nets {
-		f(zero)
-	}
 }
 
 func add(xs ...*Node) *Node {

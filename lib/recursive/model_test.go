@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/labnotes/labnotes/internal/testutil"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -354,70 +352,6 @@ func TestPaperParameterCounts(t *testing.T) {
 		}
 		if math.Abs(float64(n)-tc.want) > tc.tolerant*tc.want {
 			t.Errorf("%s: %d trainable parameters, want %.3g ± %g%%", tc.kind, n, tc.want, 100*tc.tolerant)
-		}
-	}
-}
-
-// TestLoops checks that a step built with Config.Loop (the no-gradient
-// recursions as graph While loops, whose bodies read the state, x and the
-// weights as loop-carried values) gives the logits and gradients of the
-// unrolled step, on the test backend (LABNOTES_TEST_BACKEND). On the Go
-// backend, which otherwise unrolls, loops are forced, with sequential ops:
-// its parallel executor deadlocks on matrix multiplications inside a While
-// loop (compute v0.1.14).
-func TestLoops(t *testing.T) {
-	b := testutil.Backend(t)
-	if !strings.HasPrefix(strings.ToLower(b.Name()), "xla") {
-		seq, err := compute.NewWithConfig("go:ops_sequential")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer seq.Finalize()
-		b = seq
-	}
-	loopsEverywhere = true
-	defer func() { loopsEverywhere = false }()
-	for _, mod := range []func(*Config){
-		func(c *Config) { c.Kind = TRM },
-		func(c *Config) { c.Kind, c.SingleLatent = TRM, true },
-		func(c *Config) { c.Kind, c.T, c.N = HRM, 3, 3 },
-		func(c *Config) { c.Kind, c.Mixer, c.Precision = TRM, MixMLP, BF16 }, // weights cast inside the loop
-	} {
-		cfg := tinyConfig(TRM)
-		mod(&cfg)
-		cfg = cfg.WithDefaults()
-		kind := cfg.Kind
-		store := newTestStore(cfg, 2)
-		const n = 2
-		tokens, ids, labels := testBatch(cfg, n)
-		var paths []string
-		run := func(loop bool) (logits, grads []float64) {
-			store.SetParams(map[string]any{ParamLoop: loop})
-			out, err := model.CallOnceN(b, store, func(scope *model.Scope, in []*Node) []*Node {
-				scope.Store().SetTraining(in[0].Graph(), true)
-				so := Step(scope, in[0], in[1], InitialState(scope, in[0].Graph(), n))
-				if paths == nil {
-					return []*Node{so.Logits}
-				}
-				return []*Node{so.Logits, gradsGraph(store, lossOf(cfg, so.Logits, in[2]), paths)}
-			}, tokens, ids, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logits = testutil.Float64s(out[0])
-			if len(out) > 1 {
-				grads = testutil.Float64s(out[1])
-			}
-			return
-		}
-		run(false)
-		paths = trainablePaths(store)
-		lu, gu := run(false)
-		ll, gl := run(true)
-		dl, dg := maxAbsDiff(lu, ll), maxAbsDiff(gu, gl)
-		t.Logf("%s on %s: loop vs unrolled: logits differ by %g, gradients by %g (max |g| %g)", kind, b.Name(), dl, dg, maxAbs(gu))
-		if dl > 1e-5 || dg > 1e-5*max(1, maxAbs(gu)) || maxAbs(gu) == 0 {
-			t.Errorf("%s: loop and unrolled steps differ: logits by %g, gradients by %g", kind, dl, dg)
 		}
 	}
 }

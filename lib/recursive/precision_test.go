@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/backend"
 )
 
 // Tolerances of bfloat16 (8-bit mantissa) compute against float32 on the Go
@@ -24,7 +25,7 @@ const (
 // precision, float32 weights and state) stays within bf16LogitsTol of the
 // float32 step with the same weights, and its state and logits are float32.
 func TestBF16Forward(t *testing.T) {
-	backend := testutil.Backend(t)
+	be := testutil.Backend(t)
 	for _, mod := range []func(*Config){
 		func(c *Config) { c.Kind, c.Mixer = TRM, MixMLP },
 		func(c *Config) { c.Kind, c.Mixer = TRM, MixAttention },
@@ -36,9 +37,9 @@ func TestBF16Forward(t *testing.T) {
 		store := newTestStore(cfg, 3)
 		const b = 4
 		tokens, ids, _ := testBatch(cfg, b)
-		run := func(p Precision) (logits []float64, stateF32 bool) {
+		run := func(p backend.Precision) (logits []float64, stateF32 bool) {
 			store.SetParams(map[string]any{ParamPrecision: string(p)})
-			out, err := model.CallOnceN(backend, store, func(scope *model.Scope, in []*Node) []*Node {
+			out, err := model.CallOnceN(be, store, func(scope *model.Scope, in []*Node) []*Node {
 				scope.Store().SetTraining(in[0].Graph(), true) // Variables as parameters: both precisions read the same weights.
 				so := Step(scope, in[0], in[1], InitialState(scope, in[0].Graph(), b))
 				return append([]*Node{so.Logits}, so.State...)
@@ -52,8 +53,8 @@ func TestBF16Forward(t *testing.T) {
 			}
 			return testutil.Float64s(out[0]), stateF32
 		}
-		ref, _ := run(F32)
-		low, f32 := run(BF16)
+		ref, _ := run(backend.Float32)
+		low, f32 := run(backend.BFloat16)
 		diff := maxAbsDiff(low, ref) / max(1, maxAbs(ref))
 		t.Logf("%s %s: bf16 vs f32 logits: max relative difference %.4f (max |logits| %.2f)", cfg.Kind, cfg.Mixer, diff, maxAbs(ref))
 		if !f32 {
@@ -69,13 +70,13 @@ func TestBF16Forward(t *testing.T) {
 // curve (same seed, data and steps) within bf16LossTol, with float32
 // weights, optimizer state and EMA.
 func TestBF16Training(t *testing.T) {
-	backend := testutil.Backend(t)
+	be := testutil.Backend(t)
 	ds := sudoku4(t, 64, 1)
 	const steps = 150
-	curve := func(p Precision) []float64 {
+	curve := func(p backend.Precision) []float64 {
 		cfg := tinySudokuConfig()
 		cfg.Precision = p
-		tr := newTrainer(t, backend, cfg, ds)
+		tr := newTrainer(t, be, cfg, ds)
 		if err := tr.Train(steps); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func TestBF16Training(t *testing.T) {
 		}
 		return losses
 	}
-	ref, low := curve(F32), curve(BF16)
+	ref, low := curve(backend.Float32), curve(backend.BFloat16)
 	mean := func(xs []float64) float64 {
 		s := 0.0
 		for _, x := range xs {

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
@@ -144,7 +145,7 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trai
 // (Config.Precision; empty: the backend's), rebuilt at their next use. The
 // weights, optimizer state, EMA and carried state are float32 in every
 // precision, so a run (e.g. one resumed from a checkpoint) can change it.
-func (t *Trainer) SetPrecision(p Precision) {
+func (t *Trainer) SetPrecision(p backend.Precision) {
 	if p == t.Config.Precision {
 		return
 	}
@@ -156,11 +157,8 @@ func (t *Trainer) SetPrecision(p Precision) {
 
 // Precision returns the precision the trainer's graphs compute in on its
 // backend: Config.Precision, or the backend's default when it is empty.
-func (t *Trainer) Precision() Precision {
-	if t.Config.computeDTypeOn(t.Backend) == dtypes.BFloat16 {
-		return BF16
-	}
-	return F32
+func (t *Trainer) Precision() backend.Precision {
+	return t.Config.Precision.Resolve(t.Backend)
 }
 
 // newStore returns a store holding cfg's model hyperparameters (Params)

@@ -45,11 +45,11 @@
 // previous model's logits for distillation are computed once at the start
 // of a task. [Learner.Epochs] records each epoch's wall time and loss.
 //
-// Precision. Options.Precision is Float32 or [BFloat16] mixed precision:
+// Precision. Options.Precision is lib/backend's Float32 or BFloat16 mixed precision:
 // layers compute in bfloat16 on bfloat16 casts of the float32 weights;
 // weights, optimizer state, EWC's state, logits, losses, softmax and
 // reductions stay float32 (the store only ever holds float32 variables).
-// Left empty it follows the backend ([DefaultPrecision]): bfloat16 on XLA
+// Left empty it follows the backend (backend.DefaultDType): bfloat16 on XLA
 // with a GPU plugin, float32 on the Go backend, whose numbers are therefore
 // unchanged. On the Go backend bfloat16 logits are within 3% of float32's
 // and a short training run's losses within 10% of each task's initial loss

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 )
 
@@ -80,11 +81,14 @@ type Options struct {
 	AlignAlways bool
 	EvalBatch   int    // batch of Predict and feature extraction: DefaultEvalBatch
 	Seed        uint64 // weights, shuffling and random exemplars
-	// Precision is the network's number format (Float32 or BFloat16 mixed
-	// precision); PrecisionAuto (the zero value) means the backend's:
-	// [DefaultPrecision], which [New] fills in (WithDefaults does not know
-	// the backend).
-	Precision Precision
+	// Precision is the network's number format: backend.Float32, or
+	// backend.BFloat16 mixed precision (the layers compute in bfloat16 on
+	// bfloat16 casts of the float32 weights; the weights, optimizer state,
+	// EWC's Fisher and anchor, the logits and everything after them, and
+	// the features for herding and iCaRL's class means stay float32);
+	// backend.Auto (the zero value) means the backend's, which [New] fills
+	// in (WithDefaults does not know the backend).
+	Precision backend.Precision
 }
 
 // WithDefaults returns o with its zero fields set to the defaults: the one
@@ -110,13 +114,14 @@ func (o Options) WithDefaults() Options {
 }
 
 func (o Options) check() error {
+	if _, err := backend.ParsePrecision(string(o.Precision)); err != nil {
+		return errors.Wrap(err, "deep: Options.Precision")
+	}
 	switch {
 	case o.Backbone != MLP && o.Backbone != CNN:
 		return errors.Errorf("deep: unknown Backbone %q (want %q or %q)", o.Backbone, MLP, CNN)
 	case o.Optimizer != Adam && o.Optimizer != SGD:
 		return errors.Errorf("deep: unknown Optimizer %q (want %q or %q)", o.Optimizer, Adam, SGD)
-	case o.Precision != Float32 && o.Precision != BFloat16:
-		return errors.Errorf("deep: unknown Precision %q (want %q or %q)", o.Precision, Float32, BFloat16)
 	case o.Hidden < 1 || o.Epochs < 0 || o.Batch < 1 || o.EvalBatch < 1 || o.LR < 0 || o.Memory < 0 || o.PerClass < 0 || o.T <= 0:
 		return errors.Errorf("deep: invalid Options %+v", o)
 	}
@@ -170,12 +175,10 @@ func New(be compute.Backend, m Method, o Options) (*Learner, error) {
 		return nil, errors.Errorf("deep: unknown method %q (want one of %v)", m, Methods)
 	}
 	o = o.WithDefaults()
-	if o.Precision == PrecisionAuto {
-		o.Precision = DefaultPrecision(be)
-	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	o.Precision = o.Precision.Resolve(be)
 	l := &Learner{recipe: recipes[i], be: be, opts: o, rng: rand.New(rand.NewPCG(o.Seed, 0xda7a))}
 	switch l.recipe.keeps {
 	case keepsExemplars:
@@ -249,7 +252,7 @@ func (l *Learner) Learn(task cil.Task) (err error) {
 	r, o, known, seen := l.recipe, l.opts, task.Known, task.Seen()
 	if l.net == nil || r.fresh {
 		l.net = newNet(l.be, o.Backbone, l.dim, l.shape, o.Hidden, o.Seed+uint64(l.tasks)*0x9e37)
-		l.net.dtype = o.Precision.dtype()
+		l.net.dtype = o.Precision.DType(l.be)
 		l.net.addBase()
 		l.net.addTop()
 	}

@@ -2,11 +2,13 @@ package deep
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
 
 	"github.com/labnotes/labnotes/internal/testutil"
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 )
 
@@ -37,7 +39,7 @@ func TestPrecisionTraining(t *testing.T) {
 	for _, m := range []Method{Replay, DER} {
 		var runs [2][]EpochInfo
 		var last [2]float64
-		for i, p := range []Precision{Float32, BFloat16} {
+		for i, p := range []backend.Precision{backend.Float32, backend.BFloat16} {
 			o := tiny
 			o.Epochs, o.Precision = 5, p
 			l, err := New(be, m, o)
@@ -83,7 +85,7 @@ func TestPrecisionTraining(t *testing.T) {
 func TestPrecisionMethods(t *testing.T) {
 	be := testutil.Backend(t)
 	s := imageStream(t)
-	o := Options{Hidden: 16, Epochs: 3, Batch: 32, LR: 1e-2, Memory: 40, Seed: 3, Precision: BFloat16}
+	o := Options{Hidden: 16, Epochs: 3, Batch: 32, LR: 1e-2, Memory: 40, Seed: 3, Precision: backend.BFloat16}
 	cnn := o
 	cnn.Backbone, cnn.Hidden = CNN, 8
 	type run struct {
@@ -123,23 +125,25 @@ type fakeXLA struct {
 func (f fakeXLA) Name() string       { return "xla" }
 func (f fakeXLA) PluginName() string { return f.plugin }
 
-// TestDefaultPrecision checks that the default follows the backend: float32
-// on the Go backend and XLA's CPU plugin, bfloat16 on XLA's CUDA plugin.
-func TestDefaultPrecision(t *testing.T) {
+// TestNewPrecision checks that New resolves Options.Precision's zero value
+// through lib/backend (float32 on the Go backend and XLA's CPU plugin,
+// bfloat16 on XLA's CUDA plugin), keeps an explicit one (in either
+// spelling), and refuses an unknown one with an error naming it.
+func TestNewPrecision(t *testing.T) {
 	be := testutil.Backend(t)
 	for _, tc := range []struct {
 		name string
 		be   compute.Backend
-		want Precision
+		in   backend.Precision
+		want backend.Precision
 	}{
-		{"test backend (" + be.Name() + ")", be, map[bool]Precision{true: BFloat16, false: Float32}[be.Name() == "xla"]},
-		{"xla cuda", fakeXLA{be, "cuda"}, BFloat16},
-		{"xla cpu", fakeXLA{be, "cpu"}, Float32},
+		{"test backend (" + be.Name() + ")", be, backend.Auto, map[bool]backend.Precision{true: backend.BFloat16, false: backend.Float32}[be.Name() == "xla"]},
+		{"xla cuda", fakeXLA{be, "cuda"}, backend.Auto, backend.BFloat16},
+		{"xla cpu", fakeXLA{be, "cpu"}, backend.Auto, backend.Float32},
+		{"xla cuda, float32 asked", fakeXLA{be, "cuda"}, "float32", backend.Float32},
+		{"test backend, bfloat16 asked", be, "bfloat16", backend.BFloat16},
 	} {
-		if got := DefaultPrecision(tc.be); got != tc.want {
-			t.Errorf("%s: DefaultPrecision = %q, want %q", tc.name, got, tc.want)
-		}
-		l, err := New(tc.be, Finetune, Options{})
+		l, err := New(tc.be, Finetune, Options{Precision: tc.in})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,8 +151,8 @@ func TestDefaultPrecision(t *testing.T) {
 			t.Errorf("%s: New's Options().Precision = %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	if _, err := New(be, Finetune, Options{Precision: "float16"}); err == nil {
-		t.Error("New accepted Precision \"float16\"")
+	if _, err := New(be, Finetune, Options{Precision: "float16"}); err == nil || !strings.Contains(err.Error(), `"float16"`) {
+		t.Errorf("New with Precision \"float16\": error %v, want one naming it", err)
 	}
 }
 

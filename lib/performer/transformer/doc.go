@@ -18,7 +18,7 @@
 // checkpoints (ml/model/checkpoint); [Run.LoadWeights] loads another run's
 // weights, e.g. exact-attention weights into a FAVOR+ run.
 //
-// Mixed precision: [Config].Precision (ParamPrecision) selects float32 or
+// Mixed precision: [Config].Precision (a backend.Precision; ParamPrecision) selects float32 or
 // bfloat16 compute; the default follows the backend (bfloat16 on XLA on a
 // GPU, float32 on the Go backend, whose numbers are unchanged). In bfloat16
 // the variables, gradients and Adam's state stay float32 (master weights, see

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
@@ -35,11 +33,11 @@ func TestBFloat16Forward(t *testing.T) {
 			t.Run(fmt.Sprintf("classifier=%v/%s", classifier, att), func(t *testing.T) {
 				store := model.NewStore()
 				store.SetParams(Config{Attention: att, EmbedDim: 32, NumLayers: 2, NumHeads: 4, MaxLen: 16,
-					Kernel: performer.KernelSoftmax, NumFeatures: 64, Precision: Float32}.Params())
+					Kernel: performer.KernelSoftmax, NumFeatures: 64, Precision: backend.Float32}.Params())
 				store.SetParam(initializer.ParamInitialSeed, int64(3))
 				want := testutil.Float64s(buildModel(t, be, store, classifier, tokens, mask))
 				before := paths(store)
-				store.SetParam(ParamPrecision, string(BFloat16))
+				store.SetParam(ParamPrecision, string(backend.BFloat16))
 				got := testutil.Float64s(buildModel(t, be, store, classifier, tokens, mask))
 				if after := paths(store); !slices.Equal(before, after) {
 					t.Errorf("variables changed with the precision:\n%v\n%v", before, after)
@@ -76,7 +74,7 @@ func TestBFloat16Training(t *testing.T) {
 		t.Run(string(att), func(t *testing.T) {
 			var curves [2][]Point
 			var runs [2]*Run
-			for i, p := range []Precision{Float32, BFloat16} {
+			for i, p := range []backend.Precision{backend.Float32, backend.BFloat16} {
 				cfg := Config{Attention: att, EmbedDim: 32, NumLayers: 1, NumHeads: 2, MaxLen: 32,
 					Kernel: performer.KernelSoftmax, NumFeatures: 32, Precision: p}
 				r := NewRun(be, string(p), cfg, Task{VocabSize: 256}, 1e-2, 1)
@@ -107,7 +105,7 @@ func TestBFloat16Training(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := runs[0].Config
-			cfg.Precision = BFloat16
+			cfg.Precision = backend.BFloat16
 			r := NewRun(be, "bf16 from f32", cfg, Task{VocabSize: 256}, 1e-2, 1)
 			if _, err := r.LoadWeights(dir); err != nil {
 				t.Fatal(err)
@@ -120,22 +118,31 @@ func TestBFloat16Training(t *testing.T) {
 	}
 }
 
-// TestPrecisionDType: the default follows lib/backend (float32 on the Go backend); unknown
-// precisions panic.
-func TestPrecisionDType(t *testing.T) {
-	be := testutil.Backend(t)
-	g := graph.NewGraph(be, "precision")
-	if got, want := PrecisionAuto.DType(g), backend.DefaultDType(be); got != want {
-		t.Errorf("PrecisionAuto on %s: %s, want %s", be.Name(), got, want)
-	}
-	if be.Name() == "go" && PrecisionAuto.DType(g) != dtypes.Float32 {
-		t.Errorf("PrecisionAuto on the Go backend: %s, want float32", PrecisionAuto.DType(g))
-	}
-	if BFloat16.DType(g) != dtypes.BFloat16 || Float32.DType(g) != dtypes.Float32 {
-		t.Errorf("explicit precisions: %s, %s", BFloat16.DType(g), Float32.DType(g))
+// TestConfigPrecision: NewConfig reads ParamPrecision in either spelling that
+// backend.ParsePrecision accepts, Params writes it back (and nothing for
+// backend.Auto), and an unknown precision panics with an error naming it.
+func TestConfigPrecision(t *testing.T) {
+	for _, tc := range []struct {
+		param string
+		want  backend.Precision
+	}{
+		{"", backend.Auto}, {"f32", backend.Float32}, {"float32", backend.Float32},
+		{"bf16", backend.BFloat16}, {"bfloat16", backend.BFloat16},
+	} {
+		store := model.NewStore()
+		if tc.param != "" {
+			store.SetParam(ParamPrecision, tc.param)
+		}
+		c := NewConfig(store.RootScope())
+		if c.Precision != tc.want {
+			t.Errorf("%s = %q: Config.Precision %q, want %q", ParamPrecision, tc.param, c.Precision, tc.want)
+		}
+		if got, ok := c.Params()[ParamPrecision]; (tc.want == backend.Auto) == ok || ok && got != string(tc.want) {
+			t.Errorf("Config{Precision: %q}.Params()[%s] = %v (%v)", c.Precision, ParamPrecision, got, ok)
+		}
 	}
 	defer func() {
-		if r, ok := recover().(error); !ok || !strings.HasPrefix(r.Error(), "transformer: ") {
+		if r, ok := recover().(error); !ok || !strings.HasPrefix(r.Error(), "transformer: ") || !strings.Contains(r.Error(), `"float8"`) {
 			t.Errorf("unknown precision: recovered %v", r)
 		}
 	}()

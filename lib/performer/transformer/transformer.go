@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/pkg/errors"
 
+	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/performer"
 )
 
@@ -81,8 +82,9 @@ type Config struct {
 	Redraw      performer.Redraw
 	RedrawEvery int
 	ChunkSize   int
-	// Precision is the compute dtype (default PrecisionAuto: by backend).
-	Precision Precision
+	// Precision is the compute precision (default backend.Auto: by
+	// backend; see ParamPrecision).
+	Precision backend.Precision
 }
 
 // NewConfig returns the hyperparameters set in scope (or its parents) with
@@ -97,8 +99,12 @@ func NewConfig(scope *model.Scope) Config {
 		FFNDim:    model.GetParamOr(scope, ParamFFNDim, 0),
 		MaxLen:    model.GetParamOr(scope, ParamMaxLen, DefaultMaxLen),
 		Dropout:   model.GetParamOr(scope, ParamDropout, 0.0),
-		Precision: Precision(model.GetParamOr(scope, ParamPrecision, string(PrecisionAuto))),
 	}
+	p, err := backend.ParsePrecision(model.GetParamOr(scope, ParamPrecision, string(backend.Auto)))
+	if err != nil {
+		panicf("scope parameter %s: %v", ParamPrecision, err)
+	}
+	c.Precision = p
 	return c.withDefaults()
 }
 
@@ -131,8 +137,8 @@ func (c Config) withDefaults() Config {
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		panicf("dropout %g not in [0, 1)", c.Dropout)
 	}
-	if c.Precision != PrecisionAuto && c.Precision != Float32 && c.Precision != BFloat16 {
-		panicf("unknown precision %q (want %q, %q or %q)", c.Precision, PrecisionAuto, Float32, BFloat16)
+	if _, err := backend.ParsePrecision(string(c.Precision)); err != nil {
+		panicf("Precision: %v", err)
 	}
 	return c
 }
@@ -161,7 +167,7 @@ func (c Config) Params() map[string]any {
 	if c.ChunkSize != 0 {
 		p[performer.ParamChunkSize] = c.ChunkSize
 	}
-	if c.Precision != PrecisionAuto {
+	if c.Precision != backend.Auto {
 		p[ParamPrecision] = string(c.Precision)
 	}
 	return p
@@ -369,7 +375,7 @@ func embed(scope *model.Scope, tokens *Node, vocabSize int, cfg Config) *Node {
 	posTable := scope.In("position_embedding").WithInitializer(init).
 		VariableWithShape("embeddings", shapes.Make(dtypes.Float32, cfg.MaxLen, cfg.EmbedDim)).NodeValue(g)
 	pos := graph.Slice(posTable, graph.AxisRange(0, length))
-	return graph.ConvertDType(graph.Add(x, graph.InsertAxes(pos, 0)), cfg.Precision.DType(g))
+	return graph.ConvertDType(graph.Add(x, graph.InsertAxes(pos, 0)), cfg.Precision.DType(g.Backend()))
 }
 
 // LMBuilder builds a causal (decoder-only) Transformer language model.
