@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/labnotes/labnotes/lib/atomicfile"
+	"github.com/labnotes/labnotes/internal/atomicfile"
 )
 
 // Notebook is an nbformat 4 notebook.

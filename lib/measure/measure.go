@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/labnotes/labnotes/lib/atomicfile"
+	"github.com/labnotes/labnotes/internal/atomicfile"
 )
 
 // statusPath is the file Status reads (a variable for tests).
