@@ -154,7 +154,8 @@ type Learner struct {
 	means   []float32   // iCaRL: [seen, feat] normalized class means
 	fisherN int64       // EWC: Fisher entries kept
 	params  int64       // parameters kept after the last Learn
-	plast   *plasticState // Options.Plasticity's host state
+
+	plast *plasticState // Options.Plasticity's host state
 
 	// Gammas records the weight-aligning factor of every task after the
 	// first (WA, DER, MEMO), applied or not.
