@@ -69,37 +69,49 @@ func TestPlasticityRejects(t *testing.T) {
 
 // TestCBPCount checks that continual backprop replaces Rho times the
 // number of mature units per step in each hidden layer, over two tasks
-// (28 steps): the count is replayed step by step by cbpReplay.
+// (28 steps): the count is replayed step by step by cbpReplay. It also
+// checks that the training graph keeps the utilities and that each step
+// reads the replacements written on the host after the previous one.
 func TestCBPCount(t *testing.T) {
-	o := plasticOpts
-	o.Plasticity.CBP = &plastic.CBPConfig{Rho: 1.0 / 64, Maturity: 1}
-	l, s := learnFirst(t, o)
-	steps := 0
-	for _, e := range l.Epochs {
-		steps += e.Steps
-	}
-	if err := l.Learn(s.Tasks()[1]); err != nil {
-		t.Fatal(err)
-	}
-	all := 0
-	for _, e := range l.Epochs {
-		all += e.Steps
-	}
-	mat := l.Options().Plasticity.CBP.Maturity
-	want := cbpReplay(all, 32, 1.0/64, mat)
-	got := l.Replaced()
-	t.Logf("steps %d (task 0: %d), maturity %d: replaced %v, want %d per layer", all, steps, mat, got, want)
-	if want == 0 {
-		t.Fatalf("the test stream is too short for a replacement (maturity %d, %d steps)", mat, all)
-	}
-	if !slices.Equal(got, []int64{want, want}) {
-		t.Errorf("replaced %v after %d steps, want %d per layer", got, all, want)
-	}
-	for layer := range 2 { // the training graph kept the utilities up to date
-		in, _ := l.net.cbpLayer(layer)
-		util, _ := value(l.net.mirror(l.net.scope(scopePlastic).At("util"), variable(in, "w")), "w")
-		if slices.Max(util) <= 0 || slices.Min(util) < 0 {
-			t.Errorf("layer %d: utilities in [%g, %g], want >= 0 and some > 0", layer, slices.Min(util), slices.Max(util))
+	for _, rho := range []float64{1.0 / 64, 1.0 / 2} {
+		o := plasticOpts
+		o.Plasticity.CBP = &plastic.CBPConfig{Rho: rho, Maturity: 1}
+		l, s := learnFirst(t, o)
+		if err := l.Learn(s.Tasks()[1]); err != nil {
+			t.Fatal(err)
+		}
+		steps := 0
+		for _, e := range l.Epochs {
+			steps += e.Steps
+		}
+		want := cbpReplay(steps, 32, rho, 1)
+		got := l.Replaced()
+		t.Logf("rho %g: %d steps, replaced %v, want %d per layer", rho, steps, got, want)
+		if want == 0 || !slices.Equal(got, []int64{want, want}) {
+			t.Errorf("rho %g: replaced %v after %d steps, want %d (> 0) per layer", rho, got, steps, want)
+		}
+		fresh := 0
+		for layer := range 2 {
+			in, _ := l.net.cbpLayer(layer)
+			util, _ := value(l.net.mirror(l.net.scope(scopePlastic).At("util"), variable(in, "w")), "w")
+			if slices.Max(util) <= 0 || slices.Min(util) < 0 {
+				t.Errorf("rho %g, layer %d: utilities in [%g, %g], want >= 0 and some > 0", rho, layer, slices.Min(util), slices.Max(util))
+			}
+			// A unit replaced after the last-but-one step (age 1) went through one more step with
+			// zero outgoing weights, hence a zero bias gradient and a reset momentum: its bias is
+			// still 0 if that step read the replacement written on the host.
+			b, _ := value(in, "b")
+			for u, a := range l.plast.cbp.Ages(layer) {
+				if a == 1 {
+					fresh++
+					if b[u] != 0 {
+						t.Errorf("rho %g, layer %d unit %d, replaced one step before the end: bias %g, want 0", rho, layer, u, b[u])
+					}
+				}
+			}
+		}
+		if rho == 0.5 && fresh == 0 {
+			t.Errorf("rho %g: no unit replaced one step before the end, nothing checked", rho)
 		}
 	}
 }
