@@ -42,7 +42,8 @@ type Plasticity struct {
 	// outgoing weights zero, and the optimizer's moments of all three
 	// zero. nil: off; zero fields take plastic's defaults (DefaultRho,
 	// DefaultMaturity, DefaultDecay). The ages and utilities carry over
-	// from task to task. Only the MLP backbone of the single-backbone
+	// from task to task (GDumb's fresh network each task starts them
+	// afresh). Only the MLP backbone of the single-backbone
 	// methods (not the CNN, DER or MEMO): [New] refuses the others.
 	CBP *plastic.CBPConfig
 	// Probe > 0 measures the network after every task ([Learner.Measure]
