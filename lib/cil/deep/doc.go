@@ -35,6 +35,9 @@
 //	/aux/{w,b}                     DER/MEMO auxiliary head, during a task only: w [Hidden, new+1]
 //	/opt/{m,v}<path>, /opt/step    optimizer state, during a Learn only
 //	/ewc/fisher<path>, /ewc/mean<path>   EWC's Fisher and anchor weights
+//	/plastic/init<path>            L2Init's initial weights θ₀ (Options.Plasticity)
+//	/plastic/util<path>            continual backprop's utilities of the layer at <path>: [Hidden]
+//	/plastic/rng                   shrink & perturb's random state
 //
 // Training. Each Learn runs Options.Epochs epochs of shuffled minibatches
 // (Batch 128) with a fresh optimizer (Adam, lr 1e-3, by default; SGD with
@@ -44,6 +47,24 @@
 // is padded with zero-weight rows so that it needs no second graph. The
 // previous model's logits for distillation are computed once at the start
 // of a task. [Learner.Epochs] records each epoch's wall time and loss.
+//
+// Plasticity. Options.Plasticity ([Plasticity]) adds lib/cil/plastic's
+// remedies for loss of plasticity to any method's training, all off by
+// default (every number is then unchanged): L2Init adds L2Init·(θ − θ₀) to
+// each gradient; shrink & perturb makes every updated parameter
+// (1 − Shrink)·θ + Noise·ε after each step (plastic.ShrinkPerturb);
+// continual backprop (CBP) keeps a utility per hidden unit of the MLP
+// (dense_0 and dense_1) in the training graph (plastic.Utility) and after
+// each step replaces the due mature units of lowest utility through a
+// plastic.Units view of the layer's weights, the weights its units feed
+// (dense_1's, the head's) and their optimizer moments, which are zeroed
+// (plastic.CBP.Replace): the new units do not change the outputs. CBP is
+// only for the MLP of single-backbone methods: New refuses the CNN, DER
+// and MEMO. [Learner.Measure] gives plastic.Stats (dormant fraction,
+// stable rank, mean |w|) on a probe; Plasticity.Probe records them after
+// every task in Learner.Plasticity. [Learner.Replaced] counts the
+// replacements. The remedies' state (θ₀, utilities) counts in
+// Memory().Other.
 //
 // Precision. Options.Precision is lib/backend's Float32 or BFloat16 mixed precision:
 // layers compute in bfloat16 on bfloat16 casts of the float32 weights;

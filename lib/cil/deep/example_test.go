@@ -7,6 +7,7 @@ import (
 
 	"github.com/labnotes/labnotes/lib/cil"
 	"github.com/labnotes/labnotes/lib/cil/deep"
+	"github.com/labnotes/labnotes/lib/cil/plastic"
 )
 
 // ExampleNew trains Replay on a tiny synthetic stream (6 classes in 3 tasks
@@ -61,4 +62,32 @@ func ExampleLearner_Memory() {
 	// Replay parameters  1798  bytes: exemplars 3840 + parameters 7192 = 11032
 	// DER    parameters  5382  bytes: exemplars 3840 + parameters 21528 = 25368
 	// MEMO   parameters  4294  bytes: exemplars 3840 + parameters 17176 = 21016
+}
+
+// ExamplePlasticity runs Finetune with continual backprop and shrink &
+// perturb on the tiny stream and reads the per-task plasticity measures.
+func ExamplePlasticity() {
+	backend, err := gobackend.New("")
+	if err != nil {
+		panic(err)
+	}
+	train, test := cil.Synthetic(6, 16, 100, 50, 7)
+	scenario, _ := cil.NewScenario(train, test, 2, 2, nil)
+	l, err := deep.New(backend, deep.Finetune, deep.Options{Hidden: 32, Epochs: 2, Batch: 32, Seed: 1,
+		Plasticity: deep.Plasticity{Shrink: 1e-4, Noise: 1e-3, CBP: &plastic.CBPConfig{Rho: 1e-2, Maturity: 5}, Probe: 100}})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := cil.Run(l, scenario, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println("units replaced per hidden layer:", l.Replaced())
+	for k, s := range l.Plasticity {
+		fmt.Printf("task %d: %d hidden layers measured, weight magnitude > 0: %v\n", k, len(s.DormantByLayer), s.WeightMag > 0)
+	}
+	// Output:
+	// units replaced per hidden layer: [11 11]
+	// task 0: 2 hidden layers measured, weight magnitude > 0: true
+	// task 1: 2 hidden layers measured, weight magnitude > 0: true
+	// task 2: 2 hidden layers measured, weight magnitude > 0: true
 }

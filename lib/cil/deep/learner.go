@@ -14,6 +14,7 @@ import (
 
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
+	"github.com/labnotes/labnotes/lib/cil/plastic"
 )
 
 // Optimizer selects the weight update.
@@ -81,6 +82,10 @@ type Options struct {
 	AlignAlways bool
 	EvalBatch   int    // batch of Predict and feature extraction: DefaultEvalBatch
 	Seed        uint64 // weights, shuffling and random exemplars
+	// Plasticity are the remedies for loss of plasticity (shrink &
+	// perturb, L2 towards the initial weights, continual backprop) and
+	// the per-task measures; the zero value is off (see [Plasticity]).
+	Plasticity Plasticity
 	// Precision is the network's number format: backend.Float32, or
 	// backend.BFloat16 mixed precision (the layers compute in bfloat16 on
 	// bfloat16 casts of the float32 weights; the weights, optimizer state,
@@ -110,6 +115,7 @@ func (o Options) WithDefaults() Options {
 			f.Set(dv.Field(i))
 		}
 	}
+	o.Plasticity = o.Plasticity.withDefaults()
 	return o
 }
 
@@ -149,6 +155,8 @@ type Learner struct {
 	fisherN int64       // EWC: Fisher entries kept
 	params  int64       // parameters kept after the last Learn
 
+	plast *plasticState // Options.Plasticity's host state
+
 	// Gammas records the weight-aligning factor of every task after the
 	// first (WA, DER, MEMO), applied or not.
 	Gammas []float64
@@ -156,6 +164,9 @@ type Learner struct {
 	Epochs []EpochInfo
 	// OnEpoch, if set, is called after every training epoch.
 	OnEpoch func(EpochInfo)
+	// Plasticity records [Learner.Measure] after every task when
+	// Options.Plasticity.Probe > 0.
+	Plasticity []plastic.Stats
 }
 
 var _ cil.Learner = (*Learner)(nil)
@@ -176,6 +187,9 @@ func New(be compute.Backend, m Method, o Options) (*Learner, error) {
 	}
 	o = o.WithDefaults()
 	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if err := o.Plasticity.check(m, o.Backbone); err != nil {
 		return nil, err
 	}
 	o.Precision = o.Precision.Resolve(be)
@@ -238,7 +252,7 @@ func (l *Learner) Memory() cil.Memory {
 	case l.gdumb != nil:
 		m.Exemplars = int64(l.gdumb.len()) * int64(l.bytes)
 	}
-	m.Other = 4*int64(len(l.means)) + 4*2*l.fisherN
+	m.Other = 4*int64(len(l.means)) + 4*2*l.fisherN + l.plasticBytes()
 	return m
 }
 
@@ -284,7 +298,7 @@ func (l *Learner) Learn(task cil.Task) (err error) {
 	}
 	l.seen, l.tasks = seen, l.tasks+1
 	l.params = n.params()
-	return nil
+	return l.measureTask(task.Train)
 }
 
 // trainingData returns what the method trains on for a task with training

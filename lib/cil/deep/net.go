@@ -66,6 +66,18 @@ type net struct {
 	rng      *rand.Rand
 	execs    map[string]*model.Exec
 	execKeys []string
+	// tapping makes the hidden layers record their activations in taps
+	// while a graph is built (plasticity.go).
+	tapping bool
+	taps    []*Node
+}
+
+// tap records the hidden activation h when tapping; it returns h.
+func (n *net) tap(h *Node) *Node {
+	if n.tapping {
+		n.taps = append(n.taps, h)
+	}
+	return h
 }
 
 func newNet(be compute.Backend, kind Backbone, dim int, shape []int, hidden int, seed uint64) *net {
@@ -314,7 +326,7 @@ func (n *net) base(x *Node, k int) *Node {
 		x = graph.Reshape(x, -1, n.shape[0], n.shape[1], n.shape[2])
 		return n.convLayer(x, s.At("conv_0"))
 	default:
-		return relu(n.linear(x, s.At("dense_0")))
+		return n.tap(relu(n.linear(x, s.At("dense_0"))))
 	}
 }
 
@@ -325,9 +337,9 @@ func (n *net) top(h *Node, k int) *Node {
 	case CNN:
 		h = n.convLayer(h, s.At("conv_1"))
 		h = graph.Reshape(h, h.Shape().Dim(0), -1)
-		return relu(n.linear(h, s.At("dense")))
+		return n.tap(relu(n.linear(h, s.At("dense"))))
 	default:
-		return relu(n.linear(h, s.At("dense_1")))
+		return n.tap(relu(n.linear(h, s.At("dense_1"))))
 	}
 }
 

@@ -125,6 +125,7 @@ func (l *Learner) update(g *graph.Graph, vs []*model.Variable, grads []*Node) {
 		if o.WeightDecay > 0 {
 			grad = graph.Add(grad, graph.MulScalar(theta, o.WeightDecay))
 		}
+		grad = l.l2Init(g, v, theta, grad)
 		mv := variable(n.mirror(opt.At("m"), v), v.Name())
 		switch o.Optimizer {
 		case Adam:
@@ -140,11 +141,11 @@ func (l *Learner) update(g *graph.Graph, vs []*model.Variable, grads []*Node) {
 			bc2 := graph.Sqrt(graph.OneMinus(graph.Pow(float32Scalar(g, b2), step)))
 			den := graph.Add(graph.Sqrt(s), graph.MulScalar(bc2, eps))
 			lr := graph.MulScalar(graph.Div(bc2, bc1), o.LR)
-			v.SetNodeValue(graph.Sub(theta, graph.Mul(lr, graph.Div(m, den))))
+			v.SetNodeValue(l.shrinkPerturb(g, graph.Sub(theta, graph.Mul(lr, graph.Div(m, den)))))
 		default:
 			m := graph.Add(graph.MulScalar(mv.NodeValue(g), o.Momentum), grad)
 			mv.SetNodeValue(m)
-			v.SetNodeValue(graph.Sub(theta, graph.MulScalar(m, o.LR)))
+			v.SetNodeValue(l.shrinkPerturb(g, graph.Sub(theta, graph.MulScalar(m, o.LR))))
 		}
 	}
 }
@@ -160,6 +161,7 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 	}
 	trainable := vars(scopes...)
 	l.optimizerVars(trainable)
+	l.plasticVars(trainable)
 	defer func() {
 		if err := n.scope(scopeOpt).DeleteVariablesInScope(); err != nil {
 			panicf("deleting the optimizer state: %v", err)
@@ -177,7 +179,11 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 		if kd {
 			old = in[3]
 		}
+		n.taps, n.tapping = nil, l.opts.Plasticity.CBP != nil
 		loss := l.lossGraph(obj, in[0], in[1], in[2], old)
+		acts := n.taps
+		n.taps, n.tapping = nil, false
+		l.utilities(loss.Graph(), acts, in[2])
 		l.update(loss.Graph(), trainable, graph.Gradient(loss, nodes(loss.Graph(), trainable)...))
 		return []*Node{loss}
 	})
@@ -224,6 +230,7 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 			}
 			lossSum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
 			steps++
+			l.afterStep()
 		}
 		info := EpochInfo{Task: l.tasks, Epoch: ep, Examples: s.len(), Steps: steps,
 			Seconds: time.Since(start).Seconds(), Loss: lossSum / float64(steps)}

@@ -34,7 +34,7 @@
 // [CBP.Advance] and, for the layers with units due, [CBP.Replace] on a
 // [Units] view of the layer's variables and their optimizer state, copied
 // back; [ShrinkPerturb] after the update; [MeasureActs] on a probe's
-// hidden activations.
+// hidden activations. deep.Options.Plasticity is built this way.
 //
 // Defaults follow the LoP repository's online permuted MNIST (SGD, batch 1,
 // ρ = 1e-4, maturity 100, utility decay 0.99) except the step size,
