@@ -80,7 +80,19 @@ func (d *Data) First(n int) *Data {
 	if n <= 0 || n > d.Len() {
 		n = d.Len()
 	}
-	return d.Subset(seq(n))
+	return d.Slice(0, n)
+}
+
+// Slice returns a copy of the examples lo..hi-1. It panics unless
+// 0 <= lo <= hi <= d.Len().
+func (d *Data) Slice(lo, hi int) *Data {
+	if lo < 0 || lo > hi || hi > d.Len() {
+		panic(errors.Errorf("cil: Slice [%d, %d) out of range [0, %d]", lo, hi, d.Len()))
+	}
+	out := d.like(hi - lo)
+	out.X = append(out.X, d.X[lo*d.Dim:hi*d.Dim]...)
+	out.Y = append(out.Y, d.Y[lo:hi]...)
+	return out
 }
 
 // Where returns the indices of the examples whose label satisfies keep, in order.

@@ -295,6 +295,19 @@ func TestLinePlotSVG(t *testing.T) {
 	}
 }
 
+// TestLinePlotHTML checks the inline element: the SVG without its prolog.
+func TestLinePlotHTML(t *testing.T) {
+	p := (&LinePlot{Title: "t"}).Add("a", []float64{1, 2}, []float64{3, 4})
+	svg, err := p.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.HTML()
+	if !strings.HasPrefix(h, "<svg") || !strings.HasSuffix(string(svg), h) {
+		t.Errorf("HTML is not the SVG's <svg> element: %.80q", h)
+	}
+}
+
 func TestLinePlotShowAndSave(t *testing.T) {
 	c := newCapture(t, true)
 	p := (&LinePlot{Title: "t", LogX: true}).Add("a", []float64{0, 1, 10}, []float64{1, 2, 3})

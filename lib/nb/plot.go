@@ -159,6 +159,21 @@ func (p *LinePlot) SVG() ([]byte, error) {
 	return out, nil
 }
 
+// HTML returns the plot as an inline <svg> element (SVG without its XML
+// prolog), for [Row] and other HTML; a plot that cannot be drawn gives a
+// short note naming the error instead.
+func (p *LinePlot) HTML() string {
+	b, err := p.SVG()
+	if err != nil {
+		return "<pre>" + esc(err.Error()) + "</pre>"
+	}
+	s := string(b)
+	if i := strings.Index(s, "<svg"); i > 0 {
+		s = s[i:]
+	}
+	return s
+}
+
 // Save writes the plot to path, as SVG for a ".svg" path and otherwise in
 // the format of the extension gonum/plot supports (".png", ".pdf", ...).
 func (p *LinePlot) Save(path string) error {
