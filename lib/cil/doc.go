@@ -1,6 +1,17 @@
-// Package cil is class-incremental learning without a task identity: classes
-// arrive in tasks, and after each task a [Learner] is tested on every class
-// seen so far.
+// Package cil is the class-incremental learning pillar of Labnotes: learning
+// without a task identity, where classes arrive in tasks and after each task
+// a [Learner] is tested on every class seen so far.
+//
+// The pillar's packages:
+//
+//   - cil (this package): what all learners share (below).
+//   - lib/cil/deep: learners that train networks (Finetune, Joint, Replay,
+//     iCaRL, LwF, EWC, WA, DER, MEMO, GDumb) as per-method recipes, with
+//     mixed precision and the plasticity remedies as options.
+//   - lib/cil/plastic: loss of plasticity: continual backprop, shrink &
+//     perturb, L2 towards the initial weights, fast online learners, the
+//     plasticity measures.
+//   - lib/cil/study: the drivers of notebook 10.
 //
 // It holds what all learners share, and the learners that need no gradient
 // training (those that train networks live in lib/cil/deep):

@@ -1,9 +1,21 @@
-// Package recursive implements recursive reasoning models for puzzles (issue
-// 5): TRM (Tiny Recursive Model, Jolicoeur-Martineau 2025), HRM
-// (Hierarchical Reasoning Model, Wang et al. 2025) and two baselines, a
-// plain transformer looped T times per supervision step and a direct
-// (non-recursive) transformer, all trained with deep supervision and
-// adaptive halting on a [puzzle.Source] (lib/recursive/sudoku, lib/recursive/maze, ...).
+// Package recursive is the recursive-reasoning pillar of Labnotes: TRM (Tiny
+// Recursive Model, Jolicoeur-Martineau 2025), HRM (Hierarchical Reasoning
+// Model, Wang et al. 2025) and two baselines, a plain transformer looped T
+// times per supervision step and a direct (non-recursive) transformer, all
+// trained with deep supervision and adaptive halting on a [puzzle.Source].
+//
+// The pillar's packages:
+//
+//   - recursive (this package): the models, training with deep supervision
+//     and halting, one inference path for evaluation, prediction and ARC,
+//     checkpoints, mixed precision.
+//   - lib/recursive/blocks: the layers (post-norm blocks, RMSNorm, SwiGLU,
+//     RoPE attention or MLP token mixing), stablemax cross-entropy,
+//     AdamATan2 and SignSGD, EMA of weights, puzzle embeddings.
+//   - lib/recursive/sudoku, lib/recursive/maze, lib/recursive/arc: the puzzle
+//     data (load, generate, solve, augment, score).
+//   - lib/recursive/puzzle: streamed augmented batches, leak-free splits.
+//   - lib/recursive/study: the drivers of notebooks 06-09.
 //
 // # Models
 //
