@@ -57,7 +57,8 @@ import (
 )
 
 var (
-	flagBatch     = flag.Int("batch", 0, "batch size B (0: 768, the papers', on XLA; 32 on the Go backend)")
+	flagBatch     = flag.Int("batch", 0, "batch size B per device (0: 768, the papers' per-GPU batch, on XLA; 32 on the Go backend)")
+	flagDevices   = flag.String("devices", "1", "devices to train on (data parallel, lib/parallel; 0: every device of the backend); a comma list (1,2,4,8) measures each count in its own process at the same per-device batch and reports the scaling efficiency")
 	flagSteps     = flag.Int("steps", 10, "timed training steps")
 	flagWarmup    = flag.Int("warmup", 2, "untimed training steps after the first one (which compiles)")
 	flagHidden    = flag.Int("hidden", 512, "hidden size D")
@@ -107,39 +108,87 @@ type Options struct {
 	Shape, Puzzles               int
 	Seed                         uint64
 	Precision                    backend.Precision
+	// Devices is the device count (0: every device of the backend); the
+	// global batch is Batch·Devices.
+	Devices int
+}
+
+// ScalingPoint is the throughput on Devices devices at the same
+// per-device batch, and its scaling efficiency: (puzzles/s per device) over
+// that of the list's first count.
+type ScalingPoint struct {
+	Devices          int     `json:"devices"`
+	Batch            int     `json:"batch"`
+	PuzzlesPerSecond float64 `json:"puzzles_per_s"`
+	MedianStepMS     float64 `json:"median_step_ms"`
+	FirstStepMS      float64 `json:"first_step_ms"`
+	Efficiency       float64 `json:"efficiency"`
+	Result           Result  `json:"result"`
+}
+
+// parseDevices parses -devices: one count or a comma list of distinct
+// counts, each >= 0 (0: every device), at most one 0.
+func parseDevices(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 || slices.Contains(out, n) {
+			return nil, fmt.Errorf("benchrecursive: -devices %q: want distinct counts >= 0 separated by commas (0: every device)", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// scaling returns the scaling points of results (one per device count, in
+// order): efficiency relative to the first.
+func scaling(results []Result) []ScalingPoint {
+	var out []ScalingPoint
+	for _, r := range results {
+		p := ScalingPoint{Devices: r.Devices, Batch: r.Batch, PuzzlesPerSecond: r.PuzzlesPerSecond,
+			MedianStepMS: r.MedianStepMS, FirstStepMS: r.FirstStepMS, Result: r}
+		if base := results[0]; base.PuzzlesPerSecond > 0 && r.Devices > 0 {
+			p.Efficiency = (r.PuzzlesPerSecond / float64(r.Devices)) / (base.PuzzlesPerSecond / float64(base.Devices))
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // Result is the GoMLX measurement.
 type Result struct {
-	Model        string    `json:"model"`
-	BackendName  string    `json:"backend_name,omitempty"`
-	Task         string    `json:"task"`
-	Mixer        string    `json:"mixer"`
-	Shape        string    `json:"shape"`
-	SeqLen       int       `json:"seq_len"`
-	Vocab        int       `json:"vocab"`
-	Hidden       int       `json:"hidden"`
-	Layers       int       `json:"layers"`
-	T            int       `json:"T"`
-	N            int       `json:"n"`
-	NSup         int       `json:"N_sup"`
-	Prefix       int       `json:"prefix"`
-	Expansion    float64   `json:"expansion"`
-	MixerInter   int       `json:"mixer_inter"`
-	MLPInter     int       `json:"mlp_inter"`
-	EMA          float64   `json:"ema"`
-	Precision    string    `json:"precision"`
-	Batch        int       `json:"batch"`
-	Parameters   int       `json:"parameters"`
-	WarmupSteps  int       `json:"warmup_steps"`
-	TimedSteps   int       `json:"timed_steps"`
-	SetupMS      float64   `json:"setup_ms"`
-	FirstStepMS  float64   `json:"first_step_ms"`
-	CompileMS    float64   `json:"compile_ms"`
-	MedianStepMS float64   `json:"median_step_ms"`
-	MinStepMS    float64   `json:"min_step_ms"`
-	MeanStepMS   float64   `json:"mean_step_ms"`
-	StepsMS      []float64 `json:"steps_ms"`
+	Model       string  `json:"model"`
+	BackendName string  `json:"backend_name,omitempty"`
+	Task        string  `json:"task"`
+	Mixer       string  `json:"mixer"`
+	Shape       string  `json:"shape"`
+	SeqLen      int     `json:"seq_len"`
+	Vocab       int     `json:"vocab"`
+	Hidden      int     `json:"hidden"`
+	Layers      int     `json:"layers"`
+	T           int     `json:"T"`
+	N           int     `json:"n"`
+	NSup        int     `json:"N_sup"`
+	Prefix      int     `json:"prefix"`
+	Expansion   float64 `json:"expansion"`
+	MixerInter  int     `json:"mixer_inter"`
+	MLPInter    int     `json:"mlp_inter"`
+	EMA         float64 `json:"ema"`
+	Precision   string  `json:"precision"`
+	Batch       int     `json:"batch"`
+	Devices     int     `json:"devices"`
+	// BatchPerDevice is Batch / Devices.
+	BatchPerDevice int       `json:"batch_per_device"`
+	Parameters     int       `json:"parameters"`
+	WarmupSteps    int       `json:"warmup_steps"`
+	TimedSteps     int       `json:"timed_steps"`
+	SetupMS        float64   `json:"setup_ms"`
+	FirstStepMS    float64   `json:"first_step_ms"`
+	CompileMS      float64   `json:"compile_ms"`
+	MedianStepMS   float64   `json:"median_step_ms"`
+	MinStepMS      float64   `json:"min_step_ms"`
+	MeanStepMS     float64   `json:"mean_step_ms"`
+	StepsMS        []float64 `json:"steps_ms"`
 	// PuzzlesPerSecond is Batch / MedianStepMS (see Definition).
 	PuzzlesPerSecond float64 `json:"puzzles_per_s"`
 	// WholePuzzlesPerSecond is PuzzlesPerSecond / N_sup: puzzles trained
@@ -160,15 +209,17 @@ type Result struct {
 
 // Report is the JSON written.
 type Report struct {
-	Date        string           `json:"date"`
-	Command     string           `json:"command"`
-	Backend     string           `json:"backend"`
-	BackendName string           `json:"backend_name"`
-	GoMaxProcs  int              `json:"gomaxprocs"`
-	Host        string           `json:"host"`
-	Definition  string           `json:"definition"`
-	GoMLX       Result           `json:"gomlx"`
-	Torch       []map[string]any `json:"torch,omitempty"`
+	Date        string `json:"date"`
+	Command     string `json:"command"`
+	Backend     string `json:"backend"`
+	BackendName string `json:"backend_name"`
+	GoMaxProcs  int    `json:"gomaxprocs"`
+	Host        string `json:"host"`
+	Definition  string `json:"definition"`
+	GoMLX       Result `json:"gomlx"`
+	// Scaling holds one point per device count of a -devices list.
+	Scaling []ScalingPoint   `json:"scaling,omitempty"`
+	Torch   []map[string]any `json:"torch,omitempty"`
 	// Ratio is GoMLX's puzzles/s over each PyTorch variant's ("f32",
 	// "bf16", ...): above 1 GoMLX is faster.
 	Ratio      map[string]float64 `json:"ratio_gomlx_over_torch,omitempty"`
@@ -188,16 +239,17 @@ func (o Options) check() error {
 		return fmt.Errorf("benchrecursive: -mixer %q: want %s or %s", o.Mixer, recursive.MixMLP, recursive.MixAttention)
 	case o.Task == TaskMaze && (o.Side < 4 || o.Side > maze.MaxN):
 		return fmt.Errorf("benchrecursive: -side %d: want 4..%d", o.Side, maze.MaxN)
-	case o.Steps < 1 || o.Warmup < 0 || o.Batch < 1:
-		return fmt.Errorf("benchrecursive: need steps >= 1, warmup >= 0, batch >= 1 (got %d, %d, %d)", o.Steps, o.Warmup, o.Batch)
+	case o.Steps < 1 || o.Warmup < 0 || o.Batch < 1 || o.Devices < 0:
+		return fmt.Errorf("benchrecursive: need steps >= 1, warmup >= 0, batch >= 1, devices >= 0 (got %d, %d, %d, %d)", o.Steps, o.Warmup, o.Batch, o.Devices)
 	}
 	return nil
 }
 
 // Config is the recursive.Config benchmarked: PaperConfig(TRM) for o's
 // task (9x9 Sudoku by default; -side x -side mazes with TaskMaze) with o's
-// mixer (default MLP) and sizes.
-func (o Options) Config() recursive.Config {
+// mixer (default MLP) and sizes, on devices devices (o.Devices resolved
+// against the backend) with o.Batch examples each.
+func (o Options) Config(devices int) recursive.Config {
 	var cfg recursive.Config
 	if o.Task == TaskMaze {
 		cfg = recursive.PaperConfig(recursive.TRM, o.Side*o.Side, len(maze.Chars)+1)
@@ -210,7 +262,7 @@ func (o Options) Config() recursive.Config {
 		cfg.Mixer = recursive.MixMLP
 	}
 	cfg.Hidden, cfg.Layers, cfg.T, cfg.SmallN, cfg.PuzzlePrefix, cfg.Expansion = o.Hidden, o.Layers, o.T, o.N, o.Prefix, o.Expansion
-	cfg.Batch, cfg.Seed, cfg.Precision = o.Batch, o.Seed, o.Precision
+	cfg.Batch, cfg.Devices, cfg.Seed, cfg.Precision = o.Batch*devices, devices, o.Seed, o.Precision
 	if cfg.Mixer == recursive.MixMLP && (cfg.Hidden%cfg.Heads != 0 || (cfg.Hidden/cfg.Heads)%2 != 0) {
 		cfg.Heads = 1 // unused by the MLP mixer, but validated
 	}
@@ -265,7 +317,7 @@ func (o Options) data(n int) (puzzle.Source, string, error) {
 	return d, fmt.Sprintf("%dx%d", o.Side, o.Side), nil
 }
 
-// Bench builds the trainer of o.Config() on b and times its training steps.
+// Bench builds the trainer of o.Config (o.Devices resolved on b) on b and times its training steps.
 func Bench(b compute.Backend, o Options) (r Result, err error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
@@ -275,10 +327,14 @@ func Bench(b compute.Backend, o Options) (r Result, err error) {
 			err = fmt.Errorf("benchrecursive: %v", p)
 		}
 	}()
-	cfg := o.Config()
+	devices := o.Devices
+	if devices == 0 {
+		devices = b.NumDevices()
+	}
+	cfg := o.Config(devices)
 	n := o.Puzzles
 	if n <= 0 {
-		n = o.Batch
+		n = cfg.Batch
 	}
 	start := time.Now()
 	data, shape, err := o.data(n)
@@ -298,7 +354,7 @@ func Bench(b compute.Backend, o Options) (r Result, err error) {
 		Hidden: cfg.Hidden, Layers: cfg.Layers, T: cfg.T, N: cfg.SmallN, NSup: cfg.NSup, Prefix: cfg.Prefix(),
 		Expansion: cfg.Expansion, MixerInter: mixerInter,
 		MLPInter: blocks.SwiGLUInter(cfg.Hidden, cfg.Expansion), EMA: cfg.EMA, Precision: string(tr.Precision()), Batch: cfg.Batch,
-		WarmupSteps: o.Warmup, TimedSteps: o.Steps}
+		Devices: tr.Devices(), BatchPerDevice: cfg.Batch / tr.Devices(), WarmupSteps: o.Warmup, TimedSteps: o.Steps}
 	r.SetupMS = ms(time.Since(start))
 	var times []float64
 	for i := range 1 + o.Warmup + o.Steps {
@@ -349,7 +405,7 @@ func shortName(b compute.Backend) string {
 
 // torchArgs are torch_trm.py's arguments for the shapes of r.
 func torchArgs(r Result, o Options) []string {
-	return []string{"--batch", strconv.Itoa(r.Batch), "--seq-len", strconv.Itoa(r.SeqLen), "--vocab", strconv.Itoa(r.Vocab),
+	return []string{"--batch", strconv.Itoa(r.BatchPerDevice), "--seq-len", strconv.Itoa(r.SeqLen), "--vocab", strconv.Itoa(r.Vocab),
 		"--hidden", strconv.Itoa(r.Hidden), "--layers", strconv.Itoa(r.Layers), "--T", strconv.Itoa(r.T),
 		"--n", strconv.Itoa(r.N), "--prefix", strconv.Itoa(r.Prefix), "--mixer-inter", strconv.Itoa(r.MixerInter),
 		"--mlp-inter", strconv.Itoa(r.MLPInter), "--ema", fmt.Sprint(r.EMA), "--steps", strconv.Itoa(o.Steps),
@@ -422,6 +478,12 @@ func main() {
 			o.Batch = 768
 		}
 	}
+	counts, err := parseDevices(*flagDevices)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	o.Devices = counts[0]
 	if err := o.check(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -438,13 +500,26 @@ func main() {
 	if out == "" {
 		out = filepath.Join("reports", "bench", "recursive_"+name+".json")
 	}
-	r, err := benchInChild(o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchrecursive:", err)
-		os.Exit(1)
+	var results []Result
+	for _, d := range counts {
+		o.Devices = d
+		r, err := benchInChild(o)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchrecursive: -devices %d: %v\n", d, err)
+			os.Exit(1)
+		}
+		results = append(results, r)
 	}
+	r := results[0]
 	rep.GoMLX, rep.BackendName = r, r.BackendName
-	fmt.Printf("GoMLX %s on %s, batch %d, %d parameters\n", r.Model, name, r.Batch, r.Parameters)
+	if len(counts) > 1 {
+		rep.Scaling = scaling(results)
+		for _, p := range rep.Scaling {
+			fmt.Printf("GoMLX on %d devices, batch %d (%d per device): %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms  efficiency %.3f\n",
+				p.Devices, p.Batch, p.Result.BatchPerDevice, p.PuzzlesPerSecond, p.MedianStepMS, p.FirstStepMS, p.Efficiency)
+		}
+	}
+	fmt.Printf("GoMLX %s on %s, %d device(s), batch %d, %d parameters\n", r.Model, name, r.Devices, r.Batch, r.Parameters)
 	fmt.Printf("GoMLX %-14s %9.1f puzzles/s  median step %8.2f ms  first step %8.0f ms (compile ~%.0f ms)  peak RSS %.0f MB",
 		r.Precision, r.PuzzlesPerSecond, r.MedianStepMS, r.FirstStepMS, r.CompileMS, r.PeakRSSMB)
 	if m := r.XLAMemory; m != nil {
@@ -504,7 +579,7 @@ func benchInChild(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	args := append(append([]string{}, os.Args[1:]...), "-child", "-batch", strconv.Itoa(o.Batch))
+	args := append(append([]string{}, os.Args[1:]...), "-child", "-batch", strconv.Itoa(o.Batch), "-devices", strconv.Itoa(o.Devices))
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.Output()

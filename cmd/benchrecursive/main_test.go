@@ -166,3 +166,31 @@ func TestParseXLAMemory(t *testing.T) {
 		t.Errorf("Memory = %+v, want the larger of 2 executables", got)
 	}
 }
+
+// TestDevicesFlag checks -devices parsing, the scaling efficiency, and
+// that more devices than the backend has is an error.
+func TestDevicesFlag(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+	}{{"1", []int{1}}, {"1,2,4,8", []int{1, 2, 4, 8}}, {"0", []int{0}}, {" 2, 4", []int{2, 4}},
+		{"", nil}, {"1,1", nil}, {"-1", nil}, {"a", nil}} {
+		got, err := parseDevices(tc.in)
+		if (err != nil) != (tc.want == nil) || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("parseDevices(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	pts := scaling([]Result{{Devices: 1, Batch: 768, PuzzlesPerSecond: 4000}, {Devices: 2, Batch: 1536, PuzzlesPerSecond: 7600},
+		{Devices: 8, Batch: 6144, PuzzlesPerSecond: 27200}})
+	for i, want := range []float64{1, 0.95, 0.85} {
+		if got := pts[i].Efficiency; got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("efficiency on %d devices = %v, want %v", pts[i].Devices, got, want)
+		}
+	}
+	b := backend.MustNew()
+	o := Options{Batch: 4, Steps: 1, Hidden: 32, Layers: 1, T: 1, N: 1, Prefix: 1, Expansion: 2, Shape: 4, Seed: 1,
+		Devices: b.NumDevices() + 1}
+	if _, err := Bench(b, o); err == nil || !strings.Contains(err.Error(), "devices asked") {
+		t.Errorf("Bench on %d devices: error %v", o.Devices, err)
+	}
+}

@@ -257,9 +257,9 @@ func (p *Plan) Call(e *model.Exec, args ...any) ([]any, error) {
 	return res, nil
 }
 
-// Local returns v's logical value as one host tensor: v itself for a
-// *tensors.Tensor, the merged shards of a *dtensor.Tensor (whose device
-// buffers it then frees).
+// Local returns v's logical value as one tensor: v itself for a
+// *tensors.Tensor, a new host tensor of the merged shards of a
+// *dtensor.Tensor (v stays valid: [Release] it when done).
 func Local(v any) (*tensors.Tensor, error) {
 	switch x := v.(type) {
 	case *tensors.Tensor:
@@ -269,7 +269,6 @@ func Local(v any) (*tensors.Tensor, error) {
 		if err != nil {
 			return nil, errors.WithMessage(err, "parallel: merging shards")
 		}
-		_ = x.FinalizeAll()
 		return t, nil
 	}
 	return nil, errors.Errorf("parallel: cannot read a %T: want *tensors.Tensor or *dtensor.Tensor", v)

@@ -73,7 +73,16 @@ func (t *Trainer) Save(path string) (err error) {
 		meta.Vars = append(meta.Vars, checkpointVar{Path: v.Path(), Trainable: v.Trainable})
 		values = append(values, value)
 	}
-	values = append(values, t.state...)
+	state, err := t.hostState()
+	if err != nil {
+		return fail(err, "carried state")
+	}
+	for i, h := range state {
+		if any(h) != t.state[i] { // a merged copy of shards
+			defer release(h)
+		}
+	}
+	values = append(values, state...)
 
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
@@ -135,7 +144,9 @@ func tensorName(meta checkpointMeta, i int) string {
 // that continues the run exactly where it was saved, on the training
 // puzzles src (the same source the run was started with). Errors name the
 // file: a missing file, a file that is not a checkpoint, or a corrupt or
-// truncated one (its checksum does not match). For example (ExampleResume):
+// truncated one (its checksum does not match). The resumed trainer spreads
+// its batches over every device of backend, whatever count the run was
+// saved on (see [Trainer.SetDevices]). For example (ExampleResume):
 //
 //	err := tr.Save(path) // between any two training steps
 //	tr2, err := recursive.Resume(backend, path, train)
@@ -168,6 +179,9 @@ func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, 
 	if err := dec.Decode(&meta); err != nil {
 		return nil, fail(err, "decoding header")
 	}
+	// The device count is the resuming machine's: every device of backend
+	// (a run saved on 8 GPUs resumes on 1, and the reverse).
+	meta.Config.Devices = 0
 	t, err := NewTrainer(backend, meta.Config, src)
 	if err != nil {
 		return nil, fail(err, "config")
@@ -195,7 +209,7 @@ func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, 
 		if err != nil {
 			return nil, fail(err, "decoding %s", tensorName(meta, len(meta.Vars)+i))
 		}
-		t.state = append(t.state, value)
+		t.state = append(t.state, any(value))
 	}
 	if len(t.state) != meta.Config.NumStates() || len(meta.Slots) != meta.Config.Batch {
 		return nil, fail(nil, "inconsistent carry: %d states, %d slots", len(t.state), len(meta.Slots))
@@ -217,8 +231,9 @@ func Resume(backend compute.Backend, path string, src puzzle.Source) (*Trainer, 
 // it instead of starting over: an interrupted run (a killed process, a
 // notebook cell that timed out) loses only the steps since its last
 // evaluation, and a finished run is not repeated. The checkpoint must be of
-// cfg (after [Config.WithDefaults]) but for Config.Precision, which is
-// cfg's (a run saved in bf16 on a GPU resumes in f32 on a CPU): another
+// cfg (after [Config.WithDefaults]) but for Config.Precision and
+// Config.Devices, which are cfg's (a run saved in bf16 on 8 GPUs resumes in
+// f32 on a CPU): another
 // configuration is an error that names path. onStep and onEval may be nil; onEval is also called for the
 // evaluations a resumed run already had. Trainer.Evals holds every
 // evaluation of the run. The caller closes the trainer.
@@ -235,6 +250,10 @@ func Checkpointed(backend compute.Backend, cfg Config, train, test puzzle.Source
 		}
 		want := cfg.WithDefaults()
 		t.SetPrecision(want.Precision) // Weights are float32 in every precision.
+		if err := t.SetDevices(want.Devices); err != nil {
+			t.Close()
+			return nil, errors.WithMessagef(err, "recursive: resuming checkpoint %s", path)
+		}
 		if t.Config != want {
 			t.Close()
 			return nil, errors.Errorf("recursive: checkpoint %s is of another configuration (%+v), not of the one asked for (%+v): remove it or use another path",

@@ -174,6 +174,16 @@ type Config struct {
 	// checkpoints are float32 in both, so a checkpoint resumes in either.
 	Precision backend.Precision
 
+	// Devices is the number of devices (GPUs) of the backend a Trainer
+	// spreads each batch over (data parallelism through XLA's SPMD
+	// partitioner, lib/parallel): Batch is split evenly over them, the
+	// weights, optimizer state and EMA are replicated, and the per-slot
+	// carry lives with its slots' device. 0: every device the backend has
+	// (the Go backend has one). It is not a model hyperparameter: no store
+	// parameter holds it, and a checkpoint resumes on any device count
+	// ([Resume] takes every device; see [Trainer.SetDevices]).
+	Devices int
+
 	// TRM ablations.
 	OneStepGrad  bool // Gradient only through the last z and y updates (HRM's 1-step gradient).
 	SeparateNets bool // Two networks: f_L for z updates, f_H for y updates.
@@ -263,6 +273,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if _, err := backend.ParsePrecision(string(c.Precision)); err != nil {
 		panicf("Precision: %v", err)
+	}
+	if c.Devices < 0 {
+		panicf("Devices is %d: want 0 (every device of the backend) or a positive count", c.Devices)
 	}
 	if c.Hidden < 1 || c.Heads < 1 || c.Hidden%c.Heads != 0 || (c.Hidden/c.Heads)%2 != 0 {
 		panicf("Hidden (%d) must be a multiple of Heads (%d) with an even head dimension", c.Hidden, c.Heads)

@@ -13,6 +13,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
+
+	"github.com/labnotes/labnotes/lib/parallel"
 )
 
 // query is one example to infer on: its input tokens and labels (each [L];
@@ -55,7 +57,7 @@ func (t *Trainer) infer(what string, batches iter.Seq2[[]query, error], steps in
 		usedEMA = true
 	}
 	if t.inferExec == nil {
-		exec, err := model.NewExec(t.Backend, t.Store, t.inferGraph)
+		exec, err := t.plan.NewExec(t.Backend, t.Store, t.inferGraph, []parallel.Layout{parallel.Batch}, t.outLayouts(0, 7))
 		if err != nil {
 			return usedEMA, errors.WithMessage(err, "recursive: inference graph")
 		}
@@ -82,16 +84,26 @@ func (t *Trainer) infer(what string, batches iter.Seq2[[]query, error], steps in
 		}
 		inputs := []any{tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
 			tensors.FromFlatDataAndDimensions(labels, B, L)}
-		state := t.zeroState(B)
+		inputs, err = t.putBatch(inputs)
+		if err != nil {
+			return usedEMA, err
+		}
+		state := toAny(t.zeroState(B))
 		for s := range steps {
-			args := append(slices.Clone(inputs), tensors.FromFlatDataAndDimensions(reset, B))
-			out, err := t.inferExec.Call(append(args, toAny(state)...)...)
+			args, err := t.putBatch(append(append(slices.Clone(inputs), tensors.FromFlatDataAndDimensions(reset, B)), state...))
+			if err != nil {
+				return usedEMA, err
+			}
+			out, err := t.plan.Call(t.inferExec, args...)
 			if err != nil {
 				return usedEMA, errors.WithMessagef(err, "recursive: %s, supervision step %d", what, s+1)
 			}
-			release(append(args[len(inputs):], toAny(state)...)...) // reset and the previous state
+			release(args[len(inputs):]...) // reset and the previous state
 			state = out[:k]
-			m := out[k:]
+			m, err := hostTensors(out[k:])
+			if err != nil {
+				return usedEMA, err
+			}
 			visit(qs, s, &stepResult{answer: tensors.MustCopyFlatData[int32](m[0]),
 				qHalt: tensors.MustCopyFlatData[float32](m[1]), qContinue: tensors.MustCopyFlatData[float32](m[2]),
 				pHalt: tensors.MustCopyFlatData[float32](m[3]), exact: tensors.MustCopyFlatData[bool](m[4]),
@@ -99,7 +111,7 @@ func (t *Trainer) infer(what string, batches iter.Seq2[[]query, error], steps in
 			release(toAny(m)...)
 			clear(reset)
 		}
-		release(append(inputs, toAny(state)...)...)
+		release(append(inputs, state...)...)
 	}
 	return usedEMA, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/backend"
+	"github.com/labnotes/labnotes/lib/parallel"
 	"github.com/labnotes/labnotes/lib/recursive/blocks"
 	"github.com/labnotes/labnotes/lib/recursive/puzzle"
 )
@@ -90,9 +91,13 @@ type Trainer struct {
 	pcg             *rand.PCG
 	rng             *rand.Rand
 	slots           []slot
-	state           []*tensors.Tensor
-	trainSeconds    float64
-	finished        int // examples that halted
+	// state is the carry: NumStates values [Batch, Positions, Hidden],
+	// host or device tensors (*tensors.Tensor), or sharded over the
+	// plan's devices (*dtensor.Tensor).
+	state        []any
+	plan         *parallel.Plan
+	trainSeconds float64
+	finished     int // examples that halted
 
 	trainExec, inferExec *model.Exec
 }
@@ -130,15 +135,131 @@ func NewTrainer(backend compute.Backend, cfg Config, src puzzle.Source) (t *Trai
 	if err != nil {
 		return nil, err
 	}
-	t = &Trainer{Config: cfg, Backend: backend, Store: store, src: src}
+	plan, err := newPlan(backend, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t = &Trainer{Config: cfg, Backend: backend, Store: store, src: src, plan: plan}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5eed)
 	t.rng = rand.New(t.pcg)
 	t.slots = make([]slot, cfg.Batch)
 	for i := range t.slots {
 		t.slots[i].Halted = true
 	}
-	t.state = t.zeroState(cfg.Batch)
+	t.state = toAny(t.zeroState(cfg.Batch))
 	return t, nil
+}
+
+// newPlan returns the data-parallel plan of cfg on backend: cfg.Devices
+// devices (0: all of them), over which cfg.Batch must split evenly.
+func newPlan(backend compute.Backend, cfg Config) (*parallel.Plan, error) {
+	plan, err := parallel.New(backend, cfg.Devices)
+	if err != nil {
+		return nil, errors.WithMessage(err, "recursive: Config.Devices")
+	}
+	if err := plan.CheckBatch(cfg.Batch); err != nil {
+		return nil, errors.WithMessagef(err, "recursive: Config.Batch %d on %d devices (set Config.Devices to a divisor of the batch)",
+			cfg.Batch, plan.Devices())
+	}
+	return plan, nil
+}
+
+// Devices returns the number of devices the trainer spreads its batches over.
+func (t *Trainer) Devices() int { return t.plan.Devices() }
+
+// SetDevices makes the trainer spread its batches over n devices (0: all
+// of the backend's; see Config.Devices) from its next step, e.g. after
+// [Resume]. The carried state moves to the host and is split anew; the
+// graphs are rebuilt. An n the backend or the batch does not allow is an
+// error, and the trainer is left as it was.
+func (t *Trainer) SetDevices(n int) error {
+	cfg := t.Config
+	cfg.Devices = n
+	if n < 0 {
+		return errors.Errorf("recursive: SetDevices(%d): want 0 (every device) or a positive count", n)
+	}
+	plan, err := newPlan(t.Backend, cfg)
+	if err != nil {
+		return err
+	}
+	state, err := t.hostState()
+	if err != nil {
+		return err
+	}
+	for i, s := range t.state {
+		if s != any(state[i]) {
+			parallel.Release(s)
+		}
+	}
+	t.state = toAny(state)
+	t.Config.Devices, t.plan = n, plan
+	t.closeExecs()
+	return nil
+}
+
+// hostState returns the carried state as host tensors: the trainer's own
+// tensors with one device, merged copies of the shards with several.
+func (t *Trainer) hostState() ([]*tensors.Tensor, error) {
+	out := make([]*tensors.Tensor, len(t.state))
+	for i, s := range t.state {
+		h, err := parallel.Local(s)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "recursive: carried state %d", i)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// putBatch lays out per-example values (host tensors, or the sharded
+// outputs of a previous step) over the plan's devices.
+func (t *Trainer) putBatch(vs []any) ([]any, error) {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		p, err := t.plan.Put(parallel.Batch, v)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "recursive: argument %d", i)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// hostTensors reads values returned by a step into tensors: a tensor as
+// is, sharded values merged into a host tensor (their shards then freed).
+func hostTensors(vs []any) ([]*tensors.Tensor, error) {
+	out := make([]*tensors.Tensor, len(vs))
+	for i, v := range vs {
+		h, err := parallel.Local(v)
+		if err != nil {
+			release(vs...)
+			return nil, errors.WithMessagef(err, "recursive: step output %d", i)
+		}
+		if any(h) != v {
+			release(v)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// outLayouts returns the output layouts of the training graph (nRepl 4
+// losses, nBatch 5 per-slot values) or the inference graph (0, 7): the
+// carry's NumStates tensors and the per-slot values sharded with the
+// batch, the losses replicated. Every input of both is per-example
+// (parallel.Batch).
+func (t *Trainer) outLayouts(nRepl, nBatch int) []parallel.Layout {
+	var out []parallel.Layout
+	for range t.Config.NumStates() {
+		out = append(out, parallel.Batch)
+	}
+	for range nRepl {
+		out = append(out, parallel.Replicated)
+	}
+	for range nBatch {
+		out = append(out, parallel.Batch)
+	}
+	return out
 }
 
 // SetPrecision sets the compute precision of the trainer's graphs
@@ -217,20 +338,13 @@ func (t *Trainer) closeExecs() {
 	}
 }
 
-// release frees the memory of tensors (host and device) now instead of when
-// the Go garbage collector finalizes them. The collector does not see device
-// memory, and a process with a large Go heap collects rarely: a run resumed
-// from a checkpoint (whose bytes are on the heap) ran an H100 out of memory
-// ~440 training steps after resuming, each step leaving its inputs, old state
-// and metrics (~150 MB) on the device. Arguments that are not tensors are
-// skipped.
-func release(xs ...any) {
-	for _, x := range xs {
-		if tt, ok := x.(*tensors.Tensor); ok && tt != nil {
-			_ = tt.FinalizeAll()
-		}
-	}
-}
+// release frees the memory of tensors (host and device, sharded or not)
+// now instead of when the Go garbage collector finalizes them. The
+// collector does not see device memory, and a process with a large Go heap
+// collects rarely: a run resumed from a checkpoint (whose bytes are on the
+// heap) ran an H100 out of memory ~440 training steps after resuming, each
+// step leaving its inputs, old state and metrics (~150 MB) on the device.
+var release = parallel.Release
 
 // toAny converts tensors to call arguments (or to release's arguments).
 func toAny(ts []*tensors.Tensor) []any {
@@ -287,7 +401,7 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 		last[i] = s.Steps+1 >= cfg.NSup
 	}
 	if t.trainExec == nil {
-		exec, err := model.NewExec(t.Backend, t.Store, t.trainGraph)
+		exec, err := t.plan.NewExec(t.Backend, t.Store, t.trainGraph, []parallel.Layout{parallel.Batch}, t.outLayouts(4, 5))
 		if err != nil {
 			return StepInfo{}, errors.WithMessage(err, "recursive: training graph")
 		}
@@ -295,20 +409,23 @@ func (t *Trainer) TrainStep() (StepInfo, error) {
 	}
 	step := t.steps + 1
 	lr := t.learningRate(step)
-	args := []any{tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
+	args, err := t.putBatch(append([]any{tensors.FromFlatDataAndDimensions(tokens, B, L), tensors.FromFlatDataAndDimensions(ids, B),
 		tensors.FromFlatDataAndDimensions(labels, B, L), tensors.FromFlatDataAndDimensions(reset, B),
-		tensors.FromFlatDataAndDimensions(last, B)}
-	for _, s := range t.state {
-		args = append(args, s)
+		tensors.FromFlatDataAndDimensions(last, B)}, t.state...))
+	if err != nil {
+		return StepInfo{}, err
 	}
-	out, err := t.trainExec.Call(args...)
+	out, err := t.plan.Call(t.trainExec, args...)
 	if err != nil {
 		return StepInfo{}, errors.WithMessagef(err, "recursive: training step %d", step)
 	}
 	k := cfg.NumStates()
 	release(args...) // the inputs and the previous state
 	t.state = out[:k]
-	m := out[k:]
+	m, err := hostTensors(out[k:])
+	if err != nil {
+		return StepInfo{}, err
+	}
 	defer release(toAny(m)...)
 	info := StepInfo{Step: step, Loss: scalar(m[0]), LMLoss: scalar(m[1]), QHaltLoss: scalar(m[2]),
 		QContinueLoss: scalar(m[3]), LearningRate: lr}
