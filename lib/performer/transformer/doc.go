@@ -29,6 +29,16 @@
 // largest logit) and an 80-step training run within 0.044 nats of float32's
 // evaluation loss.
 //
+// Data parallelism: [Config].Devices (default [DefaultDevices], 0: every
+// device of the backend) spreads [Run.Train] and [Run.Evaluate] over that
+// many devices with lib/parallel: each batch (a multiple of the device count)
+// is split along axis 0, variables and Adam's state are replicated, and XLA
+// reduces the gradients (Trainer.DistributedTrainStep with AutoSharding).
+// With one device (always on the Go backend) it is the plain single-device
+// path, number for number. The device count is not checkpointed. Multi-GPU
+// runs have not been executed yet (no multi-GPU machine was available): only
+// the layouts and sharding of batches are tested, on the host.
+//
 // Variable paths (relative to the scope given to the model) are part of
 // the API:
 //

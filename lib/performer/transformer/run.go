@@ -9,6 +9,7 @@ import (
 	"github.com/labnotes/labnotes/lib/measure"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -21,6 +22,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/labnotes/labnotes/lib/nb"
+	"github.com/labnotes/labnotes/lib/parallel"
 )
 
 // Task says what a [Run] trains: a language model (NumClasses == 0) or a
@@ -64,13 +66,15 @@ type Run struct {
 	steps        int
 	trainSeconds float64
 	modelFn      func(scope *model.Scope, spec any, inputs []*Node) []*Node
+	plan         *parallel.Plan // Built by Plan.
 }
 
 // NewRun creates a run with a fresh store holding cfg's parameters and the
 // initialization seed, trained with Adam at learningRate. It computes in
 // cfg.Precision (default by backend: bfloat16 on XLA on a GPU, float32 on
 // the Go backend); variables, gradients and Adam's state are float32 in
-// every precision.
+// every precision. It trains and evaluates on cfg.Devices devices of the
+// backend (default DefaultDevices: every one), data-parallel; see [Run.Train].
 func NewRun(backend compute.Backend, name string, cfg Config, task Task, learningRate float64, seed int64) *Run {
 	cfg = cfg.withDefaults()
 	store := model.NewStore()
@@ -114,7 +118,17 @@ func (r *Run) MedianStepTime() time.Duration {
 // when it runs out), evaluating on eval (if not nil) every evalEvery steps
 // (if > 0) and at the end, appending to History. It shows a progress bar
 // labelled with the run's name unless Quiet.
+//
+// On several devices ([Run.Plan]) each batch is split along axis 0 over
+// them (its size must be a multiple of the device count), the variables and
+// Adam's state are replicated and XLA reduces the gradients
+// (Trainer.DistributedTrainStep with AutoSharding); on one device it is
+// Trainer.TrainStep.
 func (r *Run) Train(ds, eval train.Dataset, steps, evalEvery int) error {
+	plan, err := r.Plan()
+	if err != nil {
+		return err
+	}
 	var p *nb.Progress
 	if !r.Quiet {
 		p = nb.NewProgress(steps, r.Name)
@@ -136,7 +150,7 @@ func (r *Run) Train(ds, eval train.Dataset, steps, evalEvery int) error {
 			}
 		}
 		start := time.Now()
-		metrics, err := r.Trainer.TrainStep(batch)
+		metrics, err := r.trainStep(plan, batch)
 		if err != nil {
 			return errors.WithMessagef(err, "transformer: run %s: training step %d", r.Name, r.steps+1)
 		}
@@ -163,6 +177,19 @@ func (r *Run) Train(ds, eval train.Dataset, steps, evalEvery int) error {
 	return nil
 }
 
+// trainStep runs one training step on batch (whose tensors it finalizes)
+// and returns the trainer's metrics.
+func (r *Run) trainStep(plan *parallel.Plan, batch train.Batch) ([]*tensors.Tensor, error) {
+	if !plan.Distributed() {
+		return r.Trainer.TrainStep(batch)
+	}
+	db, err := distribute(plan, batch)
+	if err != nil {
+		return nil, err
+	}
+	return r.Trainer.DistributedTrainStep(distributed.AutoSharding, nil, db)
+}
+
 // evalPoint evaluates and records a Point.
 func (r *Run) evalPoint(eval train.Dataset, trainLoss float64) error {
 	l, acc, err := r.Evaluate(eval)
@@ -180,8 +207,14 @@ func (r *Run) evalPoint(eval train.Dataset, trainLoss float64) error {
 // It builds its own evaluation graph at every call: train.Trainer.Eval on
 // GoMLX v0.28.16 kept returning the values of its first call once the
 // model had been trained before it (variables changed later were not seen).
+// On several devices ([Run.Plan]) each batch is split along axis 0 over
+// them, as in [Run.Train].
 func (r *Run) Evaluate(ds train.Dataset) (meanLoss, accuracy float64, err error) {
-	exec, err := model.NewExec(r.Backend, r.Store, func(scope *model.Scope, inputs []*Node) []*Node {
+	plan, err := r.Plan()
+	if err != nil {
+		return 0, 0, err
+	}
+	exec, err := plan.NewExec(r.Backend, r.Store, func(scope *model.Scope, inputs []*Node) []*Node {
 		g := inputs[0].Graph()
 		r.Store.SetTraining(g, false)
 		labels := inputs[len(inputs)-1]
@@ -192,7 +225,7 @@ func (r *Run) Evaluate(ds train.Dataset) (meanLoss, accuracy float64, err error)
 		}
 		acc := metric.SparseCategoricalAccuracyGraph(scope, []*Node{labels}, []*Node{logits})
 		return []*Node{l, acc}
-	})
+	}, evalInputLayouts, evalOutputLayouts)
 	if err != nil {
 		return 0, 0, errors.WithMessagef(err, "transformer: run %s: evaluation graph", r.Name)
 	}
@@ -207,18 +240,55 @@ func (r *Run) Evaluate(ds train.Dataset) (meanLoss, accuracy float64, err error)
 			args = append(args, t)
 		}
 		args = append(args, batch.Labels[0])
-		out, err := exec.Exec(args...)
+		l, acc, err := evalStep(plan, exec, args)
 		if err != nil {
 			return 0, 0, errors.WithMessagef(err, "transformer: run %s: evaluating on %s", r.Name, ds.Name())
 		}
-		meanLoss += tensorFloat(out[0])
-		accuracy += tensorFloat(out[1])
+		meanLoss += l
+		accuracy += acc
 		n++
 	}
 	if n == 0 {
 		return 0, 0, errors.Errorf("transformer: run %s: evaluation dataset %s yields no batches", r.Name, ds.Name())
 	}
 	return meanLoss / float64(n), accuracy / float64(n), nil
+}
+
+// evalStep runs the evaluation exec of plan on one batch's host tensors
+// (inputs, then labels) and returns its loss and accuracy.
+func evalStep(plan *parallel.Plan, exec *model.Exec, args []any) (l, acc float64, err error) {
+	if plan.Distributed() {
+		ts := make([]*tensors.Tensor, len(args))
+		for i, a := range args {
+			ts[i] = a.(*tensors.Tensor)
+		}
+		layouts, err := batchLayouts(plan, ts...)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i, t := range ts {
+			if args[i], err = plan.Put(layouts[i], t); err != nil {
+				parallel.Release(args[:i]...)
+				return 0, 0, err
+			}
+		}
+	}
+	out, err := plan.Call(exec, args...)
+	if plan.Distributed() {
+		parallel.Release(args...)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var vals [2]float64
+	for i := range vals {
+		t, err := parallel.Local(out[i])
+		if err != nil {
+			return 0, 0, err
+		}
+		vals[i] = tensorFloat(t)
+	}
+	return vals[0], vals[1], nil
 }
 
 // Record appends an evaluation on eval at the current step to History (e.g.

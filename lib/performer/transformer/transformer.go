@@ -85,6 +85,11 @@ type Config struct {
 	// Precision is the compute precision (default backend.Auto: by
 	// backend; see ParamPrecision).
 	Precision backend.Precision
+	// Devices is the number of devices a [Run] trains and evaluates on,
+	// data-parallel (default DefaultDevices: every device the backend has).
+	// It is not a scope parameter (not in Params, not read by NewConfig),
+	// so checkpoints do not record it and resume on any device count.
+	Devices int
 }
 
 // NewConfig returns the hyperparameters set in scope (or its parents) with
@@ -139,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if _, err := backend.ParsePrecision(string(c.Precision)); err != nil {
 		panicf("Precision: %v", err)
+	}
+	if c.Devices < 0 {
+		panicf("Devices %d: want 0 (every device) or a positive count", c.Devices)
 	}
 	return c
 }
