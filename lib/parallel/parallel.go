@@ -63,17 +63,34 @@ func New(b compute.Backend, devices int) (*Plan, error) {
 // ForDevices returns the plan for n devices without looking at a backend
 // (its specs and splits can be inspected anywhere; running it needs a
 // backend with n devices).
-func ForDevices(n int) (*Plan, error) {
+func ForDevices(n int) (*Plan, error) { return forDevices(n, false) }
+
+// ForceMesh returns a plan for n devices of backend b (0: all) that takes the
+// distributed path even for one device: a mesh of one, AutoSharding and
+// sharded values. It exists to check that path against the plain one on a
+// machine with one GPU; the Go backend cannot run it (no distributed
+// execution).
+func ForceMesh(b compute.Backend, n int) (*Plan, error) {
+	p, err := New(b, n)
+	if err != nil {
+		return nil, err
+	}
+	return forDevices(p.n, true)
+}
+
+// forDevices returns the plan for n devices, with a mesh when n > 1 or
+// mesh is true.
+func forDevices(n int, mesh bool) (*Plan, error) {
 	if n < 1 {
 		return nil, errors.Errorf("parallel: device count %d: want >= 1", n)
 	}
 	p := &Plan{n: n}
-	if n > 1 {
-		mesh, err := distributed.NewDeviceMesh([]int{n}, []string{Axis})
+	if n > 1 || mesh {
+		m, err := distributed.NewDeviceMesh([]int{n}, []string{Axis})
 		if err != nil {
 			return nil, errors.WithMessage(err, "parallel: device mesh")
 		}
-		p.mesh = mesh
+		p.mesh = m
 	}
 	return p, nil
 }
@@ -81,10 +98,12 @@ func ForDevices(n int) (*Plan, error) {
 // Devices returns the number of devices the plan spreads over.
 func (p *Plan) Devices() int { return p.n }
 
-// Distributed reports whether the plan uses more than one device.
-func (p *Plan) Distributed() bool { return p.n > 1 }
+// Distributed reports whether the plan takes the distributed path: more
+// than one device, or a plan from [ForceMesh].
+func (p *Plan) Distributed() bool { return p.mesh != nil }
 
-// Mesh returns the 1-D device mesh (axis [Axis]), or nil with one device.
+// Mesh returns the 1-D device mesh (axis [Axis]), or nil on the plain
+// one-device path.
 func (p *Plan) Mesh() *distributed.DeviceMesh { return p.mesh }
 
 // CheckBatch returns an error unless a batch of B examples splits evenly

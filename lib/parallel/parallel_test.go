@@ -253,3 +253,40 @@ func TestOneDevice(t *testing.T) {
 		t.Errorf("a plan for more devices than the backend has: error %v", err)
 	}
 }
+
+// TestForceMesh checks that ForceMesh takes the distributed path on one
+// device, and, on a backend with distributed execution (XLA; the Go
+// backend has none and skips), gives the plain path's numbers.
+func TestForceMesh(t *testing.T) {
+	b := testutil.Backend(t)
+	p, err := ForceMesh(b, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Distributed() || p.Mesh() == nil || p.Devices() != 1 {
+		t.Fatalf("ForceMesh(1): distributed %v, mesh %v, %d devices", p.Distributed(), p.Mesh(), p.Devices())
+	}
+	if strings.HasPrefix(b.Name(), "Go") {
+		t.Skipf("backend %s has no distributed execution", b.Name())
+	}
+	store := model.NewStore()
+	e, err := p.NewExec(b, store, func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.ReduceAllSum(in[0]), graph.MulScalar(in[0], 2)}
+	}, []Layout{Batch}, []Layout{Replicated, Batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Finalize()
+	out, err := p.Call(e, p.MustPut(Batch, tensors.FromValue([][]float32{{1, 2}, {3, 4}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := Local(out[0])
+	twice, _ := Local(out[1])
+	if got := tensors.MustCopyFlatData[float32](sum); got[0] != 10 {
+		t.Errorf("sum %v, want 10", got)
+	}
+	if got := tensors.MustCopyFlatData[float32](twice); !slices.Equal(got, []float32{2, 4, 6, 8}) {
+		t.Errorf("2x %v", got)
+	}
+}

@@ -222,3 +222,48 @@ func TestResumeDevices(t *testing.T) {
 		t.Errorf("resumed step loss %v, want %v", b.Loss, a.Loss)
 	}
 }
+
+// TestMeshMatchesPlain trains and evaluates through the distributed path
+// on a one-device mesh (parallel.ForceMesh) and checks it against the
+// plain path: the losses within 1e-5 relative. It needs a backend with
+// distributed execution (XLA, e.g. LABNOTES_TEST_BACKEND on the GPU
+// machine); the Go backend skips it.
+func TestMeshMatchesPlain(t *testing.T) {
+	backend := testutil.Backend(t)
+	if strings.HasPrefix(backend.Name(), "Go") {
+		t.Skipf("backend %s has no distributed execution", backend.Name())
+	}
+	run := func(mesh bool) []float64 {
+		cfg := haltTestConfig(TRM)
+		cfg.LearningRate, cfg.Batch = 1e-2, 4
+		tr, err := NewTrainer(backend, cfg, countSource{9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		if mesh {
+			if tr.plan, err = parallel.ForceMesh(backend, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []float64
+		for range 5 {
+			s, err := tr.TrainStep()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s.Loss)
+		}
+		res, err := tr.Evaluate(countSource{4}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(out, res.CellAccuracy)
+	}
+	plain, mesh := run(false), run(true)
+	for i := range plain {
+		if d := plain[i] - mesh[i]; d > 1e-5*max(1, plain[i]) || -d > 1e-5*max(1, plain[i]) {
+			t.Errorf("value %d: mesh %v, plain %v", i, mesh[i], plain[i])
+		}
+	}
+}
