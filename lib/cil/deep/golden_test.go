@@ -5,6 +5,8 @@ import (
 	"flag"
 	"math"
 	"os"
+	"simd/archsimd"
+	"strconv"
 	"testing"
 
 	"github.com/labnotes/labnotes/internal/testutil"
@@ -100,7 +102,8 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := os.ReadFile("testdata/golden.json")
+	file := goldenFile()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +112,7 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(want) != len(runs) {
-		t.Fatalf("%d runs, testdata/golden.json has %d", len(runs), len(want))
+		t.Fatalf("%d runs, %s has %d", len(runs), file, len(want))
 	}
 	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol*max(1, math.Abs(b)) }
 	for i, r := range runs {
@@ -129,7 +132,21 @@ func TestGolden(t *testing.T) {
 			ok = near(r.Gammas[j], w.Gammas[j], 1e-4)
 		}
 		if !ok {
-			t.Errorf("%s: got %+v\nwant %+v", r.Name, r, w)
+			t.Errorf("%s: got %+v\nwant %+v (%s)", r.Name, r, w, file)
 		}
 	}
+}
+
+// goldenFile is the record for this machine's instruction set: the Go
+// backend's float32 kernels sum in another order with AVX-512 than with
+// AVX2, and these runs (hundreds of steps) amplify the last-bit
+// differences beyond the tolerances (measured: losses 1e-3 apart, one
+// accuracy 0.05). GOMLX_GO_SIMD_AVX512=false makes an AVX-512 machine take
+// the AVX2 kernels, as the backend does.
+func goldenFile() string {
+	allowed, err := strconv.ParseBool(os.Getenv("GOMLX_GO_SIMD_AVX512"))
+	if (err != nil || allowed) && archsimd.X86.AVX512() { // the backend's own test
+		return "testdata/golden.json"
+	}
+	return "testdata/golden_avx2.json"
 }
