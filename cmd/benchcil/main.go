@@ -53,6 +53,7 @@ var (
 	flagOptimizer = flag.String("optimizer", "adam", "adam (lr 1e-3) or sgd (momentum 0.9, lr 0.01), on both sides")
 	flagProfile   = flag.String("cpuprofile", "", "write a CPU profile of the GoMLX part to this file")
 	flagPrecision = flag.String("precision", "", "GoMLX side: f32 (float32) or bf16 (bfloat16, mixed); empty: the backend's default (backend.DefaultDType)")
+	flagDevices   = flag.Int("devices", 0, "GoMLX side: devices each batch is split over (deep.Options.Devices; 0: every device of the backend)")
 )
 
 // Definition is written into every report.
@@ -75,6 +76,7 @@ type Run struct {
 	AvgAccuracy  float64   `json:"avg_incremental_accuracy"`
 	Parameters   int64     `json:"parameters"`
 	MemoryBytes  int64     `json:"memory_bytes"`
+	Devices      int       `json:"devices"` // devices each batch was split over
 }
 
 // Report is the JSON written.
@@ -128,7 +130,7 @@ func measureMethod(m deep.Method, s *cil.Scenario, o deep.Options) (Run, error) 
 		return Run{}, err
 	}
 	r := Run{Method: string(m), Epochs: o.Epochs, LastAccuracy: res.Last(), AvgAccuracy: res.AverageIncremental(),
-		Parameters: l.Parameters(), MemoryBytes: l.Memory().Total()}
+		Parameters: l.Parameters(), MemoryBytes: l.Memory().Total(), Devices: l.Devices()}
 	for _, e := range l.Epochs {
 		r.EpochSeconds = append(r.EpochSeconds, e.Seconds)
 		r.EpochTasks = append(r.EpochTasks, e.Task)
@@ -233,6 +235,7 @@ func run() error {
 		return errors.Wrap(err, "benchcil: -precision")
 	}
 	o.Precision = p.Resolve(be)
+	o.Devices = *flagDevices
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Definition: Definition,
 		Backend: be.Name(), GoMaxProcs: runtime.GOMAXPROCS(0), Hidden: o.Hidden, Batch: o.Batch, Optimizer: string(o.Optimizer),
 		Precision: string(o.Precision), LR: o.LR, Memory: o.Memory,

@@ -76,6 +76,16 @@
 // and a short training run's losses within 10% of each task's initial loss
 // (precision_test.go states the measured values).
 //
+// Devices. Options.Devices spreads every training step, Fisher batch and
+// evaluation batch over that many devices of the backend (0, the default:
+// all it has) with lib/parallel: each batch split by example, the weights
+// replicated, XLA's SPMD partitioner reducing the gradients, so a step is
+// still the step of the whole batch. Batch must be a multiple of the
+// device count ([New] says otherwise); evaluation batches are padded up to
+// one. With one device (the Go backend) every number is unchanged. Runs
+// on more than one device have not been executed yet: only their layouts,
+// splits and errors are tested, on CPU.
+//
 // Speed on 2 CPU cores (Go backend, go:ops_sequential): the MLP trains an
 // epoch of 12,000 Fashion-MNIST images in ~0.25-0.3 s (cmd/benchcil; PyTorch
 // 1.13 on the same cores: ~0.22-0.25 s); the CNN takes ~0.15 s per

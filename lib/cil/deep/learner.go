@@ -15,6 +15,7 @@ import (
 	"github.com/labnotes/labnotes/lib/backend"
 	"github.com/labnotes/labnotes/lib/cil"
 	"github.com/labnotes/labnotes/lib/cil/plastic"
+	"github.com/labnotes/labnotes/lib/parallel"
 )
 
 // Optimizer selects the weight update.
@@ -94,6 +95,15 @@ type Options struct {
 	// backend.Auto (the zero value) means the backend's, which [New] fills
 	// in (WithDefaults does not know the backend).
 	Precision backend.Precision
+	// Devices is the number of devices of the backend each training step,
+	// Fisher and evaluation batch is spread over (data parallelism through
+	// lib/parallel: every batch split by example, the weights replicated);
+	// 0 (the zero value) means every device the backend has, which [New]
+	// resolves into the learner's plan ([Learner.Devices]) while the
+	// options keep 0, so that no device count travels with them to another
+	// machine. Batch must then be a multiple of the device count; the
+	// evaluation batches (EvalBatch) are padded up to one.
+	Devices int
 }
 
 // WithDefaults returns o with its zero fields set to the defaults: the one
@@ -122,6 +132,9 @@ func (o Options) WithDefaults() Options {
 func (o Options) check() error {
 	if _, err := backend.ParsePrecision(string(o.Precision)); err != nil {
 		return errors.Wrap(err, "deep: Options.Precision")
+	}
+	if o.Devices < 0 {
+		return errors.Errorf("deep: Options.Devices %d: want 0 (every device) or a positive count", o.Devices)
 	}
 	switch {
 	case o.Backbone != MLP && o.Backbone != CNN:
@@ -155,7 +168,8 @@ type Learner struct {
 	fisherN int64       // EWC: Fisher entries kept
 	params  int64       // parameters kept after the last Learn
 
-	plast *plasticState // Options.Plasticity's host state
+	plast *plasticState  // Options.Plasticity's host state
+	plan  *parallel.Plan // the devices of Options.Devices
 
 	// Gammas records the weight-aligning factor of every task after the
 	// first (WA, DER, MEMO), applied or not.
@@ -193,7 +207,14 @@ func New(be compute.Backend, m Method, o Options) (*Learner, error) {
 		return nil, err
 	}
 	o.Precision = o.Precision.Resolve(be)
-	l := &Learner{recipe: recipes[i], be: be, opts: o, rng: rand.New(rand.NewPCG(o.Seed, 0xda7a))}
+	plan, err := parallel.New(be, o.Devices)
+	if err != nil {
+		return nil, errors.WithMessage(err, "deep: Options.Devices")
+	}
+	if err := checkBatch(o.Batch, plan); err != nil {
+		return nil, err
+	}
+	l := &Learner{recipe: recipes[i], be: be, opts: o, plan: plan, rng: rand.New(rand.NewPCG(o.Seed, 0xda7a))}
 	switch l.recipe.keeps {
 	case keepsExemplars:
 		l.buf = cil.NewBuffer(o.Memory, o.PerClass, o.Selection)
@@ -209,8 +230,23 @@ func (l *Learner) Name() string { return string(l.recipe.method) }
 // Method returns the learner's method.
 func (l *Learner) Method() Method { return l.recipe.method }
 
-// Options returns the learner's options, defaults filled in.
+// Options returns the learner's options, defaults filled in (Devices as
+// given: 0 stays 0; see [Learner.Devices]).
 func (l *Learner) Options() Options { return l.opts }
+
+// Devices returns the number of devices the learner spreads its batches
+// over (Options.Devices resolved on its backend).
+func (l *Learner) Devices() int { return l.plan.Devices() }
+
+// checkBatch returns an error unless training batches of batch examples
+// (Options.Batch) split evenly over the devices of plan p.
+func checkBatch(batch int, p *parallel.Plan) error {
+	if batch%p.Devices() != 0 {
+		return errors.Errorf("deep: Options.Batch %d does not split evenly over %d devices (Options.Devices): want a multiple of %d",
+			batch, p.Devices(), p.Devices())
+	}
+	return nil
+}
 
 // Buffer returns the exemplar memory (nil for methods without one), e.g.
 // to Grow it for a memory-aligned comparison.
@@ -267,6 +303,7 @@ func (l *Learner) Learn(task cil.Task) (err error) {
 	if l.net == nil || r.fresh {
 		l.net = newNet(l.be, o.Backbone, l.dim, l.shape, o.Hidden, o.Seed+uint64(l.tasks)*0x9e37)
 		l.net.dtype = o.Precision.DType(l.be)
+		l.net.plan = l.plan
 		l.net.addBase()
 		l.net.addTop()
 	}

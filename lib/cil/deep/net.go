@@ -13,6 +13,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pkg/errors"
+
+	"github.com/labnotes/labnotes/lib/parallel"
 )
 
 // Node is GoMLX's graph node.
@@ -70,6 +72,9 @@ type net struct {
 	// while a graph is built (plasticity.go).
 	tapping bool
 	taps    []*Node
+	// plan is the devices its execs spread over: one (newNet's) unless
+	// its learner sets Options.Devices' plan before the first exec.
+	plan *parallel.Plan
 }
 
 // tap records the hidden activation h when tapping; it returns h.
@@ -85,7 +90,16 @@ func newNet(be compute.Backend, kind Backbone, dim int, shape []int, hidden int,
 		panicf("the CNN needs examples of Shape [H, W, C] with H and W multiples of 4 and Dim = H·W·C, got Shape %v, Dim %d", shape, dim)
 	}
 	return &net{be: be, store: model.NewStore(), kind: kind, dim: dim, shape: slices.Clone(shape), hidden: hidden,
-		dtype: dtypes.Float32, rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}}
+		dtype: dtypes.Float32, rng: rand.New(rand.NewPCG(seed, 0xc11)), execs: map[string]*model.Exec{}, plan: oneDevice()}
+}
+
+// oneDevice returns the plan of one device: the plain single-device path.
+func oneDevice() *parallel.Plan {
+	p, err := parallel.ForDevices(1)
+	if err != nil { // ForDevices fails only below one device
+		panic(errors.WithMessage(err, "deep"))
+	}
+	return p
 }
 
 // feat is the width of the concatenated features.
@@ -375,24 +389,98 @@ func (n *net) forward(x *Node) (*Node, []*Node) {
 	return toFloat32(n.linear(concat(fs), n.scope(ScopeHead))), fs
 }
 
-// exec returns the cached exec for key, building it with fn on first use.
-// Its graphs are marked as training so that the Go backend passes the
-// variables as parameters rather than constants (see lib/recursive/blocks' doc).
-func (n *net) exec(key string, fn func(scope *model.Scope, in []*Node) []*Node) *model.Exec {
+// execLayouts are the layouts on the devices of an exec's inputs and
+// outputs (parallel.Plan.NewExec's in and out: the last of a list repeats
+// for further ones; an empty list, every one replicated).
+type execLayouts struct{ in, out []parallel.Layout }
+
+// The execs' layouts: per-example tensors (x [B, Dim], y [B], the weights
+// w [B], the old logits [B, Known], apply's outputs [B, width]) are split
+// over the devices by example; what is not per example (the loss, the
+// Fisher's squared gradients, one per variable) is replicated.
+var (
+	trainLayouts  = execLayouts{in: []parallel.Layout{parallel.Batch}, out: []parallel.Layout{parallel.Replicated}}
+	fisherLayouts = execLayouts{in: []parallel.Layout{parallel.Batch}, out: []parallel.Layout{parallel.Replicated}}
+	applyLayouts  = execLayouts{in: []parallel.Layout{parallel.Batch}, out: []parallel.Layout{parallel.Batch}}
+)
+
+// layoutAt returns the layout of input or output i under the layouts ls
+// (the last one repeats; none: replicated), as parallel.Plan.NewExec reads them.
+func layoutAt(ls []parallel.Layout, i int) parallel.Layout {
+	if len(ls) == 0 {
+		return parallel.Replicated
+	}
+	return ls[min(i, len(ls)-1)]
+}
+
+// place lays out the host tensors args of a call on plan p, args[i] in
+// layoutAt(ls, i): the tensors themselves with one device. With several, a
+// batch (axis 0 of a tensor laid out as parallel.Batch) that does not
+// split evenly over the devices is an error naming both counts.
+func place(p *parallel.Plan, ls []parallel.Layout, args []*tensors.Tensor) ([]any, error) {
+	out := make([]any, len(args))
+	for i, t := range args {
+		l := layoutAt(ls, i)
+		if p.Distributed() && l == parallel.Batch && t.Rank() > 0 && p.CheckBatch(t.Shape().Dim(0)) != nil {
+			return nil, errors.Errorf("deep: a batch of %d examples does not split evenly over %d devices", t.Shape().Dim(0), p.Devices())
+		}
+		v, err := p.Put(l, t)
+		if err != nil {
+			return nil, errors.WithMessage(err, "deep")
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// evalRows returns the rows of apply's batches for a batch of batch
+// examples on devices devices: batch rounded up to a multiple of devices
+// (batch itself with one device), so that every device gets as many rows.
+func evalRows(batch, devices int) int { return (batch + devices - 1) / devices * devices }
+
+// exec returns the cached exec for key, building it with fn on first use
+// on the net's plan, its inputs and outputs laid out as ls. Its graphs are
+// marked as training so that the Go backend passes the variables as
+// parameters rather than constants (see lib/recursive/blocks' doc).
+func (n *net) exec(key string, ls execLayouts, fn func(scope *model.Scope, in []*Node) []*Node) *model.Exec {
 	key = fmt.Sprintf("%s|b%d|t%d|c%d", key, n.bases, n.tops, n.classes)
 	if e, ok := n.execs[key]; ok {
 		return e
 	}
-	e, err := model.NewExec(n.be, n.store, func(scope *model.Scope, in []*Node) []*Node {
+	e, err := n.plan.NewExec(n.be, n.store, func(scope *model.Scope, in []*Node) []*Node {
 		scope.Store().SetTraining(in[0].Graph(), true)
 		return fn(scope, in)
-	})
+	}, ls.in, ls.out)
 	if err != nil {
 		panicf("building %s: %v", key, err)
 	}
 	n.execs[key] = e
 	n.execKeys = append(n.execKeys, key)
 	return e
+}
+
+// call runs e (an exec of n.exec with the layouts ls) on the host tensors
+// args and returns its outputs as host tensors (merged from the devices'
+// shards with several); what names the call in errors.
+func (n *net) call(what string, e *model.Exec, ls execLayouts, args ...*tensors.Tensor) []*tensors.Tensor {
+	in, err := place(n.plan, ls.in, args)
+	if err != nil {
+		panic(err)
+	}
+	out, err := n.plan.Call(e, in...)
+	if n.plan.Distributed() { // the shards Put made; with one device in is args, left to the GC as before
+		parallel.Release(in...)
+	}
+	if err != nil {
+		panicf("%s: %v", what, err)
+	}
+	res := make([]*tensors.Tensor, len(out))
+	for i, v := range out {
+		if res[i], err = parallel.Local(v); err != nil {
+			panicf("%s: %v", what, err)
+		}
+	}
+	return res
 }
 
 // dropExecs frees the compiled graphs (after the structure changed).
@@ -403,22 +491,20 @@ func (n *net) dropExecs() {
 	n.execs, n.execKeys = map[string]*model.Exec{}, nil
 }
 
-// apply runs fn over x in batches of size batch (the last one padded, so
-// one graph shape), returning per output the rows of the real examples
-// concatenated: outputs must be [batch, width] float32.
+// apply runs fn over x in batches of evalRows(batch, devices) rows (the
+// last one padded, so one graph shape), returning per output the rows of
+// the real examples concatenated: outputs must be [rows, width] float32.
 func (n *net) apply(key string, x []float32, batch int, fn func(x *Node) []*Node) [][]float32 {
 	rows := len(x) / n.dim
-	e := n.exec(key, func(_ *model.Scope, in []*Node) []*Node { return fn(in[0]) })
+	batch = evalRows(batch, n.plan.Devices())
+	e := n.exec(key, applyLayouts, func(_ *model.Scope, in []*Node) []*Node { return fn(in[0]) })
 	var outs [][]float32
 	buf := make([]float32, batch*n.dim)
 	for start := 0; start < rows; start += batch {
 		m := min(batch, rows-start)
 		clear(buf)
 		copy(buf, x[start*n.dim:(start+m)*n.dim])
-		res, err := e.Exec(tensors.FromFlatDataAndDimensions(slices.Clone(buf), batch, n.dim))
-		if err != nil {
-			panicf("running %s: %v", key, err)
-		}
+		res := n.call("running "+key, e, applyLayouts, tensors.FromFlatDataAndDimensions(slices.Clone(buf), batch, n.dim))
 		if outs == nil {
 			outs = make([][]float32, len(res))
 		}

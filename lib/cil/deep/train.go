@@ -154,6 +154,7 @@ func (l *Learner) update(g *graph.Graph, vs []*model.Variable, grads []*Node) {
 // epochs of minibatches (a fresh optimizer, as PyCIL makes one per task),
 // shuffled by the learner's generator; the last batch of an epoch is
 // padded with zero-weight rows so that one compiled graph serves all.
+// Each batch is split over the net's devices (trainLayouts).
 func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs int) {
 	n, o := l.net, l.opts
 	if s.len() == 0 || epochs == 0 {
@@ -174,7 +175,7 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 	for _, sc := range scopes {
 		key += "|" + sc.Scope()
 	}
-	e := n.exec(key, func(_ *model.Scope, in []*Node) []*Node {
+	e := n.exec(key, trainLayouts, func(_ *model.Scope, in []*Node) []*Node {
 		var old *Node
 		if kd {
 			old = in[3]
@@ -219,15 +220,12 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 					copy(old[r*known:(r+1)*known], s.Old[i*known:(i+1)*known])
 				}
 			}
-			args := []any{tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
+			args := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
 				tensors.FromFlatDataAndDimensions(w, b)}
 			if kd {
 				args = append(args, tensors.FromFlatDataAndDimensions(old, b, known))
 			}
-			out, err := e.Exec(args...)
-			if err != nil {
-				panicf("training step: %v", err)
-			}
+			out := n.call("training step", e, trainLayouts, args...)
 			lossSum += float64(tensors.MustCopyFlatData[float32](out[0])[0])
 			steps++
 			l.afterStep()
@@ -247,7 +245,7 @@ func (l *Learner) fit(s trainSet, obj objective, scopes []*model.Scope, epochs i
 // clamp), one slice per variable.
 func (l *Learner) fisher(d *cil.Data, vs []*model.Variable) [][]float32 {
 	n, b, dim := l.net, l.opts.Batch, l.net.dim
-	e := n.exec("fisher", func(_ *model.Scope, in []*Node) []*Node {
+	e := n.exec("fisher", fisherLayouts, func(_ *model.Scope, in []*Node) []*Node {
 		loss := l.lossGraph(objective{CEWeight: 1}, in[0], in[1], in[2], nil)
 		grads := graph.Gradient(loss, nodes(loss.Graph(), vs)...)
 		for i := range grads {
@@ -266,11 +264,8 @@ func (l *Learner) fisher(d *cil.Data, vs []*model.Variable) [][]float32 {
 		for r := range m {
 			w[r] = 1
 		}
-		out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
+		out := n.call("Fisher", e, fisherLayouts, tensors.FromFlatDataAndDimensions(x, b, dim), tensors.FromFlatDataAndDimensions(y, b),
 			tensors.FromFlatDataAndDimensions(w, b))
-		if err != nil {
-			panicf("Fisher: %v", err)
-		}
 		for i, t := range out {
 			v := tensors.MustCopyFlatData[float32](t)
 			if sums[i] == nil {
