@@ -479,6 +479,9 @@ func (n *net) call(what string, e *model.Exec, ls execLayouts, args ...*tensors.
 		if res[i], err = parallel.Local(v); err != nil {
 			panicf("%s: %v", what, err)
 		}
+		if n.plan.Distributed() { // the shards, merged into res[i]
+			parallel.Release(v)
+		}
 	}
 	return res
 }
