@@ -256,24 +256,22 @@ func (p *Plan) MustPut(l Layout, t any) any {
 func (p *Plan) Call(e *model.Exec, args ...any) ([]any, error) {
 	if !p.Distributed() {
 		out, err := e.Call(args...)
-		if err != nil {
-			return nil, err
-		}
-		res := make([]any, len(out))
-		for i, t := range out {
-			res[i] = t
-		}
-		return res, nil
+		return anys(out), err
 	}
 	out, err := e.DistributedExec(args...)
-	if err != nil {
-		return nil, err
+	return anys(out), err
+}
+
+// anys converts a slice of pointers to []any (nil for nil).
+func anys[T any](xs []*T) []any {
+	if xs == nil {
+		return nil
 	}
-	res := make([]any, len(out))
-	for i, t := range out {
-		res[i] = t
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
 	}
-	return res, nil
+	return out
 }
 
 // Local returns v's logical value as one tensor: v itself for a

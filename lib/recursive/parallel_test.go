@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -21,35 +22,10 @@ func TestDevicesOne(t *testing.T) {
 	if backend.NumDevices() != 1 {
 		t.Skipf("backend %s has %d devices", backend.Name(), backend.NumDevices())
 	}
-	losses := func(devices int, switchAt int) []float64 {
+	losses := func(devices, switchAt int) []float64 {
 		cfg := haltTestConfig(TRM)
-		cfg.LearningRate, cfg.Devices = 1e-2, devices
-		tr, err := NewTrainer(backend, cfg, countSource{9})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		if tr.Devices() != 1 {
-			t.Fatalf("Devices() = %d, want 1", tr.Devices())
-		}
-		var out []float64
-		for i := range 6 {
-			if i == switchAt {
-				if err := tr.SetDevices(1); err != nil {
-					t.Fatal(err)
-				}
-			}
-			s, err := tr.TrainStep()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s.Loss)
-		}
-		res, err := tr.Evaluate(countSource{4}, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(out, res.CellAccuracy)
+		cfg.Devices = devices
+		return trainLosses(t, backend, cfg, nil, switchAt)
 	}
 	want := losses(0, -1)
 	for _, tc := range []struct {
@@ -233,37 +209,53 @@ func TestMeshMatchesPlain(t *testing.T) {
 	if strings.HasPrefix(backend.Name(), "Go") {
 		t.Skipf("backend %s has no distributed execution", backend.Name())
 	}
-	run := func(mesh bool) []float64 {
-		cfg := haltTestConfig(TRM)
-		cfg.LearningRate, cfg.Batch = 1e-2, 4
-		tr, err := NewTrainer(backend, cfg, countSource{9})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		if mesh {
-			if tr.plan, err = parallel.ForceMesh(backend, 1); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var out []float64
-		for range 5 {
-			s, err := tr.TrainStep()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s.Loss)
-		}
-		res, err := tr.Evaluate(countSource{4}, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(out, res.CellAccuracy)
+	cfg := haltTestConfig(TRM)
+	cfg.Batch = 4
+	meshPlan, err := parallel.ForceMesh(backend, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	plain, mesh := run(false), run(true)
+	plain, mesh := trainLosses(t, backend, cfg, nil, -1), trainLosses(t, backend, cfg, meshPlan, -1)
 	for i := range plain {
 		if d := plain[i] - mesh[i]; d > 1e-5*max(1, plain[i]) || -d > 1e-5*max(1, plain[i]) {
 			t.Errorf("value %d: mesh %v, plain %v", i, mesh[i], plain[i])
 		}
 	}
+}
+
+// trainLosses trains cfg (learning rate 1e-2) on countSource{9} for 6
+// steps, on plan if not nil, calling SetDevices(1) before step switchAt
+// (-1: never), and returns the losses and the cell accuracy of a 2-step
+// evaluation.
+func trainLosses(t *testing.T, backend compute.Backend, cfg Config, plan *parallel.Plan, switchAt int) []float64 {
+	t.Helper()
+	cfg.LearningRate = 1e-2
+	tr, err := NewTrainer(backend, cfg, countSource{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if plan != nil {
+		tr.plan = plan
+	} else if tr.Devices() != 1 {
+		t.Fatalf("Devices() = %d, want 1", tr.Devices())
+	}
+	var out []float64
+	for i := range 6 {
+		if i == switchAt {
+			if err := tr.SetDevices(1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := tr.TrainStep()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s.Loss)
+	}
+	res, err := tr.Evaluate(countSource{4}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, res.CellAccuracy)
 }
