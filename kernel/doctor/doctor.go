@@ -120,8 +120,26 @@ func Run(ctx context.Context, root string) []Check {
 		add(BackendCheck(b))
 	}
 	c := backend.Choose()
-	add(Check{Name: "gomlx backend", Detail: c.Name + " — " + c.Reason + "; trainers default to " + c.Precision(), OK: true, Required: true})
+	add(Check{Name: "gomlx backend", Detail: c.Name + " — " + c.Reason + "; trainers default to " + c.Precision() + gpusNote(c.Name),
+		OK: true, Required: true})
 	return checks
+}
+
+// gpusNote says, for XLA on CUDA, how many NVIDIA GPUs /dev shows: the
+// trainers split each batch over every device the backend has (their
+// Devices option, default 0: all; lib/parallel). "" otherwise.
+func gpusNote(name string) string {
+	if name != "xla:cuda" {
+		return ""
+	}
+	gpus, _ := filepath.Glob("/dev/nvidia[0-9]*")
+	switch len(gpus) {
+	case 0:
+		return ""
+	case 1:
+		return "; 1 GPU"
+	}
+	return fmt.Sprintf("; %d GPUs (/dev/nvidia*): trainers split each batch over all of them unless their Devices option says otherwise", len(gpus))
 }
 
 // BackendCheck is the line of one backend: available (with what was found) or missing (why,
