@@ -15,4 +15,8 @@
 //     any local process able to reach the kernel's ports could otherwise end a run.
 //   - gopls and each cell program get a parent-death signal (SIGKILL): a kernel killed by force
 //     no longer leaves gopls (~155 MB) or a running cell program behind.
+//   - A cell's display data (HTML, plots) is read to the end before the cell's reply is sent: GoNB
+//     read and published it concurrently, so under load it could arrive after the reply's idle
+//     status or be cut off (seen: jupyter_kernel_test's test_display_data receiving nothing on two
+//     busy cores).
 package gonbpatch

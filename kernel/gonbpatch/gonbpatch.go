@@ -75,12 +75,57 @@ func labnotesDropForged(msg kernel.Message) bool {
 		new: `cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: 0, Pdeathsig: syscall.SIGKILL} // labnotes: dies with the kernel`,
 	}}},
 	{"internal/jpyexec/jpyexec.go", []edit{
-		{old: "import (\n", new: "import (\n\t\"syscall\"\n"},
+		{old: "import (\n", new: "import (\n\t\"syscall\"\n\t\"sync/atomic\"\n"},
 		{old: `	exec.cmd = cmd
 	cmd.Dir = exec.dir
 `, new: `	exec.cmd = cmd
 	cmd.Dir = exec.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // labnotes: dies with the kernel
+`},
+		{old: `	isDone    bool
+	doneChan  chan struct{}
+`, new: `	isDone    bool
+	doneChan  chan struct{}
+	// labnotes: the display-data pipe was opened by the program, and its reader has read it
+	// to the end (closed by namedpipes.go's reader).
+	labnotesPipeOpened  atomic.Bool
+	labnotesPipeDrained chan struct{}
+`},
+		{old: `	exec.exitError = cmd.Wait()
+`, new: `	exec.exitError = cmd.Wait()
+	// labnotes: the display data the program wrote before it exited is published before the
+	// cell's reply (it was read and published concurrently, and could come after the reply's
+	// idle status, or be cut off when the pipe was closed).
+	if exec.useNamedPipes && exec.labnotesPipeOpened.Load() && exec.labnotesPipeDrained != nil {
+		select {
+		case <-exec.labnotesPipeDrained:
+		case <-time.After(10 * time.Second):
+			klog.Warningf("labnotes: the cell's display data was still being read 10 s after it exited")
+		}
+	}
+`},
+	}},
+	{"internal/jpyexec/namedpipes.go", []edit{
+		{old: `func (exec *Executor) openPipeReader() {
+	var muFifo sync.Mutex
+	fifoOpenedForReading := false
+`, new: `func (exec *Executor) openPipeReader() {
+	var muFifo sync.Mutex
+	fifoOpenedForReading := false
+	exec.labnotesPipeDrained = make(chan struct{}) // labnotes: see jpyexec.go
+`},
+		{old: `		fifoOpenedForReading = true
+		defer muFifo.Unlock()
+
+		go exec.pollNamedPipeReader()
+`, new: `		fifoOpenedForReading = true
+		exec.labnotesPipeOpened.Store(true)
+		defer muFifo.Unlock()
+
+		go func() {
+			exec.pollNamedPipeReader()
+			close(exec.labnotesPipeDrained)
+		}()
 `},
 	}},
 }

@@ -8,6 +8,10 @@ import unittest
 
 import jupyter_kernel_test as jkt
 
+# The suite waits 15 s (its module-level TIMEOUT) for a reply; on 2 loaded cores a cell's Go build or
+# gopls' first hover can take longer (seen: test_inspect timing out while notebooks ran beside it).
+jkt.TIMEOUT = 120
+
 
 class LabnotesKernelTests(jkt.KernelTests):
     kernel_name = "labnotes"
@@ -26,6 +30,10 @@ class LabnotesKernelTests(jkt.KernelTests):
     code_display_data = [
         {"code": '%%\ngonbui.DisplayHTML("<b>labnotes</b>")', "mime": "text/html"},
     ]
+
+    def execute_helper(self, code, timeout=jkt.TIMEOUT, **kwargs):
+        # The suite's default timeout was bound to 15 s when it was defined.
+        return super().execute_helper(code, timeout=timeout, **kwargs)
 
 
 if __name__ == "__main__":
