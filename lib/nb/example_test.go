@@ -117,3 +117,21 @@ func ExampleRow() {
 	nb.Row([]string{"puzzle", "its solution"}, []string{"<svg>...</svg>", "<svg>...</svg>"})
 	// Output: [row of 2 figures: puzzle | its solution]
 }
+
+func ExampleParseRecipe() {
+	r, err := nb.ParseRecipe("paper", nb.GPU)
+	fmt.Printf("%q %v\n", r, err)
+	_, err = nb.ParseRecipe("paper", nb.CPU)
+	fmt.Println(err)
+	// Output:
+	// "paper" <nil>
+	// nb: parameter recipe = "paper" needs scale "gpu" (scale is "cpu"): the paper's full recipe is GPU-sized; run with -p scale=gpu -p recipe=paper, or leave recipe empty
+}
+
+func ExamplePace() {
+	// 6000 training steps timed in 1030.8 s; the recipe has 65104.
+	p := nb.Pace{Unit: "training step", Done: 6000, Seconds: 1030.8}
+	fmt.Println(p.Recipe("TRM-MLP, Sudoku-Extreme", 65104))
+	// Output:
+	// measured 0.1718 s per training step (6000 training steps in 17.2 min); the full recipe (TRM-MLP, Sudoku-Extreme, 65104 training steps) at this pace: about 3.1 h
+}

@@ -3,7 +3,8 @@
 // the Split Fashion-MNIST stream in PyCIL's class order
 // ([SplitFashionMNIST]), a learner's run kept as a [Record] ([Run]) and
 // saved between cells ([Save], [Load]), the accuracy matrix as a heat map
-// ([AccuracyMap]) and the notebook's number formats ([Pct], [MB]).
+// ([AccuracyMap]), the notebook's number formats ([Pct], [MB]) and PyCIL's
+// training recipe ([PyCIL], the notebook's recipe = "paper").
 //
 // A cell:
 //

@@ -80,3 +80,16 @@ func TestRunSaveLoad(t *testing.T) {
 		t.Errorf("Run of an unknown method: error %v", err)
 	}
 }
+
+func TestPyCIL(t *testing.T) {
+	r := PyCIL(deep.CNN)
+	o := r.Options
+	if o.Backbone != deep.CNN || o.Hidden != deep.DefaultHiddenCNN || o.Epochs != 170 || o.Batch != 128 || o.Optimizer != deep.SGD ||
+		o.LR != 0.1 || o.Momentum != 0.9 || o.WeightDecay != 2e-4 || o.Memory != 2000 || o.Seed != 1 || o != o.WithDefaults() {
+		t.Errorf("PyCIL(CNN) options %+v", o)
+	}
+	if s := r.String(); !strings.HasPrefix(s, "PyCIL's recipe on the cnn backbone: 170 epochs per task, batch 128, sgd lr 0.1 (momentum 0.9, weight decay 0.0002), 2000 exemplars (PyCIL") ||
+		!strings.Contains(s, "no schedule") {
+		t.Errorf("String() = %q", s)
+	}
+}

@@ -20,6 +20,9 @@
 //     another run's checkpoint (e.g. exact attention's) into a FAVOR+ run and
 //     trains it; [SaveResult] and [LoadResult] pass a run's summary between
 //     notebook cells (each cell is a separate program).
+//   - The Long Range Arena's recipes (notebook 04's recipe = "paper"):
+//     [ListOpsRecipe] and [ImageRecipe] ([LRARecipe]); [Pace] and
+//     [ShowPaces] give a run's measured speed and a recipe's time at it.
 //
 // Errors are returned, prefixed "study: ".
 package study

@@ -12,7 +12,16 @@
 //   - mazes (08): [MazeSplit] (generated mazes, held-out ones not a symmetry
 //     of a training maze) and [PathCells];
 //   - ARC (09): [MadeUpTasks] (when the data is absent), [IdentityReport]
-//     (the "output = input" baseline), [OneAugScores] and [PassAt2ByK].
+//     (the "output = input" baseline), [OneAugScores] and [PassAt2ByK];
+//     [TrainARC] trains with the held-out vote at a chosen period and
+//     resumes from its checkpoint;
+//   - the papers' full recipes, which the notebooks run at gpu scale with
+//     recipe = "paper" (nb.RecipePaper): [Recipe], [TRMSudoku], [HRMSudoku],
+//     [LoopedSudoku] ([SudokuRecipe] by kind), [TRMMaze] and [TRMARC], with
+//     their steps counted as the references do ([RecipeSteps]);
+//     [RunCheckpointed] (07's comparisons for hours: resumable, a shared
+//     configuration trained once); [Pace] and [PaceWatch] (the measured
+//     speed of training steps and the expected time of a recipe at it).
 //
 // A cell of 07:
 //
