@@ -421,11 +421,11 @@ func place(p *parallel.Plan, ls []parallel.Layout, args []*tensors.Tensor) ([]an
 	out := make([]any, len(args))
 	for i, t := range args {
 		l := layoutAt(ls, i)
-		if p.Distributed() && l == parallel.Batch && t.Rank() > 0 && p.CheckBatch(t.Shape().Dim(0)) != nil {
-			return nil, errors.Errorf("deep: a batch of %d examples does not split evenly over %d devices", t.Shape().Dim(0), p.Devices())
-		}
-		v, err := p.Put(l, t)
+		v, err := p.Put(l, t) // checks that a batch splits evenly
 		if err != nil {
+			if l == parallel.Batch && t.Rank() > 0 {
+				return nil, errors.WithMessagef(err, "deep: a batch of %d examples on %d devices", t.Shape().Dim(0), p.Devices())
+			}
 			return nil, errors.WithMessage(err, "deep")
 		}
 		out[i] = v
