@@ -1,12 +1,13 @@
-// Package nb holds helpers for Labnotes notebooks: run scales and the
-// recipe parameter ([ParseRecipe]: "paper" runs a paper's full recipe at gpu
-// scale), progress bars, line plots, tables, claims, a measured training
-// speed and the time of a longer run at it ([Pace]), and the kit every
-// notebook shares instead of defining its own: [Must], [Must2] and [Check] for errors,
-// [WorkDir] for the folder where cells leave files for later cells (unique
-// per run unless the notebook names one), [SaveJSON] and [LoadJSON]
-// (atomic), [Row] for figures side by side and [Windowed] for smoothed
-// curves.
+// Package nb holds helpers for Labnotes notebooks: run scales, the recipe
+// parameter ([ParseRecipe]: "paper" runs a paper's full recipe at gpu scale)
+// and the sections parameter ([ParseSections]: which sections a run
+// executes, where together they outgrow one run), progress bars, line plots,
+// tables, claims, a measured training speed and the time of a longer run at
+// it ([Pace]), and the kit every notebook shares instead of defining its
+// own: [Must], [Must2] and [Check] for errors, [WorkDir] for the folder where
+// cells leave files for later cells (unique per run unless the notebook names
+// one), [SaveJSON] and [LoadJSON] (atomic), [Row] for figures side by side
+// and [Windowed] for smoothed curves.
 //
 // Every helper renders rich output when it runs inside a GoNB notebook
 // (gonbui.IsNotebook) and plain text on stdout otherwise, so the same code

@@ -128,6 +128,26 @@ func ExampleParseRecipe() {
 	// nb: parameter recipe = "paper" needs scale "gpu" (scale is "cpu"): the paper's full recipe is GPU-sized; run with -p scale=gpu -p recipe=paper, or leave recipe empty
 }
 
+func ExampleSections() {
+	// A notebook with sections 1, 2, 2b and 3 whose gpu-scale default leaves 2b out.
+	all, gpu := []string{"1", "2", "2b", "3"}, []string{"1", "2", "3"}
+	sec := nb.MustSections("", all, gpu) // the parameter sections left empty
+	fmt.Println(sec, sec.Has("2"))
+	if sec.Skip("2b") { // section 2b's cell returns here
+		fmt.Println("skipped")
+	}
+	sec = nb.MustSections("2b", all, gpu) // -p sections=2b
+	fmt.Println(sec, sec.Skip("2b"))
+	_, err := nb.ParseSections("4", all, gpu)
+	fmt.Println(err)
+	// Output:
+	// 1,2,3 true
+	// section 2b is not run (sections = 1,2,3); -p sections=2b runs it
+	// skipped
+	// 2b false
+	// nb: parameter sections = "4" names "4", which is not a section of this notebook: accepted are 1,2,2b,3 (comma-separated), or empty for the default (1,2,3)
+}
+
 func ExamplePace() {
 	// 6000 training steps timed in 1030.8 s; the recipe has 65104.
 	p := nb.Pace{Unit: "training step", Done: 6000, Seconds: 1030.8}
