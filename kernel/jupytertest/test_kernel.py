@@ -27,6 +27,12 @@ class LabnotesKernelTests(jkt.KernelTests):
     # A compile error: the reply must have status "error" with ename/evalue/traceback.
     code_generate_error = "%%\nundefinedThing()"
     code_inspect_sample = "fmt.Println"
+    # Completion goes through gopls (started with the kernel; ~17 s before its first answer on 2 cores).
+    # The matches replace the text from cursor_start, just after "fmt.".
+    completion_samples = [
+        {"text": "%%\nfmt.Pri", "matches": {"Print", "Printf", "Println"}},
+        {"text": 'import "strings"\nfunc f() { strings.ToU', "matches": {"ToUpper", "ToUpperSpecial", "ToValidUTF8"}},
+    ]
     code_display_data = [
         {"code": '%%\ngonbui.DisplayHTML("<b>labnotes</b>")', "mime": "text/html"},
     ]
