@@ -19,4 +19,8 @@
 //     read and published it concurrently, so under load it could arrive after the reply's idle
 //     status or be cut off (seen: jupyter_kernel_test's test_display_data receiving nothing on two
 //     busy cores).
+//   - is_complete_request, which console front-ends (jupyter console) send before running what
+//     was typed, is answered instead of ignored: "incomplete" while a bracket, a raw string or a
+//     block comment is open, "invalid" for a bracket closed but never opened or a string or rune
+//     literal cut by its line's end, else "complete" (iscomplete.go, added to GoNB's dispatcher).
 package gonbpatch

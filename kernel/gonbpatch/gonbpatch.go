@@ -1,6 +1,7 @@
 package gonbpatch
 
 import (
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,16 @@ var patches = []filePatch{
 					}
 					err := fn(msg, goExec)
 `},
+		{old: `		case "is_complete_request":
+			klog.V(2).Infof("Received is_complete_request: ignoring, since it's not a console like kernel.")
+`, new: `		case "is_complete_request":
+			err = labnotesIsComplete(msg)
+`},
+		{old: `	case "is_complete_request":
+		klog.V(2).Infof("Received is_complete_request: ignoring, since it's not a console like kernel.")
+`, new: `	case "is_complete_request":
+		err = labnotesIsComplete(msg)
+`},
 		{old: `// BusyMessageTypes are messages`, new: `// labnotesForged counts the messages dropped by labnotesDropForged.
 var labnotesForged atomic.Int64
 
@@ -66,6 +77,18 @@ func labnotesDropForged(msg kernel.Message) bool {
 	n := labnotesForged.Add(1)
 	klog.Errorf("labnotes: dropped a message that failed the signature check (%d dropped so far): %v", n, msg.Error())
 	return true
+}
+
+// labnotesIsComplete (added by labnotes' kernel/gonbpatch) answers an is_complete_request
+// with labnotesCodeStatus's verdict on its code (labnotes_iscomplete.go).
+func labnotesIsComplete(msg kernel.Message) error {
+	content, _ := msg.ComposedMsg().Content.(map[string]any)
+	code, _ := content["code"].(string)
+	reply := map[string]any{"status": labnotesCodeStatus(code)}
+	if reply["status"] == "incomplete" {
+		reply["indent"] = ""
+	}
+	return msg.Reply("is_complete_reply", reply)
 }
 
 // BusyMessageTypes are messages`},
@@ -128,6 +151,18 @@ func labnotesDropForged(msg kernel.Message) bool {
 		}()
 `},
 	}},
+}
+
+// isComplete is iscomplete.go, which [Write] also adds to GoNB's dispatcher package.
+//
+//go:embed iscomplete.go
+var isComplete string
+
+// added are the files [Write] adds to the copy of GoNB, by module path.
+func added() map[string]string {
+	return map[string]string{
+		"internal/dispatcher/labnotes_iscomplete.go": strings.Replace(isComplete, "package gonbpatch", "package dispatcher", 1),
+	}
 }
 
 // Files returns the module paths of the GoNB files the patches replace.
@@ -213,6 +248,11 @@ func Write(modDir, outDir, goMod string) (string, error) {
 			return "", err
 		}
 		if err := os.WriteFile(path, patched, 0o644); err != nil {
+			return "", fmt.Errorf("gonbpatch: %w", err)
+		}
+	}
+	for path, content := range added() {
+		if err := os.WriteFile(filepath.Join(src, filepath.FromSlash(path)), []byte(content), 0o644); err != nil {
 			return "", fmt.Errorf("gonbpatch: %w", err)
 		}
 	}

@@ -34,6 +34,8 @@ func TestWrite(t *testing.T) {
 	}
 	for _, want := range []struct{ file, text string }{
 		{"internal/dispatcher/dispatcher.go", "labnotesDropForged(msg)"},
+		{"internal/dispatcher/dispatcher.go", "err = labnotesIsComplete(msg)"},
+		{"internal/dispatcher/labnotes_iscomplete.go", "package dispatcher"},
 		{"internal/kernel/kernel.go", "malformed message"},
 		{"internal/goexec/goplsclient/exec_unix.go", "Pdeathsig: syscall.SIGKILL"},
 		{"internal/jpyexec/jpyexec.go", "Pdeathsig: syscall.SIGKILL"},

@@ -2,7 +2,7 @@
 installed "labnotes" kernel: kernel_info, streams, errors, completion, inspection, display data.
 
 Run with /usr/bin/python3 -m unittest kernel/jupytertest/test_kernel.py (make test-kernel).
-GoNB never answers is_complete_request, so code_is_complete is deliberately not set.
+GoNB v0.11.5 ignores is_complete_request; kernel/gonbpatch makes it answer (test_is_complete).
 """
 import unittest
 
@@ -36,6 +36,11 @@ class LabnotesKernelTests(jkt.KernelTests):
     code_display_data = [
         {"code": '%%\ngonbui.DisplayHTML("<b>labnotes</b>")', "mime": "text/html"},
     ]
+
+    # is_complete_request (jupyter console asks it on Enter): kernel/gonbpatch's answer.
+    complete_code_samples = ['%%\nfmt.Println("hi")', "func f() {\n\treturn\n}", "%%\n!ls {"]
+    incomplete_code_samples = ["func f() {", "x := []int{\n\t1,", "s := `raw"]
+    invalid_code_samples = ["}", 's := "cut\nx := 1']
 
     def execute_helper(self, code, timeout=jkt.TIMEOUT, **kwargs):
         # The suite's default timeout was bound to 15 s when it was defined.
