@@ -36,7 +36,7 @@
 //	/opt/{m,v}<path>, /opt/step    optimizer state, during a Learn only
 //	/ewc/fisher<path>, /ewc/mean<path>   EWC's Fisher and anchor weights
 //	/plastic/init<path>            L2Init's initial weights θ₀ (Options.Plasticity)
-//	/plastic/util<path>            continual backprop's utilities of the layer at <path>: [Hidden]
+//	/plastic/util<path>            continual backprop's utilities of the layer at <path>: [units]
 //	/plastic/rng                   shrink & perturb's random state
 //
 // Training. Each Learn runs Options.Epochs epochs of shuffled minibatches
@@ -53,14 +53,17 @@
 // default (every number is then unchanged): L2Init adds L2Init·(θ − θ₀) to
 // each gradient; shrink & perturb makes every updated parameter
 // (1 − Shrink)·θ + Noise·ε after each step (plastic.ShrinkPerturb);
-// continual backprop (CBP) keeps a utility per hidden unit of the MLP
-// (dense_0 and dense_1) in the training graph (plastic.Utility) and after
-// each step replaces the due mature units of lowest utility through a
-// plastic.Units view of the layer's weights, the weights its units feed
-// (dense_1's, the head's) and their optimizer moments, which are zeroed
+// continual backprop (CBP) keeps a utility per hidden unit in the training
+// graph (plastic.Utility: the MLP's dense_0 and dense_1 units; the CNN's
+// conv_0 and conv_1 channels, with activations averaged over positions,
+// and its dense units) and after each step replaces the due mature units
+// of lowest utility through a plastic.Units view of the layer's weights,
+// the weights its units feed (the next layer's, the head's; a channel
+// feeds nine rows of the next kernel, or one row per position of the
+// flattened feature map) and their optimizer moments, which are zeroed
 // (plastic.CBP.Replace): the new units do not change the outputs. CBP is
-// only for the MLP of single-backbone methods: New refuses the CNN, DER
-// and MEMO. [Learner.Measure] gives plastic.Stats (dormant fraction,
+// only for single-backbone methods: New refuses DER and MEMO.
+// [Learner.Measure] gives plastic.Stats (dormant fraction,
 // stable rank, mean |w|) on a probe; Plasticity.Probe records them after
 // every task in Learner.Plasticity. [Learner.Replaced] counts the
 // replacements. The remedies' state (θ₀, utilities) counts in

@@ -306,7 +306,7 @@ func relu(x *Node) *Node { return graph.MaxScalar(x, float32(0)) }
 
 // convLayer is a 3x3 same-padded convolution of x [B, H, W, C] with w
 // [3, 3, C, out] and b [out] of scope s, ReLU, and 2x2 max pooling,
-// returning [B, H/2, W/2, out]. The convolution is written as im2col (the
+// returning [B, H/2, W/2, out] (tapped, see tap). The convolution is written as im2col (the
 // nine shifted copies of the zero-padded input, concatenated on the channel
 // axis: [B, H, W, 9·C]) times the kernel reshaped to [9·C, out], and the
 // pooling as a reshape and a max: on the Go backend both, and their
@@ -329,7 +329,7 @@ func (n *net) convLayer(x *Node, s *model.Scope) *Node {
 	y := graph.MatMul(cols, graph.Reshape(k, 9*c, out))
 	y = relu(graph.Add(y, graph.ExpandAxes(n.weight(g, s, "b"), 0)))
 	y = graph.Reshape(y, b, h/2, 2, w/2, 2, out)
-	return graph.ReduceMax(y, 2, 4)
+	return n.tap(graph.ReduceMax(y, 2, 4))
 }
 
 // base applies base block k to x [B, Dim].

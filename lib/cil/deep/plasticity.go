@@ -33,9 +33,11 @@ type Plasticity struct {
 	// /plastic/init<path>; a grown head's new columns get theirs when
 	// they appear).
 	L2Init float64
-	// CBP turns on continual backprop (plastic.CBP) on the MLP backbone's
-	// two hidden layers (dense_0, dense_1): a running utility per unit in
-	// the training graph (plastic.Utility, /plastic/util<path> [Hidden]),
+	// CBP turns on continual backprop (plastic.CBP) on the backbone's
+	// hidden layers: the MLP's dense_0 and dense_1 units, the CNN's conv_0
+	// and conv_1 channels and dense units. A running utility per unit in
+	// the training graph (plastic.Utility, /plastic/util<path> [units]; a
+	// channel's activation is averaged over positions),
 	// and after every optimizer step the due number of mature units with
 	// the lowest utility replaced (plastic.Units.Reinit): input weights
 	// redrawn from the layer's initializer U(±1/sqrt(fan_in)), bias and
@@ -43,8 +45,8 @@ type Plasticity struct {
 	// zero. nil: off; zero fields take plastic's defaults (DefaultRho,
 	// DefaultMaturity, DefaultDecay). The ages and utilities carry over
 	// from task to task (GDumb's fresh network each task starts them
-	// afresh). Only the MLP backbone of the single-backbone
-	// methods (not the CNN, DER or MEMO): [New] refuses the others.
+	// afresh). Only for the single-backbone methods (not DER or MEMO,
+	// whose backbones share units): [New] refuses those.
 	CBP *plastic.CBPConfig
 	// Probe > 0 measures the network after every task ([Learner.Measure]
 	// on the first Probe examples of the task's training data) into
@@ -83,8 +85,6 @@ func (p Plasticity) check(m Method, b Backbone) error {
 			p.Shrink, p.Noise, p.L2Init, p.Probe)
 	case p.CBP == nil:
 		return nil
-	case b != MLP:
-		return errors.Errorf("deep: Options.Plasticity.CBP needs the %q backbone, got %q (continual backprop is not implemented for the CNN)", MLP, b)
 	case m == DER || m == MEMO:
 		return errors.Errorf("deep: Options.Plasticity.CBP needs a single-backbone method, got %s (its backbones share units' outgoing weights)", m)
 	case p.CBP.Rho <= 0 || p.CBP.Rho > 1 || p.CBP.Maturity < 0 || p.CBP.Decay <= 0 || p.CBP.Decay >= 1:
@@ -99,14 +99,22 @@ type plasticState struct {
 	cbp   *plastic.CBP
 }
 
-// cbpLayer is hidden layer i of the MLP (0: base_0/dense_0, 1:
-// top_0/dense_1): the scope of its weights and of the weights its units
-// feed (top_0/dense_1, then the head).
-func (n *net) cbpLayer(i int) (in, out *model.Scope) {
-	if i == 0 {
-		return n.baseScope(0).At("dense_0"), n.topScope(0).At("dense_1")
+// cbpLayer is a hidden layer continual backprop tracks: the scope of its
+// weights and of the weights its units feed.
+type cbpLayer struct{ in, out *model.Scope }
+
+// cbpLayers are the hidden layers of the (single) backbone in the order
+// the network taps their activations: the MLP's base_0/dense_0 (feeding
+// top_0/dense_1) and top_0/dense_1 (feeding the head); the CNN's
+// base_0/conv_0 (feeding top_0/conv_1), top_0/conv_1 (feeding top_0/dense
+// through the flattened feature map) and top_0/dense (feeding the head).
+func (n *net) cbpLayers() []cbpLayer {
+	if n.kind == CNN {
+		conv0, conv1, dense := n.baseScope(0).At("conv_0"), n.topScope(0).At("conv_1"), n.topScope(0).At("dense")
+		return []cbpLayer{{conv0, conv1}, {conv1, dense}, {dense, n.scope(ScopeHead)}}
 	}
-	return n.topScope(0).At("dense_1"), n.scope(ScopeHead)
+	dense0, dense1 := n.baseScope(0).At("dense_0"), n.topScope(0).At("dense_1")
+	return []cbpLayer{{dense0, dense1}, {dense1, n.scope(ScopeHead)}}
 }
 
 // plasticVars prepares the remedies' state before a fit of trainable:
@@ -120,7 +128,11 @@ func (l *Learner) plasticVars(trainable []*model.Variable) {
 	if l.plast == nil || l.plast.store != n.store {
 		l.plast = &plasticState{store: n.store}
 		if p.CBP != nil {
-			l.plast.cbp = plastic.NewCBP([]int{n.hidden, n.hidden}, *p.CBP, l.opts.Seed+0xcb)
+			var widths []int
+			for _, c := range n.cbpLayers() {
+				widths = append(widths, variable(c.in, "b").Shape().Dim(0))
+			}
+			l.plast.cbp = plastic.NewCBP(widths, *p.CBP, l.opts.Seed+0xcb)
 		}
 	}
 	ps := n.scope(scopePlastic)
@@ -139,8 +151,8 @@ func (l *Learner) plasticVars(trainable []*model.Variable) {
 		}
 	}
 	if p.CBP != nil {
-		for i := range 2 {
-			in, _ := n.cbpLayer(i)
+		for _, c := range n.cbpLayers() {
+			in := c.in
 			w := variable(in, "w")
 			if n.mirror(ps.At("util"), w).GetVariable("w") == nil {
 				n.set(n.mirror(ps.At("util"), w), "w", tensors.FromShape(variable(in, "b").Shape()))
@@ -181,9 +193,9 @@ func (l *Learner) shrinkPerturb(g *graph.Graph, theta *Node) *Node {
 }
 
 // utilities adds continual backprop's utility updates to the training
-// graph: acts are the MLP's tapped hidden activations [B, Hidden]
-// (dense_0's, dense_1's) and w [B] the rows' weights (padding rows, of
-// weight 0, do not count). It must run before the update, on the
+// graph: acts are the tapped activations of the cbpLayers ([B, units], a
+// convolution's [B, h, w, channels]) and w [B] the rows' weights (padding
+// rows, of weight 0, do not count). It must run before the update, on the
 // outgoing weights the step started from.
 func (l *Learner) utilities(g *graph.Graph, acts []*Node, w *Node) {
 	c := l.opts.Plasticity.CBP
@@ -191,16 +203,21 @@ func (l *Learner) utilities(g *graph.Graph, acts []*Node, w *Node) {
 		return
 	}
 	n := l.net
-	if len(acts) != 2 {
-		panicf("continual backprop: %d hidden activations tapped, want 2", len(acts))
+	layers := n.cbpLayers()
+	if len(acts) != len(layers) {
+		panicf("continual backprop: %d hidden activations tapped, want %d", len(acts), len(layers))
 	}
 	// Scaled so that Utility's mean over the B rows is the mean over the real ones.
 	scale := graph.Div(graph.MulScalar(w, float64(w.Shape().Dim(0))), graph.MaxScalar(graph.ReduceAllSum(w), float32(1)))
 	for i, a := range acts {
-		in, out := n.cbpLayer(i)
+		in, out := layers[i].in, layers[i].out
 		uv := variable(n.mirror(n.scope(scopePlastic).At("util"), variable(in, "w")), "w")
-		a = graph.Mul(toFloat32(a), graph.ExpandAxes(scale, 1))
-		uv.SetNodeValue(plastic.Utility(uv.NodeValue(g), a, param(g, out, "w"), c.Decay))
+		dims := slices.Repeat([]int{1}, a.Rank())
+		dims[0] = -1
+		a = graph.Mul(toFloat32(a), graph.Reshape(scale, dims...))
+		o := param(g, out, "w") // [Groups·N, FanOut] for plastic.Utility (a kernel [3, 3, N, FanOut] flattened)
+		o = graph.Reshape(o, -1, o.Shape().Dim(-1))
+		uv.SetNodeValue(plastic.Utility(uv.NodeValue(g), a, o, c.Decay))
 	}
 }
 
@@ -217,17 +234,22 @@ func (l *Learner) afterStep() {
 	}
 }
 
-// replace replaces count units of hidden layer i (plastic.CBP.Replace) in
-// the store: the layer's weights and bias, the weights its units feed,
-// their optimizer state (when a fit holds one) and the utilities.
+// replace replaces count units of hidden layer i (of cbpLayers;
+// plastic.CBP.Replace) in the store: the layer's weights and bias, the
+// weights its units feed, their optimizer state (when a fit holds one) and
+// the utilities. A weight [..., last] is seen as [rows, last]: a kernel
+// [3, 3, c, N] as In [9·c, N], the next layer's weights as Out [Groups·N,
+// FanOut] (plastic.Units).
 func (l *Learner) replace(i, count int) []int {
 	n := l.net
-	in, out := n.cbpLayer(i)
+	in, out := n.cbpLayers()[i].in, n.cbpLayers()[i].out
 	vw, vb, vo := variable(in, "w"), variable(in, "b"), variable(out, "w")
 	w, wd := values(vw)
 	b, bd := values(vb)
 	o, od := values(vo)
-	u := plastic.Units{N: wd[1], FanIn: wd[0], FanOut: od[1], In: w, Bias: b, Out: o}
+	units, fanOut := wd[len(wd)-1], od[len(od)-1]
+	fanIn := len(w) / units
+	u := plastic.Units{N: units, FanIn: fanIn, FanOut: fanOut, Groups: len(o) / fanOut / units, In: w, Bias: b, Out: o}
 	type slot struct {
 		s    *model.Scope
 		vals []float32
@@ -255,7 +277,7 @@ func (l *Learner) replace(i, count int) []int {
 	}
 	us := n.mirror(n.scope(scopePlastic).At("util"), vw)
 	util, ud := value(us, "w")
-	done := l.plast.cbp.Replace(i, count, util, u, 1/math.Sqrt(float64(wd[0])))
+	done := l.plast.cbp.Replace(i, count, util, u, 1/math.Sqrt(float64(fanIn)))
 	n.set(in, "w", tensors.FromFlatDataAndDimensions(w, wd...))
 	n.set(in, "b", tensors.FromFlatDataAndDimensions(b, bd...))
 	n.set(out, "w", tensors.FromFlatDataAndDimensions(o, od...))
@@ -268,8 +290,9 @@ func (l *Learner) replace(i, count int) []int {
 }
 
 // Replaced returns the number of units continual backprop has replaced
-// per hidden layer (dense_0, dense_1) of the current network; nil
-// without Options.Plasticity.CBP.
+// per hidden layer of the current network (the MLP's dense_0, dense_1;
+// the CNN's conv_0, conv_1 channels and dense units); nil without
+// Options.Plasticity.CBP.
 func (l *Learner) Replaced() []int64 {
 	if l.plast == nil || l.plast.cbp == nil {
 		return nil
@@ -279,8 +302,9 @@ func (l *Learner) Replaced() []int64 {
 
 // Measure returns the plasticity measures (plastic.Stats) of the current
 // network on probe: the dormant fraction of the hidden units (the MLP's
-// dense_0 and dense_1 of every backbone; the CNN's dense feature layer of
-// every backbone — its conv channels are not counted), the stable rank of
+// dense_0 and dense_1 of every backbone; the CNN's conv_0 and conv_1
+// channels, a channel's activation on an example being its mean over
+// positions, and its dense feature layer), the stable rank of
 // the last backbone's features, and the mean |w| over every weight of
 // /net and /head (biases excluded).
 func (l *Learner) Measure(probe *cil.Data) (s plastic.Stats, err error) {
@@ -297,8 +321,11 @@ func (l *Learner) Measure(probe *cil.Data) (s plastic.Stats, err error) {
 		n.features(x)
 		taps := n.taps
 		n.taps, n.tapping = nil, false
-		for i := range taps {
-			taps[i] = toFloat32(taps[i])
+		for i, a := range taps {
+			if a.Rank() == 4 { // a convolution's [B, h, w, channels]: per channel, its mean over positions
+				a = graph.ReduceMean(a, 1, 2)
+			}
+			taps[i] = toFloat32(a)
 		}
 		return taps
 	})

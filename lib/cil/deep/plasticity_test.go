@@ -16,11 +16,18 @@ import (
 // of 200 examples in batches of 32 (7 steps an epoch), SGD.
 var plasticOpts = Options{Hidden: 32, Epochs: 2, Batch: 32, Optimizer: SGD, LR: 0.05, Seed: 3}
 
-// learnFirst trains a Finetune learner with o on the synthetic stream's
-// first task.
+// cnnPlasticOpts are plasticOpts on the CNN (hidden 8) and imageStream's
+// 8x8 images (80 examples a task: 3 steps an epoch).
+var cnnPlasticOpts = func() Options { o := plasticOpts; o.Backbone, o.Hidden = CNN, 8; return o }()
+
+// learnFirst trains a Finetune learner with o on the first task of the
+// synthetic stream (the MLP) or of imageStream (the CNN).
 func learnFirst(t *testing.T, o Options) (*Learner, *cil.Scenario) {
 	t.Helper()
 	s := synthetic(t)
+	if o.Backbone == CNN {
+		s = imageStream(t)
+	}
 	l, err := New(testutil.Backend(t), Finetune, o)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,6 @@ func TestPlasticityRejects(t *testing.T) {
 		m    Method
 		o    Options
 	}{
-		{"CBP on the CNN", Finetune, Options{Backbone: CNN, Plasticity: Plasticity{CBP: &plastic.CBPConfig{}}}},
 		{"CBP with DER", DER, Options{Plasticity: Plasticity{CBP: &plastic.CBPConfig{}}}},
 		{"CBP with MEMO", MEMO, Options{Plasticity: Plasticity{CBP: &plastic.CBPConfig{}}}},
 		{"Rho > 1", Finetune, Options{Plasticity: Plasticity{CBP: &plastic.CBPConfig{Rho: 2}}}},
@@ -68,50 +74,63 @@ func TestPlasticityRejects(t *testing.T) {
 }
 
 // TestCBPCount checks that continual backprop replaces Rho times the
-// number of mature units per step in each hidden layer, over two tasks
-// (28 steps): the count is replayed step by step by cbpReplay. It also
-// checks that the training graph keeps the utilities and that each step
-// reads the replacements written on the host after the previous one.
+// number of mature units per step in each hidden layer, over two tasks,
+// on the MLP (dense_0, dense_1: 32 units each, 28 steps) and the CNN
+// (conv_0, conv_1, dense: 16, 32 and 8 units, 12 steps): the count is
+// replayed step by step by cbpReplay. It also checks that the training
+// graph keeps the utilities and that each step reads the replacements
+// written on the host after the previous one.
 func TestCBPCount(t *testing.T) {
-	for _, rho := range []float64{1.0 / 64, 1.0 / 2} {
-		o := plasticOpts
-		o.Plasticity.CBP = &plastic.CBPConfig{Rho: rho, Maturity: 1}
-		l, s := learnFirst(t, o)
-		if err := l.Learn(s.Tasks()[1]); err != nil {
-			t.Fatal(err)
-		}
-		steps := 0
-		for _, e := range l.Epochs {
-			steps += e.Steps
-		}
-		want := cbpReplay(steps, 32, rho, 1)
-		got := l.Replaced()
-		t.Logf("rho %g: %d steps, replaced %v, want %d per layer", rho, steps, got, want)
-		if want == 0 || !slices.Equal(got, []int64{want, want}) {
-			t.Errorf("rho %g: replaced %v after %d steps, want %d (> 0) per layer", rho, got, steps, want)
-		}
-		fresh := 0
-		for layer := range 2 {
-			in, _ := l.net.cbpLayer(layer)
-			util, _ := value(l.net.mirror(l.net.scope(scopePlastic).At("util"), variable(in, "w")), "w")
-			if slices.Max(util) <= 0 || slices.Min(util) < 0 {
-				t.Errorf("rho %g, layer %d: utilities in [%g, %g], want >= 0 and some > 0", rho, layer, slices.Min(util), slices.Max(util))
+	for _, tc := range []struct {
+		name   string
+		o      Options
+		widths []int
+	}{
+		{"mlp", plasticOpts, []int{32, 32}},
+		{"cnn", cnnPlasticOpts, []int{convChannels[0], convChannels[1], 8}},
+	} {
+		for _, rho := range []float64{1.0 / 64, 1.0 / 2} {
+			o := tc.o
+			o.Plasticity.CBP = &plastic.CBPConfig{Rho: rho, Maturity: 1}
+			l, s := learnFirst(t, o)
+			if err := l.Learn(s.Tasks()[1]); err != nil {
+				t.Fatal(err)
 			}
-			// A unit replaced after the last-but-one step (age 1) went through one more step with
-			// zero outgoing weights, hence a zero bias gradient and a reset momentum: its bias is
-			// still 0 if that step read the replacement written on the host.
-			b, _ := value(in, "b")
-			for u, a := range l.plast.cbp.Ages(layer) {
-				if a == 1 {
-					fresh++
-					if b[u] != 0 {
-						t.Errorf("rho %g, layer %d unit %d, replaced one step before the end: bias %g, want 0", rho, layer, u, b[u])
+			steps := 0
+			for _, e := range l.Epochs {
+				steps += e.Steps
+			}
+			var want []int64
+			for _, n := range tc.widths {
+				want = append(want, cbpReplay(steps, n, rho, 1))
+			}
+			got := l.Replaced()
+			t.Logf("%s, rho %g: %d steps, replaced %v, want %v", tc.name, rho, steps, got, want)
+			if slices.Max(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("%s, rho %g: replaced %v after %d steps, want %v (some > 0)", tc.name, rho, got, steps, want)
+			}
+			fresh := 0
+			for layer, c := range l.net.cbpLayers() {
+				util, _ := value(l.net.mirror(l.net.scope(scopePlastic).At("util"), variable(c.in, "w")), "w")
+				if len(util) != tc.widths[layer] || slices.Max(util) <= 0 || slices.Min(util) < 0 {
+					t.Errorf("%s, rho %g, layer %d: %d utilities in [%g, %g], want %d, >= 0 and some > 0", tc.name, rho, layer, len(util), slices.Min(util), slices.Max(util), tc.widths[layer])
+				}
+				// A unit replaced after the last-but-one step (age 1) went through one more step with
+				// zero outgoing weights, hence a zero bias gradient and a reset momentum: its bias is
+				// still 0 if that step read the replacement written on the host.
+				b, _ := value(c.in, "b")
+				for u, a := range l.plast.cbp.Ages(layer) {
+					if a == 1 {
+						fresh++
+						if b[u] != 0 {
+							t.Errorf("%s, rho %g, layer %d unit %d, replaced one step before the end: bias %g, want 0", tc.name, rho, layer, u, b[u])
+						}
 					}
 				}
 			}
-		}
-		if rho == 0.5 && fresh == 0 {
-			t.Errorf("rho %g: no unit replaced one step before the end, nothing checked", rho)
+			if rho == 0.5 && fresh == 0 {
+				t.Errorf("%s, rho %g: no unit replaced one step before the end, nothing checked", tc.name, rho)
+			}
 		}
 	}
 }
@@ -146,76 +165,94 @@ func cbpReplay(steps, n int, rho float64, mat int) int64 {
 }
 
 // TestCBPReplaceKeepsOutputs replaces units of each hidden layer of a
-// trained network and checks that the new units do not change the
-// network's outputs (their outgoing weights are zero): the logits right
-// after the replacement are bit-identical to those of the same network
-// with the replaced units' old input weights and bias put back (the old
-// units are gone either way: their outgoing weights are zero). It also
-// checks the replaced units' outgoing weights, bias and optimizer moments
-// are zero, and their input weights redrawn.
+// trained network, the MLP's and the CNN's, and checks that the new units
+// do not change the network's outputs (their outgoing weights are zero):
+// the logits right after the replacement are bit-identical to those of
+// the same network with the replaced units' old input weights and bias
+// put back (the old units are gone either way: their outgoing weights are
+// zero). It also checks the replaced units' outgoing weights (every row
+// g·N + u of the next layer's weights seen as [Groups·N, FanOut]), bias
+// and optimizer moments are zero, and their input weights redrawn.
 func TestCBPReplaceKeepsOutputs(t *testing.T) {
-	o := plasticOpts
-	o.Optimizer = Adam
-	o.LR = 1e-2
-	o.Plasticity.CBP = &plastic.CBPConfig{Rho: 1e-6, Maturity: 1}
-	l, s := learnFirst(t, o)
-	n := l.net
-	l.optimizerVars(vars(n.scope(ScopeNet), n.scope(ScopeHead)))
-	for _, v := range vars(n.scope(scopeOpt)) { // moments of all ones, to see them reset
-		vals, dims := values(v)
-		for i := range vals {
-			vals[i] = 1
-		}
-		v.MustSetValue(tensors.FromFlatDataAndDimensions(vals, dims...))
-	}
-	x := s.Tasks()[0].Train.X
-	for layer := range 2 {
-		in, out := n.cbpLayer(layer)
-		w0, _ := value(in, "w")
-		b0, _ := value(in, "b")
-		done := l.replace(layer, 3)
-		if len(done) != 3 {
-			t.Fatalf("layer %d: replaced %v, want 3 units", layer, done)
-		}
-		after := n.logits(x, l.opts.EvalBatch)
-		w, wd := value(in, "w")
-		b, bd := value(in, "b")
-		old, oldB := slices.Clone(w), slices.Clone(b)
-		for _, u := range done {
-			for i := range wd[0] {
-				old[i*wd[1]+u] = w0[i*wd[1]+u]
+	for _, base := range []Options{plasticOpts, cnnPlasticOpts} {
+		o := base
+		o.Optimizer = Adam
+		o.LR = 1e-2
+		o.Plasticity.CBP = &plastic.CBPConfig{Rho: 1e-6, Maturity: 1}
+		l, s := learnFirst(t, o)
+		n := l.net
+		l.optimizerVars(vars(n.scope(ScopeNet), n.scope(ScopeHead)))
+		for _, v := range vars(n.scope(scopeOpt)) { // moments of all ones, to see them reset
+			vals, dims := values(v)
+			for i := range vals {
+				vals[i] = 1
 			}
-			oldB[u] = b0[u]
+			v.MustSetValue(tensors.FromFlatDataAndDimensions(vals, dims...))
 		}
-		n.set(in, "w", tensors.FromFlatDataAndDimensions(old, wd...))
-		n.set(in, "b", tensors.FromFlatDataAndDimensions(oldB, bd...))
-		if back := n.logits(x, l.opts.EvalBatch); !slices.Equal(back, after) {
-			t.Errorf("layer %d: the new units %v change the logits", layer, done)
-		}
-		n.set(in, "w", tensors.FromFlatDataAndDimensions(w, wd...))
-		n.set(in, "b", tensors.FromFlatDataAndDimensions(b, bd...))
-		ow, od := value(out, "w")
-		mIn, _ := value(n.mirror(n.scope(scopeOpt).At("v"), variable(in, "w")), "w")
-		mOut, _ := value(n.mirror(n.scope(scopeOpt).At("m"), variable(out, "w")), "w")
-		for _, u := range done {
-			changed := false
-			for i := range wd[0] {
-				changed = changed || w[i*wd[1]+u] != w0[i*wd[1]+u]
-				if mIn[i*wd[1]+u] != 0 {
-					t.Errorf("layer %d unit %d: Adam's v of input weight %d is %g, want 0", layer, u, i, mIn[i*wd[1]+u])
+		x := s.Tasks()[0].Train.X
+		for layer, c := range n.cbpLayers() {
+			in, out := c.in, c.out
+			name := string(o.Backbone) + " " + in.Scope()
+			w0, _ := value(in, "w")
+			b0, _ := value(in, "b")
+			done := l.replace(layer, 3)
+			if len(done) != 3 {
+				t.Fatalf("%s: replaced %v, want 3 units", name, done)
+			}
+			after := n.logits(x, l.opts.EvalBatch)
+			w, wd := value(in, "w")
+			b, bd := value(in, "b")
+			units := wd[len(wd)-1] // w as [fanIn, units]
+			fanIn := len(w) / units
+			old, oldB := slices.Clone(w), slices.Clone(b)
+			for _, u := range done {
+				for i := range fanIn {
+					old[i*units+u] = w0[i*units+u]
+				}
+				oldB[u] = b0[u]
+			}
+			n.set(in, "w", tensors.FromFlatDataAndDimensions(old, wd...))
+			n.set(in, "b", tensors.FromFlatDataAndDimensions(oldB, bd...))
+			if back := n.logits(x, l.opts.EvalBatch); !slices.Equal(back, after) {
+				t.Errorf("%s: the new units %v change the logits", name, done)
+			}
+			n.set(in, "w", tensors.FromFlatDataAndDimensions(w, wd...))
+			n.set(in, "b", tensors.FromFlatDataAndDimensions(b, bd...))
+			ow, od := value(out, "w")
+			fanOut := od[len(od)-1] // the next layer's w as [rows, fanOut]; unit u's rows: r % units == u
+			mIn, _ := value(n.mirror(n.scope(scopeOpt).At("v"), variable(in, "w")), "w")
+			mOut, _ := value(n.mirror(n.scope(scopeOpt).At("m"), variable(out, "w")), "w")
+			for _, u := range done {
+				changed := false
+				for i := range fanIn {
+					changed = changed || w[i*units+u] != w0[i*units+u]
+					if mIn[i*units+u] != 0 {
+						t.Errorf("%s unit %d: Adam's v of input weight %d is %g, want 0", name, u, i, mIn[i*units+u])
+					}
+				}
+				if !changed || b[u] != 0 {
+					t.Errorf("%s unit %d: input weights redrawn %v, bias %g: want redrawn and 0", name, u, changed, b[u])
+				}
+				rows := 0
+				for r := u; r < len(ow)/fanOut; r += units {
+					rows++
+					for j := range fanOut {
+						if at := r*fanOut + j; ow[at] != 0 || mOut[at] != 0 {
+							t.Errorf("%s unit %d: outgoing weight [%d, %d] = %g, its m %g: want 0", name, u, r, j, ow[at], mOut[at])
+						}
+					}
+				}
+				if want := len(ow) / fanOut / units; rows != want {
+					t.Errorf("%s unit %d: %d outgoing rows checked, want %d", name, u, rows, want)
 				}
 			}
-			if !changed || b[u] != 0 {
-				t.Errorf("layer %d unit %d: input weights redrawn %v, bias %g: want redrawn and 0", layer, u, changed, b[u])
+			if mIn[0] != 1 && !slices.Contains(done, 0) {
+				t.Errorf("%s: a kept unit's moment was reset", name)
 			}
-			for j := range od[1] {
-				if ow[u*od[1]+j] != 0 || mOut[u*od[1]+j] != 0 {
-					t.Errorf("layer %d unit %d: outgoing weight %d = %g, its m %g: want 0", layer, u, j, ow[u*od[1]+j], mOut[u*od[1]+j])
-				}
+			kept := slices.IndexFunc(ow, func(v float32) bool { return v != 0 })
+			if kept < 0 {
+				t.Errorf("%s: every outgoing weight is zero", name)
 			}
-		}
-		if mIn[0] != 1 && !slices.Contains(done, 0) {
-			t.Errorf("layer %d: a kept unit's moment was reset", layer)
 		}
 	}
 }
@@ -304,5 +341,25 @@ func TestPlasticityMeasure(t *testing.T) {
 		if res.Acc[k][k] < 0.8 {
 			t.Errorf("task %d: accuracy %.3f on its own classes, want > 0.8", k, res.Acc[k][k])
 		}
+	}
+}
+
+// TestMeasureCNN checks that Measure counts the CNN's conv channels (a
+// channel's activation on an example is its mean over positions): three
+// layers (conv_0, conv_1, dense), and a dormant fraction weighted by their
+// widths (16, 32, 8).
+func TestMeasureCNN(t *testing.T) {
+	l, s := learnFirst(t, cnnPlasticOpts)
+	st, err := l.Measure(s.Tasks()[0].Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", st)
+	if len(st.DormantByLayer) != 3 {
+		t.Fatalf("%d layers measured, want 3 (conv_0, conv_1, dense)", len(st.DormantByLayer))
+	}
+	want := (16*st.DormantByLayer[0] + 32*st.DormantByLayer[1] + 8*st.DormantByLayer[2]) / 56
+	if math.Abs(st.Dormant-want) > 1e-12 || st.StableRank < 1 || st.StableRank > 8 {
+		t.Errorf("dormant %g (want %g from the layers), stable rank %d (want 1..8, the dense layer's)", st.Dormant, want, st.StableRank)
 	}
 }

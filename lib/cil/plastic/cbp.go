@@ -16,19 +16,31 @@ import (
 // per-weight step; nil when the optimizer keeps none). A network exposes
 // its layers this way, [CBP.Replace] edits them in place, the network
 // copies them back.
+//
+// A unit of a dense layer is a column of In and a row of Out. A unit of a
+// convolution is an output channel: its kernel [kh, kw, c, N] is In with
+// FanIn = kh·kw·c, and the channel feeds Groups rows of the next layer's
+// weights: Groups = 9 for a 3x3 convolution [3, 3, N, FanOut] (rows
+// (kr·3 + kc)·N + u), one per position for a dense layer on the flattened
+// [h, w, N] feature map (rows p·N + u).
 type Units struct {
 	N, FanIn, FanOut int
-	In               []float32   // [FanIn, N] row-major: column u holds unit u's input weights
-	Bias             []float32   // [N]
-	Out              []float32   // [N, FanOut]: row u holds unit u's outgoing weights
-	InState          [][]float32 // optimizer state of In, each [FanIn, N]
-	BiasState        [][]float32 // of Bias, each [N]
-	OutState         [][]float32 // of Out, each [N, FanOut]
+	// Groups is the number of rows of Out that each unit feeds (0 counts as 1).
+	Groups    int
+	In        []float32   // [FanIn, N] row-major: column u holds unit u's input weights
+	Bias      []float32   // [N]
+	Out       []float32   // [Groups·N, FanOut]: rows g·N + u hold unit u's outgoing weights
+	InState   [][]float32 // optimizer state of In, each [FanIn, N]
+	BiasState [][]float32 // of Bias, each [N]
+	OutState  [][]float32 // of Out, each [Groups·N, FanOut]
 }
+
+// groups is Groups, at least 1.
+func (u Units) groups() int { return max(u.Groups, 1) }
 
 // check reports a Units whose slices do not match its sizes.
 func (u Units) check() error {
-	bad := len(u.In) != u.FanIn*u.N || len(u.Bias) != u.N || len(u.Out) != u.N*u.FanOut
+	bad := u.Groups < 0 || len(u.In) != u.FanIn*u.N || len(u.Bias) != u.N || len(u.Out) != u.groups()*u.N*u.FanOut
 	for _, s := range u.InState {
 		bad = bad || len(s) != len(u.In)
 	}
@@ -39,16 +51,16 @@ func (u Units) check() error {
 		bad = bad || len(s) != len(u.Out)
 	}
 	if bad {
-		return fmt.Errorf("plastic: Units of N %d, FanIn %d, FanOut %d: want In [FanIn·N], Bias [N], Out [N·FanOut] and states shaped alike; got %d, %d, %d",
-			u.N, u.FanIn, u.FanOut, len(u.In), len(u.Bias), len(u.Out))
+		return fmt.Errorf("plastic: Units of N %d, FanIn %d, FanOut %d, Groups %d: want In [FanIn·N], Bias [N], Out [Groups·N·FanOut] and states shaped alike; got %d, %d, %d",
+			u.N, u.FanIn, u.FanOut, u.Groups, len(u.In), len(u.Bias), len(u.Out))
 	}
 	return nil
 }
 
 // Reinit reinitializes unit k: its input weights redrawn from U(±bound),
-// its bias and outgoing weights zero, and the optimizer state of all three
-// zero. With zero outgoing weights the new unit does not change the
-// network's outputs when it appears.
+// its bias and outgoing weights (all Groups rows) zero, and the optimizer
+// state of all three zero. With zero outgoing weights the new unit does not
+// change the network's outputs when it appears.
 func (u Units) Reinit(k int, bound float64, rng *rand.Rand) {
 	for i := range u.FanIn {
 		u.In[i*u.N+k] = float32((2*rng.Float64() - 1) * bound)
@@ -60,19 +72,33 @@ func (u Units) Reinit(k int, bound float64, rng *rand.Rand) {
 	for _, s := range u.BiasState {
 		s[k] = 0
 	}
-	clear(u.Out[k*u.FanOut : (k+1)*u.FanOut])
-	for _, s := range u.OutState {
-		clear(s[k*u.FanOut : (k+1)*u.FanOut])
+	for g := range u.groups() {
+		row := g*u.N + k
+		clear(u.Out[row*u.FanOut : (row+1)*u.FanOut])
+		for _, s := range u.OutState {
+			clear(s[row*u.FanOut : (row+1)*u.FanOut])
+		}
 	}
 }
 
 // Utility is continual backprop's running contribution utility of a
-// layer's units after one step: decay·util + (1 − decay)·mean_b |act[b, u]|
-// · mean_j |out[u, j]|, for util [N], the activations act [B, N] and the
-// outgoing weights out [N, FanOut]. It starts at zero; [CBP] divides it by
-// 1 − decay^age (bias correction) before ranking units.
+// layer's units after one step: decay·util + (1 − decay)·mean |act[..., u]|
+// · mean |out[g·N + u, j]|, for util [N], the activations act [B, N] (a
+// convolution's [B, h, w, N]: the mean runs over every axis but the last)
+// and the outgoing weights out [Groups·N, FanOut] (the mean runs over g and
+// j; see [Units]). It starts at zero; [CBP] divides it by 1 − decay^age
+// (bias correction) before ranking units.
 func Utility(util, act, out *Node, decay float64) *Node {
-	contrib := graph.Mul(graph.ReduceMean(graph.Abs(act), 0), graph.ReduceMean(graph.Abs(out), 1))
+	n := util.Shape().Dim(0)
+	if act.Shape().Dim(-1) != n || out.Rank() != 2 || out.Shape().Dim(0)%n != 0 {
+		panic(fmt.Sprintf("plastic: Utility of %d units: want act [..., %d] and out [Groups·%d, FanOut], got %s and %s", n, n, n, act.Shape(), out.Shape()))
+	}
+	axes := make([]int, act.Rank()-1)
+	for i := range axes {
+		axes[i] = i
+	}
+	outMean := graph.ReduceMean(graph.Abs(graph.Reshape(out, out.Shape().Dim(0)/n, n, out.Shape().Dim(1))), 0, 2)
+	contrib := graph.Mul(graph.ReduceMean(graph.Abs(act), axes...), outMean)
 	return graph.Add(graph.MulScalar(util, decay), graph.MulScalar(contrib, 1-decay))
 }
 

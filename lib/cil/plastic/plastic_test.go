@@ -179,6 +179,64 @@ func TestUtility(t *testing.T) {
 	}
 }
 
+// TestUtilityConv checks the utility of a convolution's channels against a
+// plain loop: act [B, h, w, N] averaged over examples and positions, out
+// [Groups·N, FanOut] averaged over unit u's rows g·N + u.
+func TestUtilityConv(t *testing.T) {
+	be := testutil.Backend(t)
+	const b, h, w, n, groups, fanOut, decay = 2, 3, 2, 4, 9, 5, 0.75
+	rng := rand.New(rand.NewPCG(8, 9))
+	act, out, util := make([]float32, b*h*w*n), make([]float32, groups*n*fanOut), make([]float32, n)
+	for _, s := range [][]float32{act, out, util} {
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+	}
+	e := graph.MustNewExec(be, func(u, a, o *Node) *Node { return Utility(u, a, o, decay) })
+	got := tensors.MustCopyFlatData[float32](e.MustExec(util, tensors.FromFlatDataAndDimensions(act, b, h, w, n),
+		tensors.FromFlatDataAndDimensions(out, groups*n, fanOut))[0])
+	for u := range n {
+		var ma, mo float64
+		for i := range b * h * w {
+			ma += math.Abs(float64(act[i*n+u])) / (b * h * w)
+		}
+		for g := range groups {
+			for j := range fanOut {
+				mo += math.Abs(float64(out[(g*n+u)*fanOut+j])) / (groups * fanOut)
+			}
+		}
+		want := decay*float64(util[u]) + (1-decay)*ma*mo
+		if math.Abs(float64(got[u])-want) > 1e-5 {
+			t.Errorf("unit %d: Utility %g, want %g", u, got[u], want)
+		}
+	}
+}
+
+// TestReinitGroups checks that Reinit zeroes all Groups rows of a unit's
+// outgoing weights and state (rows g·N + k), and no other.
+func TestReinitGroups(t *testing.T) {
+	const n, fanIn, fanOut, groups, k = 4, 6, 3, 9, 1
+	rng := rand.New(rand.NewPCG(1, 2))
+	u := testUnits(n, fanIn, fanOut*groups, rng) // Out and OutState of Groups·N·FanOut values
+	u.FanOut, u.Groups = fanOut, groups
+	before := slices.Clone(u.Out)
+	u.Reinit(k, 0.1, rng)
+	for row := range groups * n {
+		for j := range fanOut {
+			at := row*fanOut + j
+			mine := row%n == k
+			if mine && (u.Out[at] != 0 || u.OutState[0][at] != 0) || !mine && (u.Out[at] != before[at] || u.OutState[0][at] != 1) {
+				t.Errorf("row %d (unit %d), column %d: Out %g (was %g), state %g", row, row%n, j, u.Out[at], before[at], u.OutState[0][at])
+			}
+		}
+	}
+	bad := u
+	bad.Groups = 2
+	if bad.check() == nil {
+		t.Error("Units with Out of 9 groups passed as 2: no error")
+	}
+}
+
 // hostStep is one SGD step of batch 1 on the host (softmax cross-entropy),
 // the reference for the graph's hand-written backward pass.
 func hostStep(n *Net, x []float32, y int32, lr float64) {
