@@ -79,6 +79,15 @@ var (
 	flagTorch     = flag.Bool("torch", false, "also run torch_trm.py on the same shapes and batch")
 	flagPython    = flag.String("python", "/usr/bin/python3", "python for -torch")
 	flagTorchArgs = flag.String("torch-args", "", "extra arguments for torch_trm.py (e.g. '--device cuda')")
+	flagXLACache  = flag.String("xla-cache", XLACacheOff, "XLA's on-disk GPU autotuning cache (lib/backend): off (every compilation cold, as a first run), twice (a fresh cache: the benchmark runs cold, then again with the cache it filled, and reports both first steps) or a folder to use as it is")
+)
+
+// Values of -xla-cache besides a folder.
+const (
+	// XLACacheOff runs without the on-disk autotuning cache.
+	XLACacheOff = "off"
+	// XLACacheTwice runs cold with a fresh cache, then again warm.
+	XLACacheTwice = "twice"
 )
 
 // Definition is written into every report.
@@ -227,6 +236,42 @@ type Report struct {
 	// LoadAvg is /proc/loadavg at the start and at the end: other processes
 	// on the machine distort timings.
 	LoadAvg []string `json:"loadavg,omitempty"`
+	// XLACache is -xla-cache's folder (LABNOTES_XLA_CACHE), or "off";
+	// XLACacheFiles the files it held when the benchmark started (0: the
+	// GoMLX result's compilation was cold).
+	XLACache      string `json:"xla_cache"`
+	XLACacheFiles int    `json:"xla_cache_files_before"`
+	// Warm is, with -xla-cache twice, the same benchmark run again with
+	// the autotuning cache the first run filled: its first step is a
+	// compilation that reuses the autotuner's results.
+	Warm *Result `json:"warm_cache,omitempty"`
+}
+
+// setXLACache sets LABNOTES_XLA_CACHE (inherited by the benchmark's child
+// processes) for -xla-cache v, and returns the folder ("off" for none),
+// the files it holds, and a cleanup.
+func setXLACache(v string) (dir string, files int, cleanup func(), err error) {
+	cleanup = func() {}
+	switch v {
+	case XLACacheOff:
+		return v, 0, cleanup, os.Setenv(backend.CacheEnv, XLACacheOff)
+	case XLACacheTwice:
+		if dir, err = os.MkdirTemp("", "benchrecursive-xla-cache-*"); err != nil {
+			return "", 0, cleanup, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+	default:
+		if dir, err = filepath.Abs(v); err != nil {
+			return "", 0, cleanup, err
+		}
+	}
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files++
+		}
+		return nil
+	})
+	return dir, files, cleanup, os.Setenv(backend.CacheEnv, dir)
 }
 
 // check returns an error naming the first unknown or out-of-range
@@ -461,6 +506,16 @@ func runTorch(rep *Report, o Options) {
 
 func main() {
 	flag.Parse()
+	cacheDir, cacheFiles, cleanup := "", 0, func() {}
+	if !*flagChild { // a child inherits LABNOTES_XLA_CACHE
+		var err error
+		if cacheDir, cacheFiles, cleanup, err = setXLACache(*flagXLACache); err != nil {
+			fmt.Fprintln(os.Stderr, "benchrecursive: -xla-cache:", err)
+			os.Exit(2)
+		}
+	}
+	exit := func(code int) { cleanup(); os.Exit(code) } // os.Exit runs no deferred call
+	defer cleanup()
 	choice := backend.Choose()
 	name, _, _ := strings.Cut(strings.ToLower(choice.Name), ":") // "go", "xla"
 	o := Options{Task: *flagTask, Mixer: recursive.Mixer(*flagMixer), Side: *flagSide, Batch: *flagBatch, Steps: *flagSteps, Warmup: *flagWarmup, Hidden: *flagHidden, Layers: *flagLayers,
@@ -469,7 +524,7 @@ func main() {
 	p, err := backend.ParsePrecision(*flagPrecision)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "benchrecursive: -precision: %v\n", err)
-		os.Exit(2)
+		exit(2)
 	}
 	o.Precision = p
 	if o.Batch == 0 {
@@ -481,19 +536,20 @@ func main() {
 	counts, err := parseDevices(*flagDevices)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		exit(2)
 	}
 	o.Devices = counts[0]
 	if err := o.check(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		exit(2)
 	}
 	if *flagChild {
 		runChild(o)
 		return
 	}
 	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "),
-		Backend: choice.String(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition}
+		Backend: choice.String(), GoMaxProcs: runtime.GOMAXPROCS(0), Definition: Definition,
+		XLACache: cacheDir, XLACacheFiles: cacheFiles}
 	rep.Host, _ = os.Hostname()
 	rep.LoadAvg = append(rep.LoadAvg, measure.LoadAvg())
 	out := *flagOut
@@ -506,12 +562,23 @@ func main() {
 		r, err := benchInChild(o)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "benchrecursive: -devices %d: %v\n", d, err)
-			os.Exit(1)
+			exit(1)
 		}
 		results = append(results, r)
 	}
 	r := results[0]
 	rep.GoMLX, rep.BackendName = r, r.BackendName
+	if *flagXLACache == XLACacheTwice {
+		o.Devices = counts[0]
+		w, err := benchInChild(o)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchrecursive: the run with a warm cache: %v\n", err)
+			exit(1)
+		}
+		rep.Warm = &w
+		fmt.Printf("GoMLX first step with XLA's autotuning cache cold %8.0f ms (compile ~%.0f ms), warm %8.0f ms (compile ~%.0f ms); median step %.2f vs %.2f ms\n",
+			r.FirstStepMS, r.CompileMS, w.FirstStepMS, w.CompileMS, r.MedianStepMS, w.MedianStepMS)
+	}
 	if len(counts) > 1 {
 		rep.Scaling = scaling(results)
 		for _, p := range rep.Scaling {

@@ -65,8 +65,17 @@ func MustNew() compute.Backend {
 	return b
 }
 
-// create applies c.Env and creates the backend c.Config names.
+// create applies c.Env and creates the backend c.Config names. It first
+// creates the folder of XLA's autotuning cache (XLA needs it to exist);
+// where it cannot, the cache is left out of XLA_FLAGS, with a note on
+// stderr.
 func create(c Choice) (b compute.Backend, err error) {
+	if dir := AutotuneCacheDir(c.Env); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			fmt.Fprintf(os.Stderr, "backend: XLA's autotuning cache left out: %v\n", err)
+			c.Env[xlaFlagsEnv] = strings.TrimSpace(strings.ReplaceAll(c.Env[xlaFlagsEnv], autotuneCacheFlag+"="+dir, ""))
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		if err := os.Setenv(k, c.Env[k]); err != nil {
 			return nil, errors.Wrapf(err, "setting %s", k)

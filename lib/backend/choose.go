@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,10 +24,16 @@ const (
 	// NoAutoInstallEnv, when present, stops go-xla from downloading plugins.
 	NoAutoInstallEnv = "GOMLX_NO_AUTO_INSTALL"
 
-	pluginPathEnv   = "PJRT_PLUGIN_LIBRARY_PATH"
-	xlaFlagsEnv     = "XLA_FLAGS"
-	cudaChecksEnv   = "GOPJRT_CUDA_CHECKS"
-	cudaDataDirFlag = "--xla_gpu_cuda_data_dir"
+	// CacheEnv names the folder of the on-disk cache of XLA's GPU
+	// autotuning results (see [Choose]); "off" turns it off. Default:
+	// <user cache folder>/labnotes/xla.
+	CacheEnv = "LABNOTES_XLA_CACHE"
+
+	pluginPathEnv     = "PJRT_PLUGIN_LIBRARY_PATH"
+	xlaFlagsEnv       = "XLA_FLAGS"
+	cudaChecksEnv     = "GOPJRT_CUDA_CHECKS"
+	cudaDataDirFlag   = "--xla_gpu_cuda_data_dir"
+	autotuneCacheFlag = "--xla_gpu_per_fusion_autotune_cache_dir"
 )
 
 // Choice is the backend [Choose] picked, and why.
@@ -61,22 +68,33 @@ type chooser struct {
 	exists       func(path string) bool
 	glob         func(pattern string) ([]string, error)
 	readFile     func(path string) ([]byte, error)
+	fileSize     func(path string) int64 // -1 when it cannot be read
 	home         string
+	cacheHome    string          // the user's cache folder ("": none)
 	sitePackages func() []string // Python's own site-packages folders.
 }
 
 // systemChooser returns a chooser looking at the real environment.
 func systemChooser() *chooser {
 	home, _ := os.UserHomeDir()
+	cacheHome, _ := os.UserCacheDir()
 	return &chooser{
 		lookupEnv: os.LookupEnv,
 		exists: func(path string) bool {
 			_, err := os.Stat(path)
 			return err == nil
 		},
-		glob:         filepath.Glob,
-		readFile:     os.ReadFile,
+		glob:     filepath.Glob,
+		readFile: os.ReadFile,
+		fileSize: func(path string) int64 {
+			fi, err := os.Stat(path)
+			if err != nil {
+				return -1
+			}
+			return fi.Size()
+		},
 		home:         home,
+		cacheHome:    cacheHome,
 		sitePackages: pythonSitePackages,
 	}
 }
@@ -121,6 +139,7 @@ func (c *chooser) choose() (Choice, []string) {
 	if config := c.getenv(ConfigEnv); config != "" {
 		if sp, ok := jaxSitePackages(pluginPath(config)); ok {
 			c.jaxEnv(env, sp)
+			c.autotuneCache(env, pluginPath(config))
 		}
 		return Choice{
 			Config: config,
@@ -204,6 +223,7 @@ func (c *chooser) cuda(dirs []string, env map[string]string) (*Choice, []string)
 		notes = append(notes, "go-xla CUDA plugin: "+path)
 		config := "xla:" + name
 		env[ConfigEnv] = config
+		c.autotuneCache(env, path)
 		return &Choice{Config: config, Name: "xla:cuda", Reason: "CUDA PJRT plugin " + path, Env: env}, notes
 	}
 	notes = append(notes, "go-xla CUDA plugin: none in "+strings.Join(dirs, ":"))
@@ -211,6 +231,7 @@ func (c *chooser) cuda(dirs []string, env map[string]string) (*Choice, []string)
 	if path, sp, ok := c.findJAXPlugin(sps); ok {
 		notes = append(notes, "JAX CUDA plugin: "+path)
 		c.jaxEnv(env, sp)
+		c.autotuneCache(env, path)
 		config := "xla:" + path
 		env[ConfigEnv] = config
 		return &Choice{Config: config, Name: "xla:cuda", Reason: "JAX's CUDA PJRT plugin " + path, Env: env}, notes
@@ -229,6 +250,49 @@ func (c *chooser) jaxEnv(env map[string]string, sitePackages string) {
 	if _, ok := c.lookupEnv(cudaChecksEnv); !ok {
 		env[cudaChecksEnv] = "0"
 	}
+}
+
+// autotuneCache adds XLA's on-disk cache of GPU autotuning results
+// (autotuneCacheFlag) to env's XLA_FLAGS, for the CUDA plugin at plugin:
+// the autotuner's choices (kernel tilings timed on the GPU, much of a first
+// step's compilation) are kept per fusion in <CacheEnv or the user's cache
+// folder/labnotes/xla>/<plugin>-<id>/autotune and reused when the same
+// fusions compile again, in this process or a later one (a resumed
+// training, a notebook run again). XLA leaves versioning to its user: id
+// hashes the plugin's path and size, so another plugin build gets another
+// folder. Nothing is added when XLA_FLAGS already has the flag, CacheEnv
+// is "off", or no cache folder is known. [New] creates the folder (and
+// drops the flag when it cannot).
+func (c *chooser) autotuneCache(env map[string]string, plugin string) {
+	flags, ok := env[xlaFlagsEnv]
+	if !ok {
+		flags = c.getenv(xlaFlagsEnv)
+	}
+	root := c.getenv(CacheEnv)
+	if root == "" && c.cacheHome != "" {
+		root = filepath.Join(c.cacheHome, "labnotes", "xla")
+	}
+	if strings.Contains(flags, autotuneCacheFlag) || root == "" || strings.EqualFold(root, "off") {
+		return
+	}
+	id := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", plugin, c.fileSize(plugin)))
+	name := strings.TrimSuffix(filepath.Base(plugin), ".so")
+	if _, ok := jaxSitePackages(plugin); ok { // JAX's plugins share a file name: take their folder's (xla_cuda13)
+		name = filepath.Base(filepath.Dir(plugin))
+	}
+	dir := filepath.Join(root, fmt.Sprintf("%s-%x", name, id[:6]), "autotune")
+	env[xlaFlagsEnv] = strings.TrimSpace(flags + " " + autotuneCacheFlag + "=" + dir)
+}
+
+// AutotuneCacheDir returns the folder of XLA's autotuning cache that env's
+// XLA_FLAGS name (see [Choose]), or "".
+func AutotuneCacheDir(env map[string]string) string {
+	for f := range strings.FieldsSeq(env[xlaFlagsEnv]) {
+		if dir, ok := strings.CutPrefix(f, autotuneCacheFlag+"="); ok {
+			return dir
+		}
+	}
+	return ""
 }
 
 // goXLADirs returns the folders go-xla (v0.4.13, pjrt/dynamiclib_*.go)

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +17,9 @@ type fakeSystem struct {
 	root string
 	env  map[string]string
 	site []string // python3's site-packages (already rooted)
+	// cacheHome is the user's cache folder; "" (TestChoose): none, so no
+	// autotuning cache (TestAutotuneCache sets it).
+	cacheHome string
 }
 
 func newFake(t *testing.T) *fakeSystem {
@@ -60,9 +65,17 @@ func (f *fakeSystem) chooser() *chooser {
 			_, err := os.Stat(rooted(p))
 			return err == nil
 		},
-		glob:         func(p string) ([]string, error) { return filepath.Glob(rooted(p)) },
-		readFile:     func(p string) ([]byte, error) { return os.ReadFile(rooted(p)) },
+		glob:     func(p string) ([]string, error) { return filepath.Glob(rooted(p)) },
+		readFile: func(p string) ([]byte, error) { return os.ReadFile(rooted(p)) },
+		fileSize: func(p string) int64 {
+			fi, err := os.Stat(rooted(p))
+			if err != nil {
+				return -1
+			}
+			return fi.Size()
+		},
 		home:         f.path("/home/u"),
+		cacheHome:    f.cacheHome,
 		sitePackages: func() []string { return f.site },
 	}
 }
@@ -266,5 +279,89 @@ func TestNaturalCompare(t *testing.T) {
 		if got := naturalCompare(tc.a, tc.b); got != tc.want {
 			t.Errorf("naturalCompare(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestAutotuneCache checks where Choose puts XLA's autotuning cache: a
+// folder per plugin build (its path and size hashed) under CacheEnv or the
+// user's cache folder, never over the user's own flag, nothing when off.
+func TestAutotuneCache(t *testing.T) {
+	const jaxPlugin = "/sp/jax_plugins/xla_cuda13/xla_cuda_plugin.so"
+	const goXLA = "/home/u/.local/lib/go-xla/pjrt_c_api_cuda_plugin.so"
+	folder := func(plugin string, size int64, name string) string { // the expected <name>-<id>
+		id := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", plugin, size))
+		return fmt.Sprintf("%s-%x", name, id[:6])
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(f *fakeSystem)
+		want  func(f *fakeSystem) string // the cache folder in XLA_FLAGS ("": none)
+	}{
+		{"JAX plugin in GOMLX_BACKEND: the user cache folder", func(f *fakeSystem) { f.env["GOMLX_BACKEND"] = "xla:" + f.touch(jaxPlugin) },
+			func(f *fakeSystem) string {
+				return filepath.Join(f.cacheHome, "labnotes", "xla", folder(f.path(jaxPlugin), 0, "xla_cuda13"), "autotune")
+			}},
+		{"found JAX plugin: LABNOTES_XLA_CACHE", func(f *fakeSystem) {
+			f.touch("/dev/nvidia0")
+			f.site = []string{f.path("/sp")}
+			if err := os.WriteFile(f.touch(jaxPlugin), []byte("12345"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f.env[CacheEnv] = "/c"
+		}, func(f *fakeSystem) string {
+			return filepath.Join("/c", folder(f.path(jaxPlugin), 5, "xla_cuda13"), "autotune")
+		}},
+		{"go-xla's plugin", func(f *fakeSystem) { f.touch("/dev/nvidia0"); f.touch(goXLA) },
+			func(f *fakeSystem) string {
+				return filepath.Join(f.cacheHome, "labnotes", "xla", folder(f.path(goXLA), 0, "pjrt_c_api_cuda_plugin"), "autotune")
+			}},
+		{"off", func(f *fakeSystem) { f.env["GOMLX_BACKEND"] = "xla:" + f.touch(jaxPlugin); f.env[CacheEnv] = "OFF" },
+			func(*fakeSystem) string { return "" }},
+		{"the user's own flag wins", func(f *fakeSystem) {
+			f.env["GOMLX_BACKEND"] = "xla:" + f.touch(jaxPlugin)
+			f.env["XLA_FLAGS"] = "--xla_gpu_per_fusion_autotune_cache_dir=/mine"
+		}, func(*fakeSystem) string { return "/mine" }},
+		{"no cache folder known", func(f *fakeSystem) { f.env["GOMLX_BACKEND"] = "xla:" + f.touch(jaxPlugin); f.cacheHome = "" },
+			func(*fakeSystem) string { return "" }},
+		{"the Go backend", func(f *fakeSystem) {}, func(*fakeSystem) string { return "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			f.cacheHome = f.path("/home/u/.cache")
+			tc.setup(f)
+			got, _ := f.chooser().choose()
+			env := got.Env
+			if _, ok := env["XLA_FLAGS"]; !ok {
+				env = map[string]string{"XLA_FLAGS": f.env["XLA_FLAGS"]}
+			}
+			if dir, want := AutotuneCacheDir(env), tc.want(f); dir != want {
+				t.Errorf("autotuning cache %q, want %q (XLA_FLAGS %q)", dir, want, env["XLA_FLAGS"])
+			}
+		})
+	}
+}
+
+// TestCreateMakesCacheFolder checks that create makes the cache folder,
+// and leaves the flag out of XLA_FLAGS (keeping the others) when it cannot.
+func TestCreateMakesCacheFolder(t *testing.T) {
+	t.Setenv("XLA_FLAGS", "") // create sets it: restored after the test
+	dir := filepath.Join(t.TempDir(), "a", "autotune")
+	c := Choice{Config: "go", Env: map[string]string{"XLA_FLAGS": "--x=1 " + autotuneCacheFlag + "=" + dir}}
+	if _, err := create(c); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("cache folder %s not created: %v", dir, err)
+	}
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c = Choice{Config: "go", Env: map[string]string{"XLA_FLAGS": "--x=1 " + autotuneCacheFlag + "=" + filepath.Join(blocked, "autotune")}}
+	if _, err := create(c); err != nil {
+		t.Fatal(err)
+	}
+	if got := os.Getenv("XLA_FLAGS"); got != "--x=1" {
+		t.Errorf("XLA_FLAGS %q after a folder that cannot be made, want %q", got, "--x=1")
 	}
 }

@@ -39,6 +39,12 @@
 // [Float32] or [BFloat16] (mixed precision); [ParsePrecision] reads it from
 // a flag ("f32", "float32", "bf16", "bfloat16" or empty).
 //
+// With a CUDA plugin, XLA keeps its GPU autotuning results on disk
+// (XLA_FLAGS --xla_gpu_per_fusion_autotune_cache_dir, in a folder per plugin
+// build under $LABNOTES_XLA_CACHE or <user cache folder>/labnotes/xla;
+// [CacheEnv] "off" turns it off), so that compiling the same graphs again
+// (a resumed training, a notebook run twice) skips the autotuner.
+//
 // Nothing is ever downloaded: GOMLX_NO_AUTO_INSTALL is set and go-xla's
 // auto-installer is disabled.
 package backend
