@@ -1,7 +1,9 @@
 // Package measure reads what benchmarks and notebooks report about the
 // machine they ran on: the process's resident and peak memory (Linux
 // /proc/self/status), a peak-memory window ([StartPeak]), the GPU memory in
-// use (nvidia-smi), the load average, and writes results as JSON.
+// use (nvidia-smi), the load average, and writes results as JSON; it also
+// sums a GPU profile's kernel durations (Nsight Compute's CSV: [ParseNCU],
+// [SummarizeKernels]).
 //
 //	p := measure.StartPeak()
 //	buf := make([]byte, 64<<20)
