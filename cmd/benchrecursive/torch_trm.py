@@ -49,6 +49,7 @@ so glibc's malloc does not return and re-fault large blocks
 (shared/docs/platform.md). Debian's python3-torch 1.13 has no torch.compile.
 """
 import argparse
+import csv
 import json
 import math
 import os
@@ -292,8 +293,9 @@ def run(variant, a, device):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     times, losses = [], []
-    for i in range(1 + a.warmup + a.steps):
-        t0 = time.perf_counter()
+
+    def one_step():
+        nonlocal z_H, z_L, reset, next_puzzle, slot_steps
         x_in = inputs.to(device, non_blocking=True)
         y_in = labels.to(device, non_blocking=True)
         z_H, z_L, logits, q_halt, _ = fwd(z_H, z_L, reset.to(device), x_in, ids.to(device))
@@ -312,6 +314,11 @@ def run(variant, a, device):
             inputs[j], labels[j] = pool_inputs[next_puzzle], pool_labels[next_puzzle]
             slot_steps[j] = 0
             next_puzzle = (next_puzzle + 1) % n_puzzles
+        return loss_h
+
+    for i in range(1 + a.warmup + a.steps):
+        t0 = time.perf_counter()
+        loss_h = one_step()
         dt = (time.perf_counter() - t0) * 1000
         losses.append(loss_h)
         if i == 0:
@@ -336,7 +343,39 @@ def run(variant, a, device):
         res["peak_rss_mb"] = peak
         res["peak_delta_mb"] = peak - rss0
         res["glibc_tunables"] = os.environ.get("GLIBC_TUNABLES", "")
+    if a.profile_steps > 0:
+        profile_kernels(one_step, a.profile_steps, device, f"{a.profile_out}.{variant}.csv")
+        res["profile"] = f"{a.profile_out}.{variant}.csv"
     return res
+
+
+def profile_kernels(step, steps, device, path):
+    """Runs steps more training steps under torch.profiler and writes the time of each CUDA kernel
+    (on CPU: each operator's own time) as the CSV Nsight Compute writes with --csv --metrics
+    gpu__time_duration.sum (one row per launch, at the kernel's mean duration), for cmd/kernels."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    with profile(activities=acts) as prof:
+        for _ in range(steps):
+            step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
+        w.writerow(["Kernel Name", "Metric Name", "Metric Unit", "Metric Value"])
+        for e in prof.key_averages():
+            if device == "cuda":
+                if e.device_type != torch.autograd.DeviceType.CUDA:
+                    continue
+                total = getattr(e, "device_time_total", None)
+                if total is None:
+                    total = e.cuda_time_total
+            else:
+                total = e.self_cpu_time_total
+            if total <= 0 or e.count == 0:
+                continue
+            for _ in range(e.count):
+                w.writerow([e.key, "gpu__time_duration.sum", "usecond", f"{total / e.count:.3f}"])
 
 
 def main():
@@ -364,6 +403,9 @@ def main():
     p.add_argument("--go-params", type=int, default=0, help="the GoMLX model's parameter count, to compare")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--profile-steps", type=int, default=0,
+                   help="after the timed steps, profile this many more (torch.profiler) into PROFILE_OUT.<variant>.csv")
+    p.add_argument("--profile-out", default="torch-kernels", help="path prefix of the profiles")
     p.add_argument("--variants", default="", help="comma-separated: f32, tf32, bf16, f32_compile, tf32_compile, bf16_compile "
                    "(default: f32 on CPU; f32,bf16,f32_compile,bf16_compile on CUDA with torch 2)")
     a = p.parse_args()

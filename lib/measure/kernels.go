@@ -82,16 +82,17 @@ var kernelCategories = []struct {
 	re   *regexp.Regexp
 }{
 	{"attention", regexp.MustCompile(`(?i)sdpa|fmha|flash|cudnn`)},
-	{"matmul", regexp.MustCompile(`(?i)gemm|xmma|cutlass|nvjet|cublas|\bdot|_dot`)},
-	{"reduction", regexp.MustCompile(`(?i)reduce|reduction`)},
+	{"matmul", regexp.MustCompile(`(?i)gemm|xmma|cutlass|nvjet|cublas|\bdot|_dot|aten::(mm|bmm|addmm|matmul|linear)\b|_(mm|bmm|addmm)(_|\b)`)},
+	{"reduction", regexp.MustCompile(`(?i)reduce|reduction|triton_red_|triton_per_`)},
 	{"transpose/copy", regexp.MustCompile(`(?i)transpose|copy|concatenate|slice|pad|dynamic_update`)},
 	{"gather/scatter", regexp.MustCompile(`(?i)gather|scatter`)},
-	{"elementwise fusion", regexp.MustCompile(`(?i)fusion|loop_|elementwise`)},
+	{"elementwise fusion", regexp.MustCompile(`(?i)fusion|loop_|elementwise|triton_poi_`)},
 }
 
 // KernelCategory sorts a kernel name into attention, matmul, reduction,
 // transpose/copy, gather/scatter, elementwise fusion or other, by the names
-// XLA, cuBLAS and cuDNN give their kernels.
+// XLA, cuBLAS, cuDNN and PyTorch (Inductor's Triton kernels, ATen
+// operators) give their kernels.
 func KernelCategory(name string) string {
 	for _, c := range kernelCategories {
 		if c.re.MatchString(name) {

@@ -67,6 +67,10 @@ func TestKernelCategory(t *testing.T) {
 		"loop_multiply_fusion_31":                     "elementwise fusion",
 		"fusion_118":                                  "elementwise fusion",
 		"redzone_checker":                             "other",
+		"triton_tem_fused_addmm_0":                    "matmul",
+		"aten::mm":                                    "matmul",
+		"triton_red_fused__to_copy_add_mean_pow_1":    "reduction",
+		"triton_poi_fused_mul_silu_2":                 "elementwise fusion",
 	} {
 		if got := KernelCategory(name); got != want {
 			t.Errorf("KernelCategory(%q) = %q, want %q", name, got, want)
