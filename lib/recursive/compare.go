@@ -3,6 +3,7 @@ package recursive
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -47,10 +48,17 @@ type CompareOptions struct {
 	Seeds     []uint64
 	Train     puzzle.Source
 	Test      puzzle.Source
-	// OnRun, if set, is called after each run (e.g. to print a line).
+	// OnRun, if set, is called after each run (e.g. to print a line); with
+	// Parallel > 1 in the order the runs finish.
 	OnRun func(RunResult)
 	// OnStep, if set, becomes each trainer's OnStep (e.g. a progress bar).
+	// OnRun and OnStep are never called concurrently.
 	OnStep func(run string, seed uint64, s StepInfo)
+	// Parallel is how many runs train at once on the backend (0 or 1: one
+	// after the other). Each run's numbers depend only on its configuration
+	// and seed, so the results are the same either way; a run's Seconds is
+	// then its wall time beside the others.
+	Parallel int
 }
 
 // TrainAndEvaluate trains a fresh model of cfg on train for steps training
@@ -82,34 +90,70 @@ func TrainAndEvaluate(backend compute.Backend, cfg Config, train, test puzzle.So
 	return r, nil
 }
 
-// Compare trains every run with every seed of opts (Config.Seed replaced)
-// and returns the results in order: runs outer, seeds inner.
+// Compare trains every run with every seed of opts (Config.Seed replaced),
+// opts.Parallel of them at a time, and returns the results in order: runs
+// outer, seeds inner. On an error it returns the results of the runs before
+// the first one (in that order) that failed.
 func Compare(backend compute.Backend, runs []Run, opts CompareOptions) ([]RunResult, error) {
-	if opts.Steps < 1 || len(opts.Seeds) == 0 || opts.Train == nil || opts.Test == nil {
-		return nil, errors.New("recursive: Compare needs Steps >= 1, Seeds, Train and Test")
+	if opts.Steps < 1 || len(opts.Seeds) == 0 || opts.Train == nil || opts.Test == nil || opts.Parallel < 0 {
+		return nil, errors.New("recursive: Compare needs Steps >= 1, Seeds, Train, Test and Parallel >= 0")
 	}
-	var out []RunResult
+	type job struct {
+		run  Run
+		seed uint64
+	}
+	var jobs []job
 	for _, run := range runs {
 		for _, seed := range opts.Seeds {
-			cfg := run.Config
-			cfg.Seed = seed
-			var onStep func(StepInfo)
-			if opts.OnStep != nil {
-				name := run.Name
-				onStep = func(s StepInfo) { opts.OnStep(name, seed, s) }
-			}
-			r, err := TrainAndEvaluate(backend, cfg, opts.Train, opts.Test, opts.Steps, opts.EvalSteps, onStep)
-			if err != nil {
-				return out, errors.WithMessagef(err, "recursive: run %q seed %d", run.Name, seed)
-			}
-			r.Name = run.Name
-			out = append(out, r)
-			if opts.OnRun != nil {
-				opts.OnRun(r)
-			}
+			jobs = append(jobs, job{run, seed})
 		}
 	}
-	return out, nil
+	results, errs := make([]RunResult, len(jobs)), make([]error, len(jobs))
+	var mu sync.Mutex // serializes the callbacks
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(min(opts.Parallel, len(jobs)), 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				cfg := j.run.Config
+				cfg.Seed = j.seed
+				var onStep func(StepInfo)
+				if opts.OnStep != nil {
+					onStep = func(s StepInfo) {
+						mu.Lock()
+						defer mu.Unlock()
+						opts.OnStep(j.run.Name, j.seed, s)
+					}
+				}
+				r, err := TrainAndEvaluate(backend, cfg, opts.Train, opts.Test, opts.Steps, opts.EvalSteps, onStep)
+				if err != nil {
+					errs[i] = errors.WithMessagef(err, "recursive: run %q seed %d", j.run.Name, j.seed)
+					continue
+				}
+				r.Name = j.run.Name
+				results[i] = r
+				if opts.OnRun != nil {
+					mu.Lock()
+					opts.OnRun(r)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return results[:i], err
+		}
+	}
+	return results, nil
 }
 
 // Summary is the spread over seeds of one run's held-out exact accuracy.

@@ -109,16 +109,37 @@ func TestCompareAndSummarize(t *testing.T) {
 		Expansion: 2, Mixer: MixMLP, T: 2, N: 1, SmallN: 1, NSup: 2, Batch: 8, LearningRate: 3e-3}
 	trm, hrm := base, base
 	trm.Kind, hrm.Kind = TRM, HRM
-	var calls, steps int
-	res, err := Compare(testutil.Backend(t), []Run{{"trm", trm}, {"hrm", hrm}},
-		CompareOptions{Steps: 5, Seeds: []uint64{1, 2}, Train: train, Test: test,
-			OnRun: func(RunResult) { calls++ }, OnStep: func(string, uint64, StepInfo) { steps++ }})
-	if err != nil {
-		t.Fatal(err)
+	// One run at a time, then three: the same results in the same order (the
+	// callbacks' counters are not locked: Compare serializes the calls).
+	var seq []RunResult
+	for _, parallel := range []int{0, 3} {
+		var calls, steps int
+		res, err := Compare(testutil.Backend(t), []Run{{"trm", trm}, {"hrm", hrm}},
+			CompareOptions{Steps: 5, Seeds: []uint64{1, 2}, Train: train, Test: test, Parallel: parallel,
+				OnRun: func(RunResult) { calls++ }, OnStep: func(string, uint64, StepInfo) { steps++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 4 || calls != 4 || steps != 20 {
+			t.Fatalf("Parallel %d: %d results, %d OnRun calls, %d OnStep calls; want 4, 4, 20", parallel, len(res), calls, steps)
+		}
+		if seq == nil {
+			seq = res
+			continue
+		}
+		for i := range res {
+			a, b := seq[i], res[i]
+			same := a.Name == b.Name && a.Seed == b.Seed && a.Eval.ExactAccuracy == b.Eval.ExactAccuracy &&
+				a.Eval.CellAccuracy == b.Eval.CellAccuracy && a.FinalLoss == b.FinalLoss && len(a.History) == len(b.History)
+			for k := range min(len(a.History), len(b.History)) {
+				same = same && a.History[k].Loss == b.History[k].Loss
+			}
+			if !same {
+				t.Errorf("result %d with Parallel %d: %s seed %d loss %g, one at a time: %s seed %d loss %g", i, parallel, b.Name, b.Seed, b.FinalLoss, a.Name, a.Seed, a.FinalLoss)
+			}
+		}
 	}
-	if len(res) != 4 || calls != 4 || steps != 20 {
-		t.Fatalf("%d results, %d OnRun calls, %d OnStep calls; want 4, 4, 20", len(res), calls, steps)
-	}
+	res := seq
 	for i, want := range []struct {
 		name string
 		seed uint64

@@ -3,6 +3,9 @@ package study
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/labnotes/labnotes/lib/nb"
@@ -32,47 +35,86 @@ type Result struct {
 }
 
 // RunAll trains every run with every seed (recursive.Compare: runs outer,
-// seeds inner) for steps steps on puzzles generated Sudoku puzzles of shape
-// (HeldOut of them held out, seeded by DataSeed), showing a progress bar
-// labelled name, prints one line on the data and time, saves the results in
-// order to dir/name.json (see [Load]) and returns them.
+// seeds inner; [Parallelism] of them at a time) for steps steps on puzzles
+// generated Sudoku puzzles of shape (HeldOut of them held out, seeded by
+// DataSeed), showing a progress bar labelled name, prints one line on the
+// data and time, saves the results in order and the comparison's wall time
+// to dir/name.json (see [Load] and [Wall]) and returns the results.
 func RunAll(b compute.Backend, dir, name string, shape sudoku.Shape, puzzles, steps int, runs []recursive.Run, seeds []uint64) ([]Result, error) {
+	start := time.Now()
 	train, test, err := recursive.SudokuSplit(shape, puzzles, HeldOut, DataSeed)
 	if err != nil {
 		return nil, fmt.Errorf("study: RunAll %s: %w", name, err)
 	}
 	p := nb.NewProgress(len(runs)*len(seeds)*steps, name)
 	done := 0
-	var out []Result
-	_, err = recursive.Compare(b, runs, recursive.CompareOptions{Steps: steps, Seeds: seeds, Train: train, Test: test,
+	rs, err := recursive.Compare(b, runs, recursive.CompareOptions{Steps: steps, Seeds: seeds, Train: train, Test: test,
+		Parallel: Parallelism(b),
 		OnStep: func(run string, seed uint64, s recursive.StepInfo) {
 			done++
 			p.Update(done, "run", fmt.Sprintf("%s seed %d", run, seed), "loss", s.Loss)
-		},
-		OnRun: func(r recursive.RunResult) {
-			_, loss := LossCurve(r.History, LossWindow)
-			out = append(out, Result{Name: r.Name, Seed: r.Seed, Exact: r.Eval.ExactAccuracy, Cell: r.Eval.CellAccuracy,
-				ExactByStep: r.Eval.ExactByStep, Params: r.Params, Seconds: r.Seconds, Loss: loss})
 		}})
 	p.Done()
 	if err != nil {
 		return nil, fmt.Errorf("study: RunAll %s: %w", name, err)
 	}
-	fmt.Printf("%s Sudoku: %d training puzzles, %d held-out; %d runs of %d steps in %.0f s\n",
-		shape, train.Len(), test.Len(), len(out), steps, Seconds(out))
-	if err := nb.SaveJSON(resultsPath(dir, name), out); err != nil {
+	var out []Result
+	for _, r := range rs {
+		_, loss := LossCurve(r.History, LossWindow)
+		out = append(out, Result{Name: r.Name, Seed: r.Seed, Exact: r.Eval.ExactAccuracy, Cell: r.Eval.CellAccuracy,
+			ExactByStep: r.Eval.ExactByStep, Params: r.Params, Seconds: r.Seconds, Loss: loss})
+	}
+	wall := time.Since(start).Seconds()
+	fmt.Printf("%s Sudoku: %d training puzzles, %d held-out; %d runs of %d steps in %.0f s (%d at a time)\n",
+		shape, train.Len(), test.Len(), len(out), steps, wall, Parallelism(b))
+	if err := save(dir, name, out, wall); err != nil {
 		return nil, fmt.Errorf("study: RunAll: %w", err)
 	}
 	return out, nil
 }
 
+// Parallelism is how many runs [RunAll] trains at once on b: 2 on the Go
+// backend with at least 2 CPUs (its small-model steps keep about 1.4 of 2
+// cores busy; two runs side by side took 33.0 s instead of 48.6 s on 2
+// cores, with identical numbers), else 1.
+func Parallelism(b compute.Backend) int {
+	if strings.HasPrefix(strings.ToLower(b.Name()), "go") { // "Go Backend"
+		return min(runtime.GOMAXPROCS(0), 2)
+	}
+	return 1
+}
+
+// saved is what [RunAll] and [RunCheckpointed] save under dir/name.json.
+type saved struct {
+	Results []Result
+	// Wall is the seconds the comparison took: with runs side by side
+	// less than the sum of their Seconds.
+	Wall float64
+}
+
+func save(dir, name string, rs []Result, wall float64) error {
+	return nb.SaveJSON(resultsPath(dir, name), saved{Results: rs, Wall: wall})
+}
+
+func load(dir, name string) (saved, error) {
+	var s saved
+	if err := nb.LoadJSON(resultsPath(dir, name), &s); err != nil {
+		return s, fmt.Errorf("study: Load: %w", err)
+	}
+	return s, nil
+}
+
 // Load returns the results [RunAll] saved under name in dir.
 func Load(dir, name string) ([]Result, error) {
-	var rs []Result
-	if err := nb.LoadJSON(resultsPath(dir, name), &rs); err != nil {
-		return nil, fmt.Errorf("study: Load: %w", err)
-	}
-	return rs, nil
+	s, err := load(dir, name)
+	return s.Results, err
+}
+
+// Wall returns the seconds the comparison [RunAll] saved under name in dir
+// took (for [RunCheckpointed]: its runs' training seconds).
+func Wall(dir, name string) (float64, error) {
+	s, err := load(dir, name)
+	return s.Wall, err
 }
 
 // resultsPath is where RunAll saves the results named name.

@@ -263,7 +263,7 @@ func (w *PaceWatch) Eval() string {
 // and the expected time of its steps ([PaceWatch]), and after the run the
 // pace over all its steps. The results are saved to dir/name.json as
 // RunAll's ([Load]); Result.Seconds is the training time of the steps
-// (recursive.Trainer.TrainSeconds, over resumes).
+// (recursive.Trainer.TrainSeconds, over resumes), and [Wall] their sum.
 func RunCheckpointed(b compute.Backend, dir, name string, train, test puzzle.Source, runs []recursive.Run, seeds []uint64,
 	steps func(recursive.Config) int, every int) ([]Result, error) {
 	total := 0
@@ -299,7 +299,7 @@ func RunCheckpointed(b compute.Backend, dir, name string, train, test puzzle.Sou
 	}
 	p.Done()
 	fmt.Printf("%d runs, %s of training steps\n", len(out), nb.Hours(time.Duration(Seconds(out)*float64(time.Second))))
-	if err := nb.SaveJSON(resultsPath(dir, name), out); err != nil {
+	if err := save(dir, name, out, Seconds(out)); err != nil {
 		return nil, fmt.Errorf("study: RunCheckpointed: %w", err)
 	}
 	return out, nil

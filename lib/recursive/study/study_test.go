@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -232,5 +233,14 @@ func TestRunAll(t *testing.T) {
 	}
 	if _, err := Load(dir, "missing"); err == nil || !strings.HasPrefix(err.Error(), "study: Load") {
 		t.Errorf("Load of a missing name: error %v", err)
+	}
+	// The two seeds train side by side on the Go backend (2 CPUs or more): the wall time
+	// is saved, and it is not the sum of the runs' seconds.
+	wall, err := Wall(dir, "tiny")
+	if err != nil || wall <= 0 || wall > Seconds(rs)+10 {
+		t.Errorf("Wall = %g, %v; the runs' seconds sum to %g", wall, err, Seconds(rs))
+	}
+	if want := min(runtime.GOMAXPROCS(0), 2); Parallelism(testutil.Backend(t)) != want {
+		t.Errorf("Parallelism on the Go backend = %d, want %d", Parallelism(testutil.Backend(t)), want)
 	}
 }
