@@ -3,6 +3,7 @@ package recursive
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,8 +93,9 @@ func TrainAndEvaluate(backend compute.Backend, cfg Config, train, test puzzle.So
 
 // Compare trains every run with every seed of opts (Config.Seed replaced),
 // opts.Parallel of them at a time, and returns the results in order: runs
-// outer, seeds inner. On an error it returns the results of the runs before
-// the first one (in that order) that failed.
+// outer, seeds inner. After a run fails no new run starts (those under way
+// finish); it returns the results of the runs before the first one (in that
+// order) that failed, and its error.
 func Compare(backend compute.Backend, runs []Run, opts CompareOptions) ([]RunResult, error) {
 	if opts.Steps < 1 || len(opts.Seeds) == 0 || opts.Train == nil || opts.Test == nil || opts.Parallel < 0 {
 		return nil, errors.New("recursive: Compare needs Steps >= 1, Seeds, Train, Test and Parallel >= 0")
@@ -130,7 +132,9 @@ func Compare(backend compute.Backend, runs []Run, opts CompareOptions) ([]RunRes
 				}
 				r, err := TrainAndEvaluate(backend, cfg, opts.Train, opts.Test, opts.Steps, opts.EvalSteps, onStep)
 				if err != nil {
+					mu.Lock()
 					errs[i] = errors.WithMessagef(err, "recursive: run %q seed %d", j.run.Name, j.seed)
+					mu.Unlock()
 					continue
 				}
 				r.Name = j.run.Name
@@ -144,6 +148,12 @@ func Compare(backend compute.Backend, runs []Run, opts CompareOptions) ([]RunRes
 		}()
 	}
 	for i := range jobs {
+		mu.Lock()
+		failed := slices.ContainsFunc(errs, func(err error) bool { return err != nil })
+		mu.Unlock()
+		if failed { // as one at a time: no new run after a failure
+			break
+		}
 		next <- i
 	}
 	close(next)
